@@ -1,0 +1,1 @@
+"""Partner formats <-> schemas: pure translations, no I/O."""

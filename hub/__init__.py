@@ -1,0 +1,1 @@
+"""The signal hub service: storage, routing, intake, web and CLI."""

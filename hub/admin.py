@@ -1,0 +1,80 @@
+"""Administrator use cases behind the CLI: routing table, partners, teams, tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+from hub.errors import NotFound
+from hub.routing import RuleImport, choose_rule, parse_rules_csv
+from hub.store import routing as routing_store
+from hub.store import teams as team_store
+from hub.store.partners import Partner, add_partner, issue_token
+from schemas.routing import RoutingRule
+from schemas.signals import PartnerKind
+
+
+async def import_routing_table(
+    pool: asyncpg.Pool, text: str, *, partial: bool
+) -> tuple[RuleImport, bool]:
+    """Read a rule table and, if every line is accepted (or `partial`), replace the table at once.
+
+    Returns the report and whether the table was replaced. A table with refused lines is not
+    applied by default: silently dropping a line would send its addresses to the wrong team.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        team_ids = await team_store.team_codes(conn)
+        report = parse_rules_csv(text, team_ids)
+        if report.refused and not partial:
+            return report, False
+        if not report.accepted:
+            return report, False
+        await routing_store.replace_rules(conn, report.accepted, team_ids)
+    return report, True
+
+
+@dataclass(frozen=True)
+class RoutingAnswer:
+    rule: RoutingRule | None
+    team: team_store.Team | None
+
+
+async def check_routing(
+    pool: asyncpg.Pool, postcode: str, house_number: int, on: date
+) -> RoutingAnswer:
+    async with pool.acquire() as conn:
+        rule = choose_rule(
+            await routing_store.candidate_rules(conn, postcode), postcode, house_number, on
+        )
+        team = await team_store.team_by_code(conn, rule.team_code) if rule else None
+    return RoutingAnswer(rule, team)
+
+
+async def create_partner(pool: asyncpg.Pool, name: str, kind: PartnerKind) -> tuple[Partner, str]:
+    """A new partner and its first token (the only time the token is shown)."""
+    async with pool.acquire() as conn, conn.transaction():
+        partner = await add_partner(conn, name, kind)
+        token = await issue_token(conn, "partner", partner)
+    return partner, token
+
+
+async def create_admin_token(pool: asyncpg.Pool) -> str:
+    async with pool.acquire() as conn:
+        return await issue_token(conn, "admin")
+
+
+async def add_team(
+    pool: asyncpg.Pool, code: str, name: str, municipality_code: str, municipality: str
+) -> team_store.Team:
+    async with pool.acquire() as conn:
+        return await team_store.upsert_team(conn, code, name, municipality_code, municipality)
+
+
+async def require_team(pool: asyncpg.Pool, code: str) -> team_store.Team:
+    async with pool.acquire() as conn:
+        team = await team_store.team_by_code(conn, code)
+    if team is None:
+        raise NotFound(f"no team {code}")
+    return team

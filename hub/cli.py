@@ -1,0 +1,260 @@
+"""The `hub` command: run the service, migrate, and keep teams, partners and routing."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+from aiohttp import web
+
+from hub import admin
+from hub.app import create_app
+from hub.config import Settings
+from hub.db import create_pool, database, migrate
+from hub.demo import (
+    CREDENTIALS_FILE,
+    prepare_demo,
+    read_saved_credentials,
+    write_credentials,
+)
+from hub.errors import HubError
+from hub.intake import LOCAL_TIME
+from schemas.address import display_postcode, parse_postcode
+from schemas.signals import EMERGENCY_NOTICE, PartnerKind
+
+T = TypeVar("T")
+log = logging.getLogger("hub")
+
+
+def _with_pool(dsn: str, use: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """Run one use case on a migrated database, then close the pool."""
+
+    async def run() -> T:
+        pool = await create_pool(dsn, min_size=1, max_size=2)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+            return await use(pool)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+def _serve(settings: Settings, dsn: str, banner: str | None = None) -> None:
+    def announce(text: str) -> None:
+        print(banner or text, flush=True)
+
+    web.run_app(
+        create_app(settings, dsn),
+        host=settings.host,
+        port=settings.port,
+        print=announce,
+        access_log_format='%a "%r" %s %b %Tfs',
+    )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        _serve(settings, dsn)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        url = f"http://{settings.host}:{settings.port}"
+        path = settings.data_dir / CREDENTIALS_FILE
+        saved = read_saved_credentials(path)
+        credentials = _with_pool(dsn, lambda pool: prepare_demo(pool, saved, url))
+        write_credentials(path, credentials)
+        lines = [
+            f"Signal hub demo on {url}",
+            f"  API description: {url}/api/v1/openapi.json",
+            f"  Credentials (tokens for every demo partner): {path.resolve()}",
+            f"  Admin token: {credentials.admin_token}",
+        ]
+        first = credentials.partners[0]
+        lines += [
+            f"  Partner token of {first['name']}: {first['token']}",
+            "",
+            "Try:",
+            f"  curl -s {url}/api/v1/signals -H 'Authorization: Bearer {first['token']}' \\",
+            '    -H \'Content-Type: application/json\' -d \'{"external_ref": "TRY-1", '
+            '"kind": "care_concern", "address": {"postcode": "2036 AA", '
+            '"house_number": 12}, "resident_informed": {"informed": true}, '
+            '"description": "Mist afspraken."}\'',
+            "",
+            EMERGENCY_NOTICE,
+            "Stop with Ctrl-C.",
+        ]
+        _serve(settings, dsn, "\n".join(lines))
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async def run(dsn: str) -> list[str]:
+        pool = await create_pool(dsn, min_size=1, max_size=1)
+        try:
+            async with pool.acquire() as conn:
+                return [f"{m.version:04d}_{m.name}" for m in await migrate(conn)]
+        finally:
+            await pool.close()
+
+    with database(settings) as dsn:
+        applied = asyncio.run(run(dsn))
+    for name in applied:
+        print(f"applied {name}")
+    print("database is up to date")
+    return 0
+
+
+def cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        partner, token = _with_pool(
+            dsn, lambda pool: admin.create_partner(pool, args.name, PartnerKind(args.kind))
+        )
+    print(f"partner {partner.name} ({partner.kind.value}) id {partner.id}")
+    print(f"token (shown once, store it now): {token}")
+    return 0
+
+
+def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        team = _with_pool(
+            dsn,
+            lambda pool: admin.add_team(
+                pool, args.code, args.name, args.municipality_code, args.municipality
+            ),
+        )
+    print(f"team {team.code}: {team.name} ({team.municipality})")
+    return 0
+
+
+def cmd_admin_token(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        token = _with_pool(dsn, admin.create_admin_token)
+    print(f"admin token (shown once, store it now): {token}")
+    return 0
+
+
+def cmd_routing_import(settings: Settings, args: argparse.Namespace) -> int:
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    with database(settings) as dsn:
+        report, applied = _with_pool(
+            dsn, lambda pool: admin.import_routing_table(pool, text, partial=args.partial)
+        )
+    for line, reason in report.refused:
+        print(f"line {line}: refused: {reason}")
+    print(f"{len(report.accepted)} rule(s) accepted, {len(report.refused)} line(s) refused")
+    if applied:
+        print(f"routing table replaced with {len(report.accepted)} rule(s)")
+        return 0
+    if report.refused:
+        print("routing table NOT changed; fix the refused lines, or pass --partial")
+    else:
+        print("routing table NOT changed: the file holds no rules")
+    return 1
+
+
+def cmd_routing_check(settings: Settings, args: argparse.Namespace) -> int:
+    postcode = parse_postcode(args.postcode)
+    on = date.fromisoformat(args.on) if args.on else datetime.now(LOCAL_TIME).date()
+    with database(settings) as dsn:
+        answer = _with_pool(
+            dsn, lambda pool: admin.check_routing(pool, postcode, args.house_number, on)
+        )
+    where = f"{display_postcode(postcode)} {args.house_number}"
+    if answer.rule is None or answer.team is None:
+        print(f"{where}: no rule; a signal goes to the coordinator queue")
+        return 1
+    print(f"{answer.team.code}\t{answer.team.name}\trule: {answer.rule.describe()}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hub", description="Signal hub for social district teams (sociale wijkteams)."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def served(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--host", help="address to listen on (HUB_HOST, default 127.0.0.1)")
+        command.add_argument("--port", type=int, help="port (HUB_PORT, default 8080)")
+        return command
+
+    served("demo", "load the Haarlem/Zandvoort demo and serve it").set_defaults(run=cmd_demo)
+    served("serve", "serve the hub").set_defaults(run=cmd_serve)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    partner = commands.add_parser("partner", help="partners").add_subparsers(
+        dest="partner_command", required=True, metavar="ACTION"
+    )
+    add = partner.add_parser("add", help="add a partner and print its token once")
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, choices=[kind.value for kind in PartnerKind])
+    add.set_defaults(run=cmd_partner_add)
+
+    team = commands.add_parser("team", help="district teams").add_subparsers(
+        dest="team_command", required=True, metavar="ACTION"
+    )
+    team_add = team.add_parser("add", help="add or rename a team")
+    team_add.add_argument("code", help="e.g. SWT-HLM-OOST")
+    team_add.add_argument("--name", required=True)
+    team_add.add_argument("--municipality", required=True)
+    team_add.add_argument("--municipality-code", required=True, help="CBS code, e.g. GM0392")
+    team_add.set_defaults(run=cmd_team_add)
+
+    commands.add_parser("admin-token", help="create an administrator's API token").set_defaults(
+        run=cmd_admin_token
+    )
+
+    routing = commands.add_parser("routing", help="the routing table").add_subparsers(
+        dest="routing_command", required=True, metavar="ACTION"
+    )
+    imp = routing.add_parser("import", help="replace the routing table from a CSV file")
+    imp.add_argument("file")
+    imp.add_argument(
+        "--partial", action="store_true", help="apply the accepted lines even if some are refused"
+    )
+    imp.set_defaults(run=cmd_routing_import)
+    check = routing.add_parser("check", help="which team serves an address")
+    check.add_argument("postcode")
+    check.add_argument("house_number", type=int, nargs="?", default=1)
+    check.add_argument("--on", help="date (YYYY-MM-DD), default today")
+    check.set_defaults(run=cmd_routing_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    overrides = {
+        key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None
+    }
+    settings = Settings(**overrides)
+    try:
+        result: int = args.run(settings, args)
+    except HubError as error:
+        print(f"hub: {error.detail}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"hub: {error}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

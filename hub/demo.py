@@ -1,0 +1,275 @@
+"""The Haarlem/Zandvoort demo: teams, routing table, partners of every kind, weeks of signals."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from hub.admin import import_routing_table
+from hub.intake import LOCAL_TIME, submit_signal
+from hub.store import teams as team_store
+from hub.store.partners import (
+    Partner,
+    add_partner,
+    caller_for_token,
+    issue_token,
+    partner_by_name,
+    revoke_tokens,
+)
+from schemas.address import Address
+from schemas.signals import (
+    KINDS_BY_PARTNER,
+    PartnerKind,
+    Person,
+    ResidentInformed,
+    SignalIn,
+    SignalKind,
+    Urgency,
+)
+
+CREDENTIALS_FILE = "demo-credentials.json"
+
+# Fictional organisations: the demo implies no real organisation takes part.
+DEMO_PARTNERS: list[tuple[str, PartnerKind]] = [
+    ("Huisartsenpraktijk De Linde", PartnerKind.GP),
+    ("Huisartsenpraktijk Spaarnezicht", PartnerKind.GP),
+    ("Gezondheidscentrum Schalkwijk-Midden", PartnerKind.GP),
+    ("Huisartsen Zandvoort Centrum", PartnerKind.GP),
+    ("Woonstichting Kennemerland (demo)", PartnerKind.HOUSING),
+    ("Spaarnestad Wonen (demo)", PartnerKind.HOUSING),
+    ("Politie basisteam Haarlem, wijkagenten (demo)", PartnerKind.POLICE),
+    ("Politie basisteam Zandvoort (demo)", PartnerKind.POLICE),
+    ("Gemeente Haarlem, Werk en Inkomen (demo)", PartnerKind.WORK_INCOME),
+    ("Gemeente Zandvoort, Werk en Inkomen (demo)", PartnerKind.WORK_INCOME),
+    ("CJG Haarlem (demo)", PartnerKind.YOUTH),
+    ("Schuldhulpmaatjes Haarlem (demo)", PartnerKind.OTHER),
+]
+
+DESCRIPTIONS: dict[SignalKind, list[str]] = {
+    SignalKind.CARE_CONCERN: [
+        "Mist afspraken, maakt een verwarde indruk en noemt geldzorgen.",
+        "Vermagerd, weinig sociaal netwerk, vraagt niet zelf om hulp.",
+        "Mantelzorger lijkt overbelast; partner met dementie.",
+    ],
+    SignalKind.RENT_ARREARS: [
+        "Huurachterstand van drie maanden, reageert niet op brieven.",
+        "Betalingsregeling niet nagekomen, achterstand loopt op.",
+    ],
+    SignalKind.NUISANCE: ["Buren melden geluidsoverlast en vervuiling in het portiek."],
+    SignalKind.EVICTION_THREAT: ["Vonnis ontruiming aangevraagd; geen contact met bewoner."],
+    SignalKind.NEGLECT: ["Woning ernstig vervuild bij reparatieverzoek aangetroffen."],
+    SignalKind.CARE_REPORT: ["Zorgmelding na huiselijke ruzie, geen strafbaar feit."],
+    SignalKind.CONFUSED_BEHAVIOUR: ["Bewoner 's nachts verward op straat aangetroffen."],
+    SignalKind.NON_RESPONDER: ["Reageert niet op drie uitnodigingen voor heronderzoek uitkering."],
+    SignalKind.YOUTH_CONCERN: ["Kinderen vaak niet op school; ouder overbelast."],
+    SignalKind.OTHER: ["Maatje ziet stapel ongeopende post en oplopende schulden."],
+}
+
+FIRST_NAMES = [
+    "A.",
+    "B.",
+    "C.",
+    "D.",
+    "E.",
+    "F.",
+    "G.",
+    "H.",
+    "J.",
+    "K.",
+    "L.",
+    "M.",
+    "N.",
+    "R.",
+    "S.",
+]
+SURNAMES = [
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Yilmaz",
+    "El Amrani",
+    "Kaya",
+    "Dekker",
+]
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    url: str
+    admin_token: str
+    partners: list[dict[str, str]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"url": self.url, "admin_token": self.admin_token, "partners": self.partners}
+
+
+def _data(name: str) -> str:
+    return resources.files("hub").joinpath("data", name).read_text("utf-8")
+
+
+def demo_pc6_codes() -> list[str]:
+    return [row["pc6"] for row in csv.DictReader(_data("haarlem_pc6_buurt_2013.csv").splitlines())]
+
+
+async def load_teams(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        for row in csv.DictReader(_data("teams_demo.csv").splitlines()):
+            await team_store.upsert_team(
+                conn,
+                row["team_code"],
+                row["team_name"],
+                row["municipality_code"],
+                row["municipality"],
+            )
+
+
+async def _partners_with_tokens(pool: asyncpg.Pool) -> tuple[list[tuple[Partner, str]], str]:
+    """The demo partners (created where missing), each with a fresh token, and an admin token.
+
+    Old demo tokens are revoked: only the tokens in the credentials file work.
+    """
+    issued = []
+    async with pool.acquire() as conn, conn.transaction():
+        for name, kind in DEMO_PARTNERS:
+            partner = await partner_by_name(conn, name) or await add_partner(conn, name, kind)
+            await revoke_tokens(conn, partner)
+            issued.append((partner, await issue_token(conn, "partner", partner)))
+        await revoke_tokens(conn, None)
+        admin = await issue_token(conn, "admin")
+    return issued, admin
+
+
+def _signal_for(rng: random.Random, partner: Partner, number: int, postcode: str) -> SignalIn:
+    kinds = sorted(KINDS_BY_PARTNER[partner.kind] or {SignalKind.OTHER})
+    kind = rng.choice(kinds)
+    informed = rng.random() < 0.7
+    return SignalIn(
+        external_ref=f"DEMO-{partner.kind.value.upper()}-{number:05d}",
+        kind=kind,
+        urgency=Urgency.HIGH if rng.random() < 0.15 else Urgency.NORMAL,
+        address=Address(
+            postcode=postcode,
+            house_number=rng.randint(1, 180),
+            house_letter=rng.choice([None, None, None, "A", "B"]),
+        ),
+        person=Person(
+            name=f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
+            birth_date=date(rng.randint(1940, 2004), rng.randint(1, 12), rng.randint(1, 28)),
+        )
+        if rng.random() < 0.8
+        else None,
+        resident_informed=ResidentInformed(informed=True)
+        if informed
+        else ResidentInformed(informed=False, reason="Niet bereikbaar geweest"),
+        description=rng.choice(DESCRIPTIONS[kind]),
+    )
+
+
+async def load_history(
+    pool: asyncpg.Pool, partners: list[Partner], *, weeks: int = 6, today: date | None = None
+) -> int:
+    """Weeks of example signals through the real intake, dated in the past; returns the count."""
+    rng = random.Random(2026)  # noqa: S311 - demo data, not security
+    haarlem = demo_pc6_codes()
+    zandvoort = [f"{pc4}{a}{b}" for pc4 in ("2041", "2042") for a in "ABCDEG" for b in "ABCDEG"]
+    end = today or datetime.now(LOCAL_TIME).date()
+    count = 0
+    for day_offset in range(weeks * 7, 0, -1):
+        day = end - timedelta(days=day_offset)
+        if day.weekday() >= 5:
+            continue
+        for _ in range(rng.randint(3, 9)):
+            partner = rng.choice(partners)
+            if "Zandvoort" in partner.name:
+                postcode = rng.choice(zandvoort)
+            elif rng.random() < 0.02:
+                postcode = "2116" + rng.choice(["AB", "CD", "EH"])  # Bentveld: no rule
+            else:
+                postcode = rng.choice(haarlem)
+            moment = datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), LOCAL_TIME)
+            count += 1
+            signal = _signal_for(rng, partner, count, postcode)
+            await submit_signal(pool, partner, signal, received_at=moment.astimezone(UTC))
+    return count
+
+
+async def demo_loaded(pool: asyncpg.Pool) -> bool:
+    async with pool.acquire() as conn:
+        return bool(
+            await conn.fetchval(
+                "select exists (select 1 from signals where external_ref like 'DEMO-%')"
+            )
+        )
+
+
+def read_saved_credentials(path: Path) -> dict[str, Any] | None:
+    """What an earlier run wrote to the credentials file, if it is readable."""
+    try:
+        saved = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) else None
+
+
+async def _reusable(pool: asyncpg.Pool, saved: dict[str, Any], url: str) -> DemoCredentials | None:
+    """The earlier run's credentials, if every token in them still works."""
+    try:
+        tokens = [saved["admin_token"], *(p["token"] for p in saved["partners"])]
+    except (KeyError, TypeError):
+        return None
+    async with pool.acquire() as conn:
+        for token in tokens:
+            if not isinstance(token, str) or await caller_for_token(conn, token) is None:
+                return None
+    return DemoCredentials(url, saved["admin_token"], saved["partners"])
+
+
+async def prepare_demo(
+    pool: asyncpg.Pool, saved: dict[str, Any] | None, url: str
+) -> DemoCredentials:
+    """Load the demo once; later runs reuse its data and, where they still work, its tokens."""
+    loaded = await demo_loaded(pool)
+    if loaded:
+        reused = await _reusable(pool, saved, url) if saved else None
+        if reused is not None:
+            return reused
+    else:
+        await load_teams(pool)
+        report, applied = await import_routing_table(pool, _data("routing_demo.csv"), partial=False)
+        if not applied:
+            raise RuntimeError(f"the shipped demo routing table was refused: {report.refused}")
+    issued, admin = await _partners_with_tokens(pool)
+    if not loaded:
+        await load_history(pool, [partner for partner, _ in issued])
+    return DemoCredentials(
+        url,
+        admin,
+        [{"name": p.name, "kind": p.kind.value, "token": token} for p, token in issued],
+    )
+
+
+def write_credentials(path: Path, credentials: DemoCredentials) -> None:
+    """Write the credentials readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(credentials.as_json(), handle, indent=2, ensure_ascii=False)
+        handle.write("\n")

@@ -1,0 +1,113 @@
+"""Reading signals: a partner its own, a team its inbox (each read of personal data logged)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from hub.errors import InvalidFields, NotFound
+from hub.intake import receipt_from_row
+from hub.store import audit
+from hub.store import signals as signal_store
+from hub.store import teams as team_store
+from hub.store.partners import Caller, Partner
+from schemas.address import Address
+from schemas.signals import (
+    PartnerKind,
+    PartnerSignalView,
+    Person,
+    ResidentInformed,
+    SignalKind,
+    TeamSignalPage,
+    TeamSignalView,
+    Urgency,
+)
+
+
+async def partner_signal(
+    pool: asyncpg.Pool, partner: Partner, signal_id: UUID
+) -> PartnerSignalView:
+    async with pool.acquire() as conn:
+        row = await signal_store.partner_signal(conn, partner.id, signal_id)
+    if row is None:
+        raise NotFound("no such signal")
+    receipt = receipt_from_row(row)
+    return PartnerSignalView(
+        **receipt.model_dump(),
+        external_ref=row["external_ref"],
+        kind=SignalKind(row["kind"]),
+        urgency=Urgency(row["urgency"]),
+    )
+
+
+def encode_cursor(received_at: datetime, signal_id: UUID) -> str:
+    raw = f"{received_at.isoformat()}|{signal_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, ident = raw.partition("|")
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return moment, UUID(ident)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        message = "not a cursor this API gave out"
+        raise InvalidFields(message, errors=[{"loc": ["cursor"], "msg": message}]) from None
+
+
+def _team_view(row: asyncpg.Record) -> TeamSignalView:
+    person = None
+    if row["person_name"] is not None or row["person_birth_date"] is not None:
+        person = Person(name=row["person_name"], birth_date=row["person_birth_date"])
+    return TeamSignalView(
+        id=row["id"],
+        partner=row["partner_name"],
+        partner_kind=PartnerKind(row["partner_kind"]),
+        kind=SignalKind(row["kind"]),
+        urgency=Urgency(row["urgency"]),
+        address=Address(
+            postcode=row["postcode"],
+            house_number=row["house_number"],
+            house_letter=row["house_letter"] or None,
+            addition=row["addition"] or None,
+        ),
+        person=person,
+        resident_informed=ResidentInformed(
+            informed=row["resident_informed"], reason=row["not_informed_reason"]
+        ),
+        description=row["description"],
+        received_at=row["received_at"],
+    )
+
+
+async def team_inbox(
+    pool: asyncpg.Pool, caller: Caller, team_code: str, *, limit: int, cursor: str | None
+) -> TeamSignalPage:
+    """The team's routed signals, newest first; the read is recorded in the access log."""
+    before = decode_cursor(cursor) if cursor else None
+    async with pool.acquire() as conn, conn.transaction():
+        team = await team_store.team_by_code(conn, team_code)
+        if team is None:
+            raise NotFound(f"no team {team_code}")
+        rows = await signal_store.team_signals(conn, team.id, limit + 1, before)
+        page = rows[:limit]
+        if page:
+            await audit.log_access(
+                conn,
+                caller.actor,
+                "list_team_signals",
+                "signals:" + ",".join(str(row["id"]) for row in page),
+                f"team inbox {team.code}",
+            )
+    last = page[-1] if page and len(rows) > limit else None
+    return TeamSignalPage(
+        items=[_team_view(row) for row in page],
+        next_cursor=encode_cursor(last["received_at"], last["id"]) if last else None,
+    )

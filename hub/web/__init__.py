@@ -1,0 +1,1 @@
+"""HTTP: API handlers, problem+json errors, OpenAPI, health, and the pages people see."""

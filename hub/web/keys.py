@@ -1,0 +1,12 @@
+"""Typed keys for what the application shares between handlers."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from hub.config import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+DSN = web.AppKey("dsn", str)
+POOL = web.AppKey("pool", asyncpg.Pool)

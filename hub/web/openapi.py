@@ -1,0 +1,142 @@
+"""The OpenAPI 3.1 document, generated from the pydantic models of `schemas`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from schemas.problems import Problem
+from schemas.signals import (
+    EMERGENCY_NOTICE,
+    PartnerSignalView,
+    SignalIn,
+    SignalReceipt,
+    TeamSignalPage,
+)
+
+ERROR_TEXT = {
+    400: "Malformed JSON or an empty body",
+    401: "Missing, unknown or revoked token",
+    403: "The token's role may not do this",
+    404: "Not found, or not yours",
+    409: "The reference was used before for a different signal",
+    413: "Body larger than 64 KiB",
+    415: "Body is not JSON",
+    422: "Fields at fault, listed in `errors`",
+    503: "Database unreachable; retry after `Retry-After` seconds",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    response: type[BaseModel] | None
+    status: int = 200
+    request: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    secured: bool = True
+
+
+OPERATIONS = [
+    Operation(
+        "post",
+        "/api/v1/signals",
+        "Hand over a signal (partner token)",
+        SignalReceipt,
+        202,
+        SignalIn,
+        (400, 401, 403, 409, 413, 415, 422, 503),
+    ),
+    Operation(
+        "get",
+        "/api/v1/signals/{id}",
+        "Read back your own signal's status (partner token)",
+        PartnerSignalView,
+        errors=(401, 403, 404, 503),
+        parameters=[
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+    ),
+    Operation(
+        "get",
+        "/api/v1/teams/{code}/signals",
+        "A team's routed signals, newest first (admin token for now)",
+        TeamSignalPage,
+        errors=(401, 403, 404, 422, 503),
+        parameters=[
+            {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+            },
+            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+        ],
+    ),
+]
+
+
+def openapi_document() -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], Any]] = [(Problem, "serialization")]
+    for op in OPERATIONS:
+        if op.request:
+            models.append((op.request, "validation"))
+        if op.response:
+            models.append((op.response, "serialization"))
+    refs, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    problem_ref = refs[(Problem, "serialization")]
+    for op in OPERATIONS:
+        responses: dict[str, Any] = {}
+        if op.response:
+            responses[str(op.status)] = {
+                "description": op.summary,
+                "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
+            }
+        for status in op.errors:
+            responses[str(status)] = {
+                "description": ERROR_TEXT[status],
+                "content": {"application/problem+json": {"schema": problem_ref}},
+            }
+        operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
+        if op.parameters:
+            operation["parameters"] = op.parameters
+        if op.request:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(op.request, "validation")]}},
+            }
+        if op.secured:
+            operation["security"] = [{"bearer": []}]
+        paths.setdefault(op.path, {})[op.method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Signal hub API",
+            "version": "1",
+            "description": "Partners hand over signals about households; the hub routes each to "
+            "the social district team that serves the address. " + EMERGENCY_NOTICE,
+        },
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())

@@ -1,0 +1,96 @@
+"""One middleware turns every error into RFC 9457 problem+json; nothing else reveals a trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from aiohttp import web
+from pydantic import ValidationError
+
+from hub.errors import PROBLEM_BASE, HubError, InvalidFields, Unavailable
+from schemas.problems import Problem
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def problem_response(
+    status: int,
+    problem_type: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, object]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    problem = Problem.model_validate(
+        {"type": problem_type, "title": title, "status": status, "detail": detail, "errors": errors}
+    )
+    return web.Response(
+        status=status,
+        body=problem.model_dump_json(exclude_none=True),
+        content_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def field_errors(error: ValidationError) -> list[dict[str, object]]:
+    """Pydantic's errors as `{loc, msg}`, in words a person understands."""
+    return [
+        {"loc": list(item["loc"]), "msg": item["msg"].removeprefix("Value error, ")}
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+
+
+def invalid_fields(error: ValidationError) -> InvalidFields:
+    errors = field_errors(error)
+    count = len(errors)
+    return InvalidFields(f"{count} field{'s' if count != 1 else ''} at fault", errors=errors)
+
+
+_SLUGS = {
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    400: "malformed",
+}
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except HubError as error:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        if isinstance(error, Unavailable):
+            headers = {"Retry-After": "1"}
+        return problem_response(
+            error.status, error.type, error.title, error.detail, error.errors, headers
+        )
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        slug = _SLUGS.get(error.status, "http-error")
+        detail = error.text if error.status == 413 and error.text else error.reason
+        headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+        return problem_response(
+            error.status, PROBLEM_BASE + slug, error.reason, detail or error.reason, None, headers
+        )
+    except (
+        OSError,
+        TimeoutError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+    ) as error:
+        log.warning("database unavailable: %s", type(error).__name__)
+        gone = Unavailable("the database is unreachable; try again shortly")
+        return problem_response(503, gone.type, gone.title, gone.detail, None, {"Retry-After": "1"})
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.rel_url.path)
+        return problem_response(
+            500, PROBLEM_BASE + "internal", "Internal error", "something went wrong on our side"
+        )

@@ -1,0 +1,70 @@
+"""Reading requests: the caller behind a bearer token, and a JSON body as a schema model."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from hub.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from hub.store.partners import Caller, Partner, caller_for_token
+from hub.web.keys import POOL, SETTINGS
+from hub.web.problems import invalid_fields
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+async def authenticate(request: web.Request) -> Caller:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send the token as 'Authorization: Bearer <token>'")
+    async with request.app[POOL].acquire() as conn:
+        caller = await caller_for_token(conn, token.strip())
+    if caller is None:
+        raise Unauthorized("the token is unknown or revoked")
+    return caller
+
+
+async def require_partner(request: web.Request) -> Partner:
+    caller = await authenticate(request)
+    if caller.partner is None:
+        raise Forbidden("only a partner's token can do this")
+    return caller.partner
+
+
+async def require_admin(request: web.Request) -> Caller:
+    caller = await authenticate(request)
+    if caller.role != "admin":
+        raise Forbidden("only an administrator's token can do this")
+    return caller
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+async def read_model(request: web.Request, model: type[Model]) -> Model:
+    """The body as `model`: 415 if not JSON, 413 if too large, 400 if malformed, 422 if invalid."""
+    if not _is_json(request.content_type):
+        raise UnsupportedMediaType(
+            f"send application/json, not {request.content_type or 'no content type'}"
+        )
+    limit = request.app[SETTINGS].max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes") from None
+    if not body.strip():
+        raise BadRequest("the body is empty; send a JSON object")
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            raise BadRequest("the body is not valid JSON (UTF-8)") from None
+        raise invalid_fields(error) from None

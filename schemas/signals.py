@@ -1,0 +1,219 @@
+"""Signals as partners hand them over, and what the hub answers about them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Self
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from schemas.address import Address
+
+EMERGENCY_NOTICE = (
+    "The hub is not for emergencies: in danger call 112; for domestic violence or child abuse "
+    "call Veilig Thuis (0800-2000). Niet voor spoed: bel 112 bij gevaar, Veilig Thuis 0800-2000 "
+    "bij huiselijk geweld of kindermishandeling."
+)
+
+
+class PartnerKind(StrEnum):
+    GP = "gp"
+    HOUSING = "housing"
+    POLICE = "police"
+    WORK_INCOME = "work_income"
+    YOUTH = "youth"
+    OTHER = "other"
+
+
+class SignalKind(StrEnum):
+    CARE_CONCERN = "care_concern"
+    RENT_ARREARS = "rent_arrears"
+    NUISANCE = "nuisance"
+    EVICTION_THREAT = "eviction_threat"
+    NEGLECT = "neglect"
+    CARE_REPORT = "care_report"
+    CONFUSED_BEHAVIOUR = "confused_behaviour"
+    NON_RESPONDER = "non_responder"
+    YOUTH_CONCERN = "youth_concern"
+    OTHER = "other"
+
+
+# What each kind of partner may signal; `other` is open to every partner.
+KINDS_BY_PARTNER: dict[PartnerKind, frozenset[SignalKind]] = {
+    PartnerKind.GP: frozenset({SignalKind.CARE_CONCERN}),
+    PartnerKind.HOUSING: frozenset(
+        {
+            SignalKind.RENT_ARREARS,
+            SignalKind.NUISANCE,
+            SignalKind.EVICTION_THREAT,
+            SignalKind.NEGLECT,
+        }
+    ),
+    PartnerKind.POLICE: frozenset({SignalKind.CARE_REPORT, SignalKind.CONFUSED_BEHAVIOUR}),
+    PartnerKind.WORK_INCOME: frozenset({SignalKind.NON_RESPONDER}),
+    PartnerKind.YOUTH: frozenset({SignalKind.YOUTH_CONCERN}),
+    PartnerKind.OTHER: frozenset(),
+}
+
+
+def kinds_for(partner_kind: PartnerKind) -> frozenset[SignalKind]:
+    return KINDS_BY_PARTNER[partner_kind] | {SignalKind.OTHER}
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class SignalStatus(StrEnum):
+    ROUTED = "routed"
+    UNROUTED = "unrouted"
+
+
+_EXTERNAL_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$")
+
+
+def _check_external_ref(value: str) -> str:
+    if _EXTERNAL_REF.match(value) is None:
+        raise ValueError(
+            "a reference is 1 to 100 letters, digits or . _ : / # -, "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+ExternalRef = Annotated[
+    str,
+    AfterValidator(_check_external_ref),
+    Field(
+        description="The partner's own reference for this signal; unique per partner.",
+        examples=["HIS-2026-000123"],
+    ),
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+def _birth_date_in_past(value: date) -> date:
+    if value < date(1900, 1, 1) or value > date.today():
+        raise ValueError("a birth date lies between 1900-01-01 and today")
+    return value
+
+
+class Person(BaseModel):
+    """Only what the team needs to find the right person in the household."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
+    birth_date: Annotated[date, AfterValidator(_birth_date_in_past)] | None = None
+
+
+class ResidentInformed(BaseModel):
+    """Whether the resident knows about the signal; if not, why not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    informed: bool = Field(strict=True)
+    reason: ShortText | None = Field(default=None, description="Required when `informed` is false.")
+
+    @model_validator(mode="after")
+    def _reason_when_not_informed(self) -> Self:
+        if not self.informed and self.reason is None:
+            raise ValueError("say why the resident was not informed (reason)")
+        return self
+
+
+class SignalIn(BaseModel):
+    """A signal as a partner hands it over."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="SignalIn",
+        json_schema_extra={
+            "description": "A signal about a household. " + EMERGENCY_NOTICE,
+            "examples": [
+                {
+                    "external_ref": "HIS-2026-000123",
+                    "kind": "care_concern",
+                    "urgency": "normal",
+                    "address": {
+                        "postcode": "2036 AA",
+                        "house_number": 12,
+                        "house_letter": "A",
+                        "addition": "bis",
+                    },
+                    "person": {"name": "J. de Vries", "birth_date": "1971-03-05"},
+                    "resident_informed": {"informed": False, "reason": "niet bereikbaar"},
+                    "description": "Mist afspraken, noemt huurachterstand.",
+                }
+            ],
+        },
+    )
+
+    external_ref: ExternalRef
+    kind: SignalKind
+    urgency: Urgency = Urgency.NORMAL
+    address: Address
+    person: Person | None = None
+    resident_informed: ResidentInformed
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    ]
+
+
+class TeamRef(BaseModel):
+    code: str
+    name: str
+
+
+class SignalReceipt(BaseModel):
+    """The answer to a partner once its signal is safely stored."""
+
+    id: UUID
+    status: SignalStatus
+    team: TeamRef | None
+    received_at: AwareDatetime
+
+
+class PartnerSignalView(SignalReceipt):
+    """What a partner can read back about its own signal: status, never the team's work."""
+
+    external_ref: str
+    kind: SignalKind
+    urgency: Urgency
+
+
+class TeamSignalView(BaseModel):
+    """A signal as its district team sees it in the inbox."""
+
+    id: UUID
+    partner: str
+    partner_kind: PartnerKind
+    kind: SignalKind
+    urgency: Urgency
+    address: Address
+    person: Person | None
+    resident_informed: ResidentInformed
+    description: str
+    received_at: AwareDatetime
+
+
+class TeamSignalPage(BaseModel):
+    items: list[TeamSignalView]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page."
+    )
