@@ -121,17 +121,21 @@ class DemoCredentials:
         return {"url": self.url, "admin_token": self.admin_token, "partners": self.partners}
 
 
-def _data(name: str) -> str:
+def shipped_data(name: str) -> str:
+    """A file shipped in `hub/data`, as text."""
     return resources.files("hub").joinpath("data", name).read_text("utf-8")
 
 
 def demo_pc6_codes() -> list[str]:
-    return [row["pc6"] for row in csv.DictReader(_data("haarlem_pc6_buurt_2013.csv").splitlines())]
+    return [
+        row["pc6"]
+        for row in csv.DictReader(shipped_data("haarlem_pc6_buurt_2013.csv").splitlines())
+    ]
 
 
 async def load_teams(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        for row in csv.DictReader(_data("teams_demo.csv").splitlines()):
+        for row in csv.DictReader(shipped_data("teams_demo.csv").splitlines()):
             await team_store.upsert_team(
                 conn,
                 row["team_code"],
@@ -253,7 +257,9 @@ async def prepare_demo(
             return reused
     else:
         await load_teams(pool)
-        report, applied = await import_routing_table(pool, _data("routing_demo.csv"), partial=False)
+        report, applied = await import_routing_table(
+            pool, shipped_data("routing_demo.csv"), partial=False
+        )
         if not applied:
             raise RuntimeError(f"the shipped demo routing table was refused: {report.refused}")
     issued, admin = await _partners_with_tokens(pool)

@@ -1,0 +1,95 @@
+"""The administrator's verbs, run as the real command against a test database."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import asyncpg
+
+from hub.routing import CSV_HEADER
+from hub.store.partners import token_digest
+from tests.e2e.conftest import HUB, hub_env
+
+
+def hub(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HUB, *args],
+        env=hub_env(DATABASE_URL=dsn),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_migrate_on_an_empty_database(empty_dsn: str) -> None:
+    first = hub(empty_dsn, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001_initial" in first.stdout
+    again = hub(empty_dsn, "migrate")
+    assert again.returncode == 0
+    assert "applied" not in again.stdout
+
+
+async def test_partner_add_prints_a_token_once_and_stores_its_hash(
+    pool: asyncpg.Pool, dsn: str
+) -> None:
+    result = hub(dsn, "partner", "add", "Huisartsenpraktijk Test", "--kind", "gp")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.split("store it now): ")[1].strip()
+    async with pool.acquire() as conn:
+        stored = await conn.fetchrow(
+            "select t.token_sha256, p.kind from api_tokens t join partners p on p.id = t.partner_id"
+        )
+        dump = await conn.fetchval("select string_agg(t::text, ' ') from api_tokens t")
+    assert stored is not None
+    assert stored["token_sha256"] == token_digest(token)
+    assert stored["kind"] == "gp"
+    assert token not in dump
+
+    twice = hub(dsn, "partner", "add", "Huisartsenpraktijk Test", "--kind", "gp")
+    assert twice.returncode == 1
+    assert "exists already" in twice.stderr
+    bad_kind = hub(dsn, "partner", "add", "X", "--kind", "bakery")
+    assert bad_kind.returncode == 2
+
+
+async def test_routing_import_and_check(haarlem: asyncpg.Pool, dsn: str, tmp_path: Path) -> None:
+    table = tmp_path / "rules.csv"
+    table.write_text(
+        ",".join(CSV_HEADER) + "\n"
+        "2031,,,,SWT-HLM-OOST,,\n"
+        "2031AB,1,99,even,SWT-HLM-ZUID,,\n"
+        "2031AB,2,10,,SWT-HLM-WEST,,\n"
+        "2032,,,,SWT-NOWHERE,,\n",
+        encoding="utf-8",
+    )
+    refused = hub(dsn, "routing", "import", str(table))
+    assert refused.returncode == 1
+    assert "line 4: refused: overlaps line 3" in refused.stdout
+    assert "line 5: refused: unknown team SWT-NOWHERE" in refused.stdout
+    assert "NOT changed" in refused.stdout
+    unchanged = hub(dsn, "routing", "check", "2011 AA", "1")
+    assert unchanged.stdout.startswith("SWT-HLM-CENTRUM")
+
+    table.write_text(
+        ",".join(CSV_HEADER) + "\n2031,,,,SWT-HLM-OOST,,\n2031AB,1,99,even,SWT-HLM-ZUID,,\n",
+        encoding="utf-8",
+    )
+    applied = hub(dsn, "routing", "import", str(table))
+    assert applied.returncode == 0, applied.stdout
+    assert "replaced with 2 rule(s)" in applied.stdout
+
+    even = hub(dsn, "routing", "check", "2031ab", "4")
+    assert even.returncode == 0
+    assert even.stdout.split("\t")[0] == "SWT-HLM-ZUID"
+    assert "2031AB 1-99 even" in even.stdout
+    odd = hub(dsn, "routing", "check", "2031AB", "5")
+    assert odd.stdout.split("\t")[0] == "SWT-HLM-OOST"
+    gone = hub(dsn, "routing", "check", "2011AA", "1")
+    assert gone.returncode == 1
+    assert "coordinator queue" in gone.stdout
+    bad = hub(dsn, "routing", "check", "0000XX")
+    assert bad.returncode == 2
+    assert "does not start with 0" in bad.stderr

@@ -1,0 +1,98 @@
+"""`hub demo` as a new user runs it: embedded PostgreSQL, demo data, a signal posted."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tests.conftest import free_port, make_signal
+from tests.e2e.conftest import hub_env, start_hub, wait_ready
+
+
+def post_json(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.status, json.loads(response.read())
+
+
+def get_json(url: str, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        result: dict[str, Any] = json.loads(response.read())
+        return result
+
+
+def embedded_postgres_running(data_dir: Path) -> bool:
+    return any(
+        str(data_dir) in " ".join(proc.info["cmdline"] or [])
+        for proc in psutil.process_iter(["name", "cmdline"])
+        if proc.info["name"] == "postgres"
+    )
+
+
+def run_demo(
+    data_dir: Path, port: int, processes: list[subprocess.Popen[bytes]]
+) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    process = start_hub(
+        ["demo", "--port", str(port)], hub_env(HUB_DATA_DIR=str(data_dir)), data_dir / "hub.log"
+    )
+    processes.append(process)
+    wait_ready(f"http://127.0.0.1:{port}", process, seconds=120)
+    credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+    return process, credentials
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 0
+
+
+def test_demo_serves_haarlem_and_stops_cleanly(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process, credentials = run_demo(data_dir, port, processes)
+
+    assert credentials["url"] == url
+    kinds = {partner["kind"] for partner in credentials["partners"]}
+    assert kinds == {"gp", "housing", "police", "work_income", "youth", "other"}
+    assert len(credentials["partners"]) >= 12
+    gp = next(p for p in credentials["partners"] if p["kind"] == "gp")
+
+    status, receipt = post_json(
+        f"{url}/api/v1/signals",
+        gp["token"],
+        make_signal(address={"postcode": "2025 AB", "house_number": 8}),
+    )
+    assert status == 202
+    assert receipt["team"]["code"] == "SWT-HLM-NOORDWEST"
+
+    inbox = get_json(
+        f"{url}/api/v1/teams/SWT-HLM-NOORDWEST/signals?limit=200", credentials["admin_token"]
+    )
+    assert inbox["items"][0]["id"] == receipt["id"]
+    assert len(inbox["items"]) > 5  # weeks of demo history
+
+    stop(process)
+    assert not embedded_postgres_running(data_dir)
+
+    # A second run reuses the data and the tokens.
+    process, again = run_demo(data_dir, port, processes)
+    assert again["partners"] == credentials["partners"]
+    kept = get_json(f"{url}/api/v1/signals/{receipt['id']}", gp["token"])
+    assert kept["team"]["code"] == "SWT-HLM-NOORDWEST"
+    stop(process)
+    assert not embedded_postgres_running(data_dir)
