@@ -7,7 +7,6 @@ from datetime import date
 
 import asyncpg
 
-from hub.errors import NotFound
 from hub.routing import RuleImport, choose_rule, parse_rules_csv
 from hub.store import routing as routing_store
 from hub.store import teams as team_store
@@ -70,11 +69,3 @@ async def add_team(
 ) -> team_store.Team:
     async with pool.acquire() as conn:
         return await team_store.upsert_team(conn, code, name, municipality_code, municipality)
-
-
-async def require_team(pool: asyncpg.Pool, code: str) -> team_store.Team:
-    async with pool.acquire() as conn:
-        team = await team_store.team_by_code(conn, code)
-    if team is None:
-        raise NotFound(f"no team {code}")
-    return team

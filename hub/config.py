@@ -23,7 +23,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     db_pool_min: int = 2
     db_pool_max: int = 10
-    timezone: str = "Europe/Amsterdam"
 
 
 def redact_dsn(dsn: str) -> str:

@@ -9,6 +9,7 @@ concurrently, as production does.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import socket
 import uuid
@@ -25,7 +26,7 @@ from hub.config import Settings
 from hub.db import create_pool, embedded_postgres, migrate, with_database
 from hub.demo import load_teams, shipped_data
 from hub.store.partners import Partner, add_partner, issue_token
-from schemas.signals import PartnerKind
+from schemas.signals import PartnerKind, SignalIn
 
 TEMPLATE = f"hub_template_{os.getpid()}"
 
@@ -121,21 +122,10 @@ async def make_admin_token(pool: asyncpg.Pool) -> str:
 
 
 def make_signal(**overrides: Any) -> dict[str, Any]:
-    """A valid signal body as a partner sends it; pass fields to change."""
-    body: dict[str, Any] = {
-        "external_ref": f"REF-{uuid.uuid4().hex[:10]}",
-        "kind": "care_concern",
-        "urgency": "normal",
-        "address": {
-            "postcode": "2036 AA",
-            "house_number": 12,
-            "house_letter": "A",
-            "addition": "bis",
-        },
-        "person": {"name": "J. de Vries", "birth_date": "1971-03-05"},
-        "resident_informed": {"informed": False, "reason": "niet bereikbaar"},
-        "description": "Mist afspraken, noemt huurachterstand.",
-    }
+    """The documented example signal with a fresh `external_ref`; pass fields to change."""
+    examples = SignalIn.model_json_schema()["examples"]
+    body: dict[str, Any] = copy.deepcopy(examples[0])
+    body["external_ref"] = f"REF-{uuid.uuid4().hex[:10]}"
     body.update(overrides)
     return body
 

@@ -177,7 +177,7 @@ async def test_body_that_is_not_an_object_is_invalid(client: Client, haarlem: as
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{", b'{"external_ref": ', b"\xff\xfe{}", b"   ", b"", b"nul"],
+    [b"{", b'{"external_ref": ', b"\xff\xfe{}", b"   ", b"", b"nul", b"[" * 30000 + b"]" * 30000],
 )
 async def test_malformed_json_is_400(client: Client, haarlem: asyncpg.Pool, raw: bytes) -> None:
     _, token = await make_partner(haarlem)
