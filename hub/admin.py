@@ -45,7 +45,10 @@ async def check_routing(
 ) -> RoutingAnswer:
     async with pool.acquire() as conn:
         rule = choose_rule(
-            await routing_store.candidate_rules(conn, postcode), postcode, house_number, on
+            await routing_store.candidate_rules(conn, [postcode, postcode[:4]]),
+            postcode,
+            house_number,
+            on,
         )
         team = await team_store.team_by_code(conn, rule.team_code) if rule else None
     return RoutingAnswer(rule, team)

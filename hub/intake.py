@@ -1,28 +1,37 @@
-"""Intake: a partner's signal is checked, routed and stored in one transaction.
+"""Intake: partners' signals are checked, routed and stored in one transaction.
 
-The caller answers the partner only after `submit_signal` returns, that is after the commit:
-what was acknowledged is never lost. Every channel (API, FHIR, CSV, web form) ends here.
+Callers answer the partner only after the transaction commits: what was acknowledged is never
+lost. Every channel (API, FHIR, CSV batch, web form) ends here; one signal is a batch of one.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
 from zoneinfo import ZoneInfo
-
-import asyncpg
 
 from hub.errors import Conflict, InvalidFields
 from hub.routing import choose_rule
-from hub.store import Connection
 from hub.store import routing as routing_store
 from hub.store import signals as signal_store
 from hub.store import teams as team_store
-from hub.store.partners import Partner
 from schemas.signals import SignalIn, SignalReceipt, SignalStatus, TeamRef, kinds_for
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import asyncpg
+
+    from hub.store import Connection
+    from hub.store.partners import Partner
+    from schemas.routing import RoutingRule
+
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+REPEAT_WINDOW = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -39,88 +48,156 @@ def payload_digest(signal: SignalIn) -> bytes:
 def receipt_from_row(row: asyncpg.Record) -> SignalReceipt:
     team = TeamRef(code=row["team_code"], name=row["team_name"]) if row["team_code"] else None
     return SignalReceipt(
-        id=row["id"], status=SignalStatus(row["status"]), team=team, received_at=row["received_at"]
+        id=row["id"],
+        status=SignalStatus(row["status"]),
+        team=team,
+        received_at=row["received_at"],
+        repeat_of=row["repeat_of"],
     )
 
 
-def check_kind(partner: Partner, signal: SignalIn) -> None:
+def kind_error(partner: Partner, signal: SignalIn) -> str | None:
     allowed = kinds_for(partner.kind)
-    if signal.kind not in allowed:
-        names = ", ".join(sorted(kind.value for kind in allowed))
-        message = f"a {partner.kind.value} partner can signal: {names}"
-        raise InvalidFields(message, errors=[{"loc": ["kind"], "msg": message}])
-
-
-async def _existing(
-    conn: Connection, partner: Partner, signal: SignalIn, digest: bytes
-) -> Submitted | None:
-    row = await signal_store.signal_by_ref(conn, partner.id, signal.external_ref)
-    if row is None:
+    if signal.kind in allowed:
         return None
-    if row["payload_sha256"] != digest:
-        raise Conflict(
-            f"reference {signal.external_ref!r} was used before for a different signal",
-            errors=[{"loc": ["external_ref"], "msg": "already used for a different signal"}],
+    return f"a {partner.kind.value} partner can signal: " + ", ".join(
+        sorted(kind.value for kind in allowed)
+    )
+
+
+def reference_conflict(reference: str) -> Conflict:
+    return Conflict(
+        f"reference {reference!r} was used before for a different signal",
+        errors=[{"loc": ["external_ref"], "msg": "already used for a different signal"}],
+    )
+
+
+async def route_all(
+    conn: Connection, signals: Sequence[SignalIn], now: datetime
+) -> list[RoutingRule | None]:
+    """The rule for each signal's address, consulting only the rules of the postcodes present."""
+    postcodes = {s.address.postcode for s in signals} | {s.address.postcode[:4] for s in signals}
+    by_postcode: dict[str, list[RoutingRule]] = defaultdict(list)
+    for rule in await routing_store.candidate_rules(conn, sorted(postcodes)):
+        by_postcode[rule.postcode].append(rule)
+    day = now.astimezone(LOCAL_TIME).date()
+    chosen = []
+    for signal in signals:
+        postcode = signal.address.postcode
+        candidates = by_postcode.get(postcode, []) + by_postcode.get(postcode[:4], [])
+        chosen.append(choose_rule(candidates, postcode, signal.address.house_number, day))
+    return chosen
+
+
+def _is_repeat(signal: SignalIn, earlier_amount: object) -> bool:
+    """A repeat, unless the arrears grew since the earlier signal."""
+    if signal.arrears is None or earlier_amount is None:
+        return True
+    return signal.arrears.amount_eur <= earlier_amount  # type: ignore[operator]
+
+
+async def store_signals(
+    conn: Connection,
+    partner: Partner,
+    signals: Sequence[SignalIn],
+    *,
+    received_at: datetime | None = None,
+    batch_id: UUID | None = None,
+    repeat_window: timedelta = REPEAT_WINDOW,
+) -> list[Submitted | Conflict]:
+    """Route and store signals of one partner in the caller's transaction, in bulk.
+
+    Idempotent on (partner, external_ref): a signal sent before with the same content gives its
+    first receipt; with other content, a Conflict in its place. Kinds must be checked before.
+    """
+    now: datetime = received_at or await conn.fetchval("select now()")
+    digests = [payload_digest(signal) for signal in signals]
+    known = {
+        row["external_ref"]
+        for row in await signal_store.signals_by_refs(
+            conn, partner.id, [s.external_ref for s in signals]
         )
-    return Submitted(receipt_from_row(row), created=False)
+    }
+    fresh: dict[str, SignalIn] = {}
+    for signal in signals:
+        if signal.external_ref not in known:
+            fresh.setdefault(signal.external_ref, signal)  # a twin within the call: first wins
+    new = list(fresh.values())
+
+    rules = await route_all(conn, new, now)
+    team_ids = await team_store.team_codes(conn)
+    households = await signal_store.upsert_households(conn, [s.address for s in new])
+    earlier = await signal_store.latest_signals_for(
+        conn,
+        partner.id,
+        [(households[s.address.household_key()], s.kind.value) for s in new],
+        since=now - repeat_window,
+    )
+    rows = []
+    for signal, rule in zip(new, rules, strict=True):
+        household = households[signal.address.household_key()]
+        previous = earlier.get((household, signal.kind.value))
+        rows.append(
+            signal_store.NewSignal(
+                signal=signal,
+                payload_sha256=payload_digest(signal),
+                household_id=household,
+                team_id=team_ids[rule.team_code] if rule else None,
+                routed_by=rule.describe() if rule else None,
+                repeat_of=previous[0] if previous and _is_repeat(signal, previous[1]) else None,
+            )
+        )
+    inserted = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)
+    actor = f"partner:{partner.id}"
+    events = []
+    for row in rows:
+        signal_id = inserted.get(row.signal.external_ref)
+        if signal_id is None:  # a concurrent twin committed first
+            continue
+        outcome = "repeat" if row.repeat_of else "routed" if row.team_id else "unrouted"
+        detail = {"rule": row.routed_by} if row.routed_by else {}
+        if row.repeat_of:
+            detail["repeat_of"] = str(row.repeat_of)
+        events.append((signal_id, "received", actor, {"kind": row.signal.kind.value}))
+        events.append((signal_id, outcome, "hub", detail))
+    await signal_store.append_events(conn, events, now)
+
+    stored = {
+        row["external_ref"]: row
+        for row in await signal_store.signals_by_refs(
+            conn, partner.id, [s.external_ref for s in signals]
+        )
+    }
+    results: list[Submitted | Conflict] = []
+    announced: set[str] = set()
+    for signal, digest in zip(signals, digests, strict=True):
+        record = stored[signal.external_ref]
+        if record["payload_sha256"] != digest:
+            results.append(reference_conflict(signal.external_ref))
+            continue
+        created = signal.external_ref in inserted and signal.external_ref not in announced
+        announced.add(signal.external_ref)
+        results.append(Submitted(receipt_from_row(record), created=created))
+    return results
 
 
 async def submit_signal(
-    pool: asyncpg.Pool, partner: Partner, signal: SignalIn, *, received_at: datetime | None = None
+    pool: asyncpg.Pool,
+    partner: Partner,
+    signal: SignalIn,
+    *,
+    received_at: datetime | None = None,
+    repeat_window: timedelta = REPEAT_WINDOW,
 ) -> Submitted:
-    """Route and store a signal, idempotent on (partner, external_ref).
-
-    The same payload again returns the first receipt; the same reference with another payload
-    raises Conflict. `received_at` is for loading history; normally the database's clock is used.
-    """
-    check_kind(partner, signal)
-    digest = payload_digest(signal)
+    """Route and store one signal; raises InvalidFields for a kind not the partner's and
+    Conflict for a reference used before for other content."""
+    problem = kind_error(partner, signal)
+    if problem:
+        raise InvalidFields(problem, errors=[{"loc": ["kind"], "msg": problem}])
     async with pool.acquire() as conn, conn.transaction():
-        existing = await _existing(conn, partner, signal, digest)
-        if existing is not None:
-            return existing
-        now = received_at or await conn.fetchval("select now()")
-        address = signal.address
-        rule = choose_rule(
-            await routing_store.candidate_rules(conn, address.postcode),
-            address.postcode,
-            address.house_number,
-            now.astimezone(LOCAL_TIME).date(),
+        (result,) = await store_signals(
+            conn, partner, [signal], received_at=received_at, repeat_window=repeat_window
         )
-        team = await team_store.team_by_code(conn, rule.team_code) if rule else None
-        household_id = await signal_store.upsert_household(conn, address)
-        signal_id = await signal_store.insert_signal(
-            conn,
-            partner_id=partner.id,
-            signal=signal,
-            payload_sha256=digest,
-            household_id=household_id,
-            team_id=team.id if team else None,
-            routed_by=rule.describe() if rule else None,
-            received_at=now,
-        )
-        if signal_id is None:
-            # A concurrent request with the same reference committed first.
-            raced = await _existing(conn, partner, signal, digest)
-            if raced is None:
-                raise RuntimeError("signal reference conflicted but no signal was found")
-            return raced
-        actor = f"partner:{partner.id}"
-        await signal_store.append_event(
-            conn, signal_id, "received", actor, {"kind": signal.kind.value}, now
-        )
-        await signal_store.append_event(
-            conn,
-            signal_id,
-            "routed" if team else "unrouted",
-            "hub",
-            {"team": team.code, "rule": rule.describe()} if team and rule else {},
-            now,
-        )
-    receipt = SignalReceipt(
-        id=signal_id,
-        status=SignalStatus.ROUTED if team else SignalStatus.UNROUTED,
-        team=TeamRef(code=team.code, name=team.name) if team else None,
-        received_at=now,
-    )
-    return Submitted(receipt, created=True)
+    if isinstance(result, Conflict):
+        raise result
+    return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 from uuid import UUID
@@ -137,6 +138,26 @@ class ResidentInformed(BaseModel):
         return self
 
 
+class Arrears(BaseModel):
+    """Rent arrears as a housing corporation reports them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount_eur: Decimal = Field(ge=0, le=1_000_000, decimal_places=2)
+    since: date | None = None
+
+
+class NonResponse(BaseModel):
+    """A Work & Income client who stopped answering invitations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_ref: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
+    ]
+    invitations: list[date] = Field(default_factory=list, max_length=10)
+
+
 class SignalIn(BaseModel):
     """A signal as a partner hands it over."""
 
@@ -173,6 +194,8 @@ class SignalIn(BaseModel):
     description: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
     ]
+    arrears: Arrears | None = None
+    non_response: NonResponse | None = None
 
 
 class TeamRef(BaseModel):
@@ -187,6 +210,11 @@ class SignalReceipt(BaseModel):
     status: SignalStatus
     team: TeamRef | None
     received_at: AwareDatetime
+    repeat_of: UUID | None = Field(
+        default=None,
+        description="An earlier signal of yours about the same household and kind, within the "
+        "repeat window: this one is recorded as a repeat of it (herhaalde melding).",
+    )
 
 
 class PartnerSignalView(SignalReceipt):

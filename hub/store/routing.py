@@ -53,12 +53,12 @@ async def replace_rules(
     )
 
 
-async def candidate_rules(conn: Connection, postcode: str) -> list[RoutingRule]:
-    """The rules that could route a PC6: those for it and for its PC4."""
+async def candidate_rules(conn: Connection, postcodes: Sequence[str]) -> list[RoutingRule]:
+    """The rules for these postcodes (pass a PC6 and its PC4 to get all that could route it)."""
     rows = await conn.fetch(
         f"select {_RULE_COLUMNS} from routing_rules r join teams t on t.id = r.team_id "  # noqa: S608 - constant columns
         "where r.postcode = any($1::text[])",
-        [postcode, postcode[:4]],
+        list(postcodes),
     )
     return [_rule(row) for row in rows]
 

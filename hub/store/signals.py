@@ -1,53 +1,63 @@
-"""Signals, households and the append-only event log."""
+"""Signals, households and the append-only event log; bulk writes through UNNEST."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-from uuid import UUID
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
+from hub.store import Connection
 
-from hub.store import Connection, required
-from schemas.address import Address
-from schemas.signals import SignalIn
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+    from decimal import Decimal
+    from uuid import UUID
+
+    import asyncpg
+
+    from schemas.address import Address
+    from schemas.signals import SignalIn
+
+HouseholdKey = tuple[str, int, str, str]
 
 
-async def upsert_household(conn: Connection, address: Address) -> UUID:
-    postcode, number, letter, addition = address.household_key()
-    row = required(
-        await conn.fetchrow(
-            """
-            insert into households (postcode, house_number, house_letter, addition)
-            values ($1, $2, $3, $4)
-            on conflict (postcode, house_number, house_letter, addition)
-                do update set postcode = excluded.postcode
-            returning id
-            """,
-            postcode,
-            number,
-            letter,
-            addition,
-        )
+async def upsert_households(
+    conn: Connection, addresses: Sequence[Address]
+) -> dict[HouseholdKey, UUID]:
+    """The household id of every address, created where new."""
+    keys = sorted({address.household_key() for address in addresses})
+    if not keys:
+        return {}
+    rows = await conn.fetch(
+        """
+        insert into households (postcode, house_number, house_letter, addition)
+        select * from unnest($1::text[], $2::int[], $3::text[], $4::text[])
+        on conflict (postcode, house_number, house_letter, addition)
+            do update set postcode = excluded.postcode
+        returning id, postcode, house_number, house_letter, addition
+        """,
+        *(list(column) for column in zip(*keys, strict=True)),
     )
-    result: UUID = row["id"]
-    return result
+    return {
+        (row["postcode"], row["house_number"], row["house_letter"], row["addition"]): row["id"]
+        for row in rows
+    }
 
 
 _RECEIPT = """
     s.id, s.status, s.received_at, s.payload_sha256, s.external_ref, s.kind, s.urgency,
-    t.code as team_code, t.name as team_name
+    s.repeat_of, t.code as team_code, t.name as team_name
 """
 
 
-async def signal_by_ref(
-    conn: Connection, partner_id: UUID, external_ref: str
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def signals_by_refs(
+    conn: Connection, partner_id: UUID, external_refs: Sequence[str]
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
         f"select {_RECEIPT} from signals s left join teams t on t.id = s.team_id "  # noqa: S608 - constant columns
-        "where s.partner_id = $1 and s.external_ref = $2",
+        "where s.partner_id = $1 and s.external_ref = any($2::text[])",
         partner_id,
-        external_ref,
+        list(external_refs),
     )
 
 
@@ -63,64 +73,130 @@ async def partner_signal(
     )
 
 
-async def insert_signal(
+async def latest_signals_for(
     conn: Connection,
-    *,
     partner_id: UUID,
-    signal: SignalIn,
-    payload_sha256: bytes,
-    household_id: UUID,
-    team_id: int | None,
-    routed_by: str | None,
-    received_at: datetime | None,
-) -> UUID | None:
-    """Store a signal; None when the partner's reference exists already (a concurrent twin)."""
-    person = signal.person
-    row = await conn.fetchrow(
+    household_kinds: Sequence[tuple[UUID, str]],
+    since: datetime,
+) -> dict[tuple[UUID, str], tuple[UUID, Decimal | None]]:
+    """Per (household, kind): the original signal of the partner's latest one since `since`,
+    and the arrears amount of that latest one."""
+    if not household_kinds:
+        return {}
+    rows = await conn.fetch(
+        """
+        select distinct on (s.household_id, s.kind)
+               s.household_id, s.kind, coalesce(s.repeat_of, s.id) as original, s.arrears_amount
+        from signals s
+        join unnest($2::uuid[], $3::text[]) as wanted (household_id, kind)
+          on s.household_id = wanted.household_id and s.kind = wanted.kind
+        where s.partner_id = $1 and s.received_at >= $4
+        order by s.household_id, s.kind, s.received_at desc
+        """,
+        partner_id,
+        [household for household, _ in household_kinds],
+        [kind for _, kind in household_kinds],
+        since,
+    )
+    return {
+        (row["household_id"], row["kind"]): (row["original"], row["arrears_amount"]) for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    signal: SignalIn
+    payload_sha256: bytes
+    household_id: UUID
+    team_id: int | None
+    routed_by: str | None
+    repeat_of: UUID | None
+
+
+async def insert_signals(
+    conn: Connection,
+    partner_id: UUID,
+    rows: Sequence[NewSignal],
+    received_at: datetime,
+    batch_id: UUID | None,
+) -> dict[str, UUID]:
+    """Store signals in one statement; returns external_ref -> id of those stored now (a
+    reference that exists already, e.g. a concurrent twin's, is skipped)."""
+    if not rows:
+        return {}
+
+    def column(pick: Any) -> list[Any]:
+        return [pick(row) for row in rows]
+
+    result = await conn.fetch(
         """
         insert into signals (partner_id, external_ref, payload_sha256, kind, urgency, household_id,
                              person_name, person_birth_date, resident_informed,
                              not_informed_reason, description, status, team_id, routed_by,
-                             received_at)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                case when $12::bigint is null then 'unrouted' else 'routed' end, $12, $13,
-                coalesce($14, now()))
+                             repeat_of, arrears_amount, arrears_since, client_ref,
+                             invitation_dates, batch_id, received_at)
+        select $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.name, r.birth, r.informed,
+               r.reason, r.description,
+               case when r.team is null then 'unrouted' else 'routed' end,
+               r.team, r.rule, r.repeat_of, r.amount, r.since, r.client_ref,
+               string_to_array(r.invitations, ',')::date[], $19, $20
+        from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[], $7::text[],
+                    $8::date[], $9::bool[], $10::text[], $11::text[], $12::bigint[], $13::text[],
+                    $14::uuid[], $15::numeric[], $16::date[], $17::text[], $18::text[])
+             as r (ref, digest, kind, urgency, household, name, birth, informed, reason,
+                   description, team, rule, repeat_of, amount, since, client_ref, invitations)
         on conflict (partner_id, external_ref) do nothing
-        returning id
+        returning external_ref, id
         """,
         partner_id,
-        signal.external_ref,
-        payload_sha256,
-        signal.kind.value,
-        signal.urgency.value,
-        household_id,
-        person.name if person else None,
-        person.birth_date if person else None,
-        signal.resident_informed.informed,
-        signal.resident_informed.reason,
-        signal.description,
-        team_id,
-        routed_by,
+        column(lambda r: r.signal.external_ref),
+        column(lambda r: r.payload_sha256),
+        column(lambda r: r.signal.kind.value),
+        column(lambda r: r.signal.urgency.value),
+        column(lambda r: r.household_id),
+        column(lambda r: r.signal.person.name if r.signal.person else None),
+        column(lambda r: r.signal.person.birth_date if r.signal.person else None),
+        column(lambda r: r.signal.resident_informed.informed),
+        column(lambda r: r.signal.resident_informed.reason),
+        column(lambda r: r.signal.description),
+        column(lambda r: r.team_id),
+        column(lambda r: r.routed_by),
+        column(lambda r: r.repeat_of),
+        column(lambda r: r.signal.arrears.amount_eur if r.signal.arrears else None),
+        column(lambda r: r.signal.arrears.since if r.signal.arrears else None),
+        column(lambda r: r.signal.non_response.client_ref if r.signal.non_response else None),
+        column(
+            lambda r: (
+                ",".join(d.isoformat() for d in r.signal.non_response.invitations)
+                if r.signal.non_response
+                else None
+            )
+        ),
+        batch_id,
         received_at,
     )
-    return row["id"] if row else None
+    return {row["external_ref"]: row["id"] for row in result}
 
 
-async def append_event(
+async def append_events(
     conn: Connection,
-    signal_id: UUID,
-    kind: str,
-    actor: str,
-    data: dict[str, Any] | None = None,
+    events: Sequence[tuple[UUID, str, str, dict[str, Any]]],
     occurred_at: datetime | None = None,
 ) -> None:
+    """Append (signal_id, kind, actor, data) events."""
+    if not events:
+        return
     await conn.execute(
-        "insert into events (signal_id, kind, actor, data, occurred_at) "
-        "values ($1, $2, $3, $4, coalesce($5, now()))",
-        signal_id,
-        kind,
-        actor,
-        data or {},
+        """
+        insert into events (signal_id, kind, actor, data, occurred_at)
+        select e.signal_id, e.kind, e.actor, e.data, coalesce($5, now())
+        from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
+             as e (signal_id, kind, actor, data)
+        """,
+        [event[0] for event in events],
+        [event[1] for event in events],
+        [event[2] for event in events],
+        [event[3] for event in events],
         occurred_at,
     )
 

@@ -1,0 +1,360 @@
+"""CSV batches as housing corporations and Work & Income export them, translated to signals.
+
+Dutch spreadsheet reality: `;` or `,` between fields, decimal commas (`1.234,56`), dates as
+`dd-mm-jjjj`, UTF-8 with or without BOM or Windows-1252, and each partner's own header names,
+mapped by a profile. Pure: bytes in, signals and row errors out.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from schemas.signals import SignalIn, SignalKind
+
+# The fields a profile can map, and where each lands in a SignalIn (for naming errors).
+Target = Literal[
+    "external_ref",
+    "postcode",
+    "house_number",
+    "house_letter",
+    "addition",
+    "name",
+    "birth_date",
+    "urgency",
+    "informed",
+    "description",
+    "arrears_amount",
+    "arrears_since",
+    "client_ref",
+    "invitation",
+]
+_LOC_OF_TARGET: dict[tuple[str | int, ...], Target] = {
+    ("external_ref",): "external_ref",
+    ("address", "postcode"): "postcode",
+    ("address", "house_number"): "house_number",
+    ("address", "house_letter"): "house_letter",
+    ("address", "addition"): "addition",
+    ("person", "name"): "name",
+    ("person", "birth_date"): "birth_date",
+    ("urgency",): "urgency",
+    ("description",): "description",
+    ("arrears", "amount_eur"): "arrears_amount",
+    ("arrears", "since"): "arrears_since",
+    ("non_response", "client_ref"): "client_ref",
+}
+
+
+class BatchProfile(BaseModel):
+    """How a partner's file maps onto signals: its signal kind and header names per field.
+
+    Header names are matched ignoring case, accents, spaces and punctuation. A target may have
+    several names; `invitation` may match several columns (each a date).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: SignalKind
+    columns: dict[Target, list[str]]
+    required: list[Target] = ["postcode", "house_number"]
+    default_description: str
+    not_informed_reason: str = "Niet vermeld in het batchbestand"
+
+
+RENT_ARREARS = BatchProfile(
+    name="rent_arrears",
+    kind=SignalKind.RENT_ARREARS,
+    columns={
+        "external_ref": [
+            "referentie",
+            "kenmerk",
+            "dossiernummer",
+            "contractnummer",
+            "huurcontract",
+        ],
+        "postcode": ["postcode"],
+        "house_number": ["huisnummer", "huisnr", "nummer"],
+        "house_letter": ["huisletter", "letter"],
+        "addition": ["toevoeging", "huisnummertoevoeging"],
+        "name": ["naam", "huurder", "naam huurder"],
+        "birth_date": ["geboortedatum"],
+        "urgency": ["urgentie", "spoed"],
+        "informed": ["geinformeerd", "bewoner geinformeerd", "huurder geinformeerd"],
+        "description": ["toelichting", "opmerking", "omschrijving"],
+        "arrears_amount": ["achterstand", "huurachterstand", "bedrag", "bedrag achterstand"],
+        "arrears_since": ["achterstand sinds", "sinds", "datum achterstand", "eerste achterstand"],
+    },
+    required=["postcode", "house_number", "arrears_amount"],
+    default_description="Huurachterstand gemeld door de woningcorporatie.",
+)
+
+NON_RESPONDER = BatchProfile(
+    name="non_responder",
+    kind=SignalKind.NON_RESPONDER,
+    columns={
+        "client_ref": ["klantnummer", "clientnummer", "relatienummer"],
+        "postcode": ["postcode"],
+        "house_number": ["huisnummer", "huisnr", "nummer"],
+        "house_letter": ["huisletter", "letter"],
+        "addition": ["toevoeging", "huisnummertoevoeging"],
+        "name": ["naam", "naam klant"],
+        "birth_date": ["geboortedatum"],
+        "urgency": ["urgentie", "spoed"],
+        "informed": ["geinformeerd", "klant geinformeerd"],
+        "description": ["toelichting", "opmerking"],
+        "invitation": [
+            "uitnodiging",
+            "datum uitnodiging",
+            "uitnodiging 1",
+            "uitnodiging 2",
+            "uitnodiging 3",
+            "uitnodiging 4",
+            "uitnodiging 5",
+        ],
+    },
+    required=["postcode", "house_number", "client_ref"],
+    default_description="Reageert niet op uitnodigingen van Werk en Inkomen.",
+)
+
+DEFAULT_PROFILES = {profile.name: profile for profile in (RENT_ARREARS, NON_RESPONDER)}
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    line: int
+    signal: SignalIn
+
+
+@dataclass
+class ParsedBatch:
+    rows: list[BatchRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    total: int = 0
+
+
+class BatchFileError(ValueError):
+    """The file as a whole cannot be read (no header, unknown columns, not text)."""
+
+
+def header_key(name: str) -> str:
+    """`Huurder geïnformeerd?` -> `huurder geinformeerd`."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded.lower()).split())
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252, the two encodings spreadsheets write."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(header_line: str) -> str:
+    return max((";", ",", "\t"), key=header_line.count)
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
+def parse_amount(text: str) -> Decimal:
+    """`1.234,56`, `1234,56`, `€ 1.234`, `1234.56` -> Decimal."""
+    cleaned = text.replace("€", "").replace("EUR", "").replace(" ", "").strip()
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif _THOUSANDS.match(cleaned):
+        cleaned = cleaned.replace(".", "")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("not an amount; write it like 1.234,56") from None
+    if not amount.is_finite():
+        raise ValueError("not an amount; write it like 1.234,56")
+    return amount
+
+
+def parse_date(text: str) -> date:
+    """`dd-mm-jjjj` (also with / or . and one-digit day or month), or `jjjj-mm-dd`."""
+    value = text.strip()
+    for pattern in ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError("not a date; write it as dd-mm-jjjj")
+
+
+_YES = {"ja", "j", "yes", "y", "1", "true", "waar", "x"}
+_NO = {"nee", "n", "no", "0", "false", "onwaar", ""}
+
+
+def parse_yes_no(text: str) -> bool:
+    key = text.strip().lower()
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise ValueError("answer ja or nee")
+
+
+def _column_plan(header: list[str], profile: BatchProfile) -> dict[Target, list[int]]:
+    keys = [header_key(name) for name in header]
+    plan: dict[Target, list[int]] = {}
+    for target, names in profile.columns.items():
+        wanted = {header_key(name) for name in names}
+        positions = [i for i, key in enumerate(keys) if key in wanted]
+        if target == "invitation":
+            positions += [
+                i
+                for i, key in enumerate(keys)
+                if key.startswith("uitnodiging") and i not in positions
+            ]
+        if positions:
+            plan[target] = positions if target == "invitation" else positions[:1]
+    missing = [target for target in profile.required if target not in plan]
+    if missing:
+        described = "; ".join(f"{t} ({' / '.join(profile.columns[t])})" for t in missing)
+        raise BatchFileError(f"the header lacks required columns: {described}")
+    return plan
+
+
+def _build(
+    row: list[str], plan: dict[Target, list[int]], header: list[str], profile: BatchProfile
+) -> tuple[dict[str, Any], dict[Target, str], list[RowError]]:
+    """The SignalIn fields of one row, the file's column behind each target, and the cells
+    that could not be converted (line 0: the caller numbers them)."""
+
+    def cell(target: Target) -> str:
+        positions = plan.get(target)
+        return row[positions[0]].strip() if positions and positions[0] < len(row) else ""
+
+    columns = {target: header[positions[0]] for target, positions in plan.items()}
+    errors: list[RowError] = []
+
+    def convert(target: Target, parse: Any) -> Any:
+        raw = cell(target)
+        if not raw:
+            return None
+        try:
+            return parse(raw)
+        except ValueError as error:
+            errors.append(RowError(0, columns[target], str(error)))
+            return None
+
+    number_text = cell("house_number")
+    number: Any = int(number_text) if number_text.isdigit() else number_text or None
+    address = {
+        "postcode": cell("postcode") or None,
+        "house_number": number,
+        "house_letter": cell("house_letter") or None,
+        "addition": cell("addition") or None,
+    }
+    name, birth = cell("name"), convert("birth_date", parse_date)
+    informed = convert("informed", parse_yes_no)
+    urgent = convert("urgency", parse_yes_no)
+    fields: dict[str, Any] = {
+        "kind": profile.kind.value,
+        "urgency": "high" if urgent else "normal",
+        "address": address,
+        "person": {"name": name or None, "birth_date": birth} if name or birth else None,
+        "resident_informed": {"informed": True}
+        if informed
+        else {"informed": False, "reason": profile.not_informed_reason},
+        "description": cell("description") or profile.default_description,
+    }
+    if "arrears_amount" in plan:
+        amount = convert("arrears_amount", parse_amount)
+        since = convert("arrears_since", parse_date)
+        fields["arrears"] = {"amount_eur": amount, "since": since} if amount is not None else None
+    if "client_ref" in plan:
+        invitations = []
+        for position in plan.get("invitation", []):
+            raw = row[position].strip() if position < len(row) else ""
+            if raw:
+                try:
+                    invitations.append(parse_date(raw))
+                except ValueError as error:
+                    errors.append(RowError(0, header[position], str(error)))
+        fields["non_response"] = {"client_ref": cell("client_ref"), "invitations": invitations}
+    fields["external_ref"] = _row_ref(cell("external_ref"), fields)
+    return fields, columns, errors
+
+
+def _row_ref(partner_ref: str, fields: dict[str, Any]) -> str:
+    """The row's reference: the partner's own (cleaned) plus a digest of the content.
+
+    A re-sent row is then the same signal, while next month's row with a grown amount is a new
+    one (which repeat detection then judges), not a clash of references.
+    """
+    digest = hashlib.sha256(repr(sorted(fields.items())).encode() + partner_ref.encode())
+    cleaned = re.sub(r"[^A-Za-z0-9._:/-]+", "-", partner_ref).strip("-")[:60]
+    return f"{cleaned or 'row'}#{digest.hexdigest()[:24]}"
+
+
+def _validation_errors(
+    error: ValidationError, columns: dict[Target, str], line: int
+) -> list[RowError]:
+    found = []
+    for item in error.errors(include_url=False, include_input=False):
+        loc = tuple(item["loc"])
+        target = next(
+            (t for prefix, t in _LOC_OF_TARGET.items() if loc[: len(prefix)] == prefix), None
+        )
+        column = columns.get(target) if target else None
+        message = item["msg"].removeprefix("Value error, ")
+        if column is None and target is None:
+            message = f"{'.'.join(str(part) for part in loc)}: {message}"
+        found.append(RowError(line, column, message))
+    return found
+
+
+def parse_batch(data: bytes, profile: BatchProfile) -> ParsedBatch:
+    """Every row as a signal or as errors, numbered as a spreadsheet shows them (header = 1).
+
+    Raises BatchFileError when the file as a whole cannot be read.
+    """
+    text = decode_text(data)
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip():
+        raise BatchFileError("the file is empty or has no header line")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    header = next(reader)
+    plan = _column_plan(header, profile)
+    result = ParsedBatch()
+    for line, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        result.total += 1
+        fields, columns, failed = _build(row, plan, header, profile)
+        errors = [RowError(line, e.column, e.reason) for e in failed]
+        try:
+            signal = SignalIn.model_validate(fields)
+        except ValidationError as error:
+            unconverted = {e.column for e in errors}
+            errors += [
+                e
+                for e in _validation_errors(error, columns, line)
+                if e.column not in unconverted or e.column is None
+            ]
+        if errors:
+            result.errors.extend(errors)
+        else:
+            result.rows.append(BatchRow(line, signal))
+    return result
