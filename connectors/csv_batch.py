@@ -13,7 +13,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -190,15 +190,23 @@ def parse_amount(text: str) -> Decimal:
     return amount
 
 
+_DAY_FIRST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
 def parse_date(text: str) -> date:
     """`dd-mm-jjjj` (also with / or . and one-digit day or month), or `jjjj-mm-dd`."""
     value = text.strip()
-    for pattern in ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError("not a date; write it as dd-mm-jjjj")
+    if match := _DAY_FIRST.match(value):
+        day, month, year = int(match[1]), int(match[3]), int(match[4])
+    elif match := _ISO_DATE.match(value):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    else:
+        raise ValueError("not a date; write it as dd-mm-jjjj")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError("not a date; write it as dd-mm-jjjj") from None
 
 
 _YES = {"ja", "j", "yes", "y", "1", "true", "waar", "x"}
@@ -293,6 +301,11 @@ def _build(
                 except ValueError as error:
                     errors.append(RowError(0, header[position], str(error)))
         fields["non_response"] = {"client_ref": cell("client_ref"), "invitations": invitations}
+    errors += [
+        RowError(0, columns[target], "empty, but this column is required")
+        for target in profile.required
+        if target != "invitation" and not cell(target)
+    ]
     fields["external_ref"] = _row_ref(cell("external_ref"), fields)
     return fields, columns, errors
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from hub.config import Settings
 from hub.db import create_pool, migrate
+from hub.scheduler import scheduler_ctx
 from hub.web import api, health, openapi, pages
-from hub.web.keys import DSN, POOL, SETTINGS
+from hub.web.keys import DSN, POOL, SETTINGS, TASKS
 from hub.web.problems import problem_middleware
 
 
@@ -25,11 +27,26 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await pool.close()
 
 
+async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
+    """Work started beside a request (batch processing) is awaited before the pool closes."""
+    yield
+    tasks: set[asyncio.Task[object]] = app[TASKS]
+    if tasks:
+        await asyncio.wait(tasks, timeout=30)
+
+
 def create_app(settings: Settings, dsn: str) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[problem_middleware])
+    # Each route enforces its own body limit (64 KiB for a signal, more for a CSV batch).
+    app = web.Application(
+        client_max_size=max(settings.max_body_bytes, settings.max_batch_bytes),
+        middlewares=[problem_middleware],
+    )
     app[SETTINGS] = settings
     app[DSN] = dsn
+    app[TASKS] = set()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(scheduler_ctx)
+    app.cleanup_ctx.append(_background_tasks)
     app.router.add_get("/", pages.home)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)

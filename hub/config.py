@@ -21,8 +21,20 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = 64 * 1024
+    max_batch_bytes: int = 64 * 1024 * 1024
+    drop_dir: Path | None = Field(
+        default=None, description="Drop folders, one per partner id; default data_dir/drop."
+    )
+    scheduler: bool = Field(default=True, description="Run scheduled jobs in this process.")
+    drop_poll_seconds: float = 30
+    batch_poll_seconds: float = 10
+    repeat_window_days: int = Field(default=90, ge=0)
     db_pool_min: int = 2
     db_pool_max: int = 10
+
+
+def drop_root(settings: Settings) -> Path:
+    return settings.drop_dir or settings.data_dir / "drop"
 
 
 def redact_dsn(dsn: str) -> str:

@@ -14,6 +14,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -131,9 +132,17 @@ def make_signal(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def client(haarlem: asyncpg.Pool, dsn: str) -> AsyncIterator[TestClient[Any, Any]]:
+def settings(tmp_path: Path) -> Settings:
+    """Settings for an app under test: its own data directory, no scheduled jobs."""
+    return Settings(data_dir=tmp_path / "hub-data", scheduler=False)
+
+
+@pytest.fixture
+async def client(
+    haarlem: asyncpg.Pool, dsn: str, settings: Settings
+) -> AsyncIterator[TestClient[Any, Any]]:
     """An HTTP client of the hub's app on the test database (demo teams and routing loaded)."""
-    app = create_app(Settings(), dsn)
+    app = create_app(settings, dsn)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 

@@ -66,6 +66,11 @@ async def partner_by_name(conn: Connection, name: str) -> Partner | None:
     return Partner(row["id"], row["name"], PartnerKind(row["kind"])) if row else None
 
 
+async def partner_by_id(conn: Connection, partner_id: UUID) -> Partner | None:
+    row = await conn.fetchrow("select id, name, kind from partners where id = $1", partner_id)
+    return Partner(row["id"], row["name"], PartnerKind(row["kind"])) if row else None
+
+
 async def issue_token(conn: Connection, role: Role, partner: Partner | None = None) -> str:
     """Create a token and store only its digest; the token is returned once, to be shown once."""
     token = new_token()

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from uuid import UUID
 
 from aiohttp import web
 from pydantic import BaseModel
 
-from hub.errors import InvalidFields, NotFound
+from hub.batches import batch_view, process_batch, receive_batch
+from hub.errors import BadRequest, InvalidFields, NotFound, UnsupportedMediaType
 from hub.intake import submit_signal
 from hub.signals import partner_signal, team_inbox
-from hub.web.keys import POOL
-from hub.web.requests import read_model, require_admin, require_partner
+from hub.web.keys import POOL, SETTINGS, TASKS
+from hub.web.requests import read_body, read_model, require_admin, require_partner
+from schemas.batches import BatchView
 from schemas.signals import SignalIn
 
 routes = web.RouteTableDef()
 
 
-def json_response(model: BaseModel, status: int = 200) -> web.Response:
+def json_response(
+    model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
-        status=status, body=model.model_dump_json(), content_type="application/json"
+        status=status,
+        body=model.model_dump_json(),
+        content_type="application/json",
+        headers=headers,
     )
 
 
@@ -27,7 +36,8 @@ def json_response(model: BaseModel, status: int = 200) -> web.Response:
 async def post_signal(request: web.Request) -> web.Response:
     partner = await require_partner(request)
     signal = await read_model(request, SignalIn)
-    submitted = await submit_signal(request.app[POOL], partner, signal)
+    window = timedelta(days=request.app[SETTINGS].repeat_window_days)
+    submitted = await submit_signal(request.app[POOL], partner, signal, repeat_window=window)
     return json_response(submitted.receipt, status=202)
 
 
@@ -60,3 +70,57 @@ async def get_team_signals(request: web.Request) -> web.Response:
         cursor=request.query.get("cursor"),
     )
     return json_response(page)
+
+
+CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
+
+
+def _batch_location(view: BatchView) -> dict[str, str]:
+    return {"Location": f"/api/v1/batches/{view.id}"}
+
+
+@routes.post("/api/v1/batches")
+async def post_batch(request: web.Request) -> web.Response:
+    partner = await require_partner(request)
+    if request.content_type not in CSV_TYPES:
+        raise UnsupportedMediaType(
+            f"send text/csv, not {request.content_type or 'no content type'}"
+        )
+    settings = request.app[SETTINGS]
+    content = await read_body(request, settings.max_batch_bytes)
+    if not content.strip():
+        raise BadRequest("the file is empty")
+    received = await receive_batch(
+        request.app[POOL],
+        partner,
+        content,
+        filename=request.query.get("filename"),
+        source="upload",
+        profile_name=request.query.get("profile"),
+    )
+    if received.created:
+        start_processing(request.app, received.view.id)
+    return json_response(received.view, status=202, headers=_batch_location(received.view))
+
+
+@routes.get("/api/v1/batches/{id}")
+async def get_batch(request: web.Request) -> web.Response:
+    partner = await require_partner(request)
+    try:
+        batch_id = UUID(request.match_info["id"])
+    except ValueError:
+        raise NotFound("no such batch") from None
+    return json_response(await batch_view(request.app[POOL], partner, batch_id))
+
+
+def start_processing(app: web.Application, batch_id: UUID) -> None:
+    """Process the batch now, beside the request; the scheduled sweep catches what this misses."""
+    settings = app[SETTINGS]
+    task = asyncio.create_task(
+        process_batch(
+            app[POOL], batch_id, repeat_window=timedelta(days=settings.repeat_window_days)
+        )
+    )
+    tasks = app[TASKS]
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)

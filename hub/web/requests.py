@@ -47,19 +47,27 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it passes `limit` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_model(request: web.Request, model: type[Model]) -> Model:
     """The body as `model`: 415 if not JSON, 413 if too large, 400 if malformed, 422 if invalid."""
     if not _is_json(request.content_type):
         raise UnsupportedMediaType(
             f"send application/json, not {request.content_type or 'no content type'}"
         )
-    limit = request.app[SETTINGS].max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge(f"the body may be at most {limit} bytes") from None
+    body = await read_body(request, request.app[SETTINGS].max_body_bytes)
     if not body.strip():
         raise BadRequest("the body is empty; send a JSON object")
     try:

@@ -1,0 +1,69 @@
+"""Scheduled jobs (APScheduler): thin, idempotent, and each run by one hub instance at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from hub.batches import process_pending
+from hub.config import drop_root
+from hub.dropfolder import poll_drop_folders
+from hub.web.keys import POOL, SETTINGS
+
+log = logging.getLogger(__name__)
+
+# Advisory lock keys, one per job, the same in every hub process.
+LOCK_PENDING_BATCHES = 0x5348_0001
+LOCK_DROP_FOLDERS = 0x5348_0002
+
+
+async def run_once_across_instances(
+    app: web.Application, lock: int, job: Callable[[], Awaitable[object]]
+) -> None:
+    """Run `job` only if no other hub instance is running it now."""
+    async with app[POOL].acquire() as conn:
+        if not await conn.fetchval("select pg_try_advisory_lock($1)", lock):
+            return
+        try:
+            await job()
+        finally:
+            await conn.execute("select pg_advisory_unlock($1)", lock)
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.scheduler:
+        yield
+        return
+    window = timedelta(days=settings.repeat_window_days)
+    pool = app[POOL]
+    scheduler = AsyncIOScheduler(timezone="Europe/Amsterdam")
+
+    async def pending_batches() -> None:
+        await run_once_across_instances(
+            app, LOCK_PENDING_BATCHES, lambda: process_pending(pool, repeat_window=window)
+        )
+
+    async def drop_folders() -> None:
+        await run_once_across_instances(
+            app,
+            LOCK_DROP_FOLDERS,
+            lambda: poll_drop_folders(pool, drop_root(settings), repeat_window=window),
+        )
+
+    common = {"trigger": "interval", "max_instances": 1, "coalesce": True}
+    scheduler.add_job(
+        pending_batches, id="batches.pending", seconds=settings.batch_poll_seconds, **common
+    )
+    scheduler.add_job(
+        drop_folders, id="batches.drop_folders", seconds=settings.drop_poll_seconds, **common
+    )
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)

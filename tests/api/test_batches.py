@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from hub.batches import process_pending, receive_batch
+from schemas.signals import PartnerKind
+from tests.api.test_signals import bearer, problem
+from tests.conftest import make_partner
+
+Client = TestClient[Any, Any]
+HEADER = "Referentie;Postcode;Huisnummer;Toevoeging;Naam huurder;Achterstand;Achterstand sinds"
+
+
+def arrears_file(*rows: str) -> bytes:
+    return ("\r\n".join([HEADER, *rows]) + "\r\n").encode("cp1252")
+
+
+MIXED = arrears_file(
+    "HV-1;2034 AB;12;;J. Jansen;1.234,56;01-02-2026",
+    "HV-2;0123AB;4;;;100;",
+    "HV-3;2116AB;3;;;€ 80;",
+    "HV-4;2031AA;9;;;twintig;",
+    "HV-5;2011 AA;1;A;;2.000,00;15-01-2026",
+)
+
+
+async def upload(client: Client, token: str, data: bytes, **params: str) -> Any:
+    return await client.post(
+        "/api/v1/batches",
+        data=data,
+        params=params,
+        headers={**bearer(token), "Content-Type": "text/csv"},
+    )
+
+
+async def finished(client: Client, token: str, batch_id: str) -> dict[str, Any]:
+    for _ in range(2400):
+        response = await client.get(f"/api/v1/batches/{batch_id}", headers=bearer(token))
+        assert response.status == 200
+        view: dict[str, Any] = await response.json()
+        if view["status"] != "pending":
+            return view
+        await asyncio.sleep(0.05)
+    raise AssertionError("batch not processed")
+
+
+async def test_good_rows_are_accepted_and_bad_rows_reported(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    response = await upload(client, token, MIXED, filename="achterstanden-nov.csv")
+    assert response.status == 202
+    accepted = await response.json()
+    assert response.headers["Location"] == f"/api/v1/batches/{accepted['id']}"
+    view = await finished(client, token, accepted["id"])
+    assert view["status"] == "done"
+    assert view["filename"] == "achterstanden-nov.csv"
+    assert view["profile"] == "rent_arrears"
+    assert view["counts"] == {"total": 5, "accepted": 3, "repeat": 0, "known": 0, "refused": 2}
+    assert [(p["line"], p["column"]) for p in view["problems"]] == [
+        (3, "Postcode"),
+        (5, "Achterstand"),
+    ]
+    async with haarlem.acquire() as conn:
+        rows = await conn.fetch(
+            """select s.status, t.code, s.arrears_amount::text, s.kind, h.postcode
+               from signals s left join teams t on t.id = s.team_id
+               join households h on h.id = s.household_id order by h.postcode"""
+        )
+        content = await conn.fetchval("select content from batches")
+    assert [(r["postcode"], r["code"], r["arrears_amount"]) for r in rows] == [
+        ("2011AA", "SWT-HLM-CENTRUM", "2000.00"),
+        ("2034AB", "SWT-HLM-SCHALKWIJK-NOORD", "1234.56"),
+        ("2116AB", None, "80.00"),
+    ]
+    assert {r["kind"] for r in rows} == {"rent_arrears"}
+    assert content is None  # the file is not kept once processed
+
+
+async def test_same_file_again_adds_nothing(client: Client, haarlem: asyncpg.Pool) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    first = await (await upload(client, token, MIXED)).json()
+    await finished(client, token, first["id"])
+    again = await upload(client, token, MIXED)
+    assert again.status == 202
+    assert (await again.json())["id"] == first["id"]
+
+    # The same rows in another file (reordered, one more): only the new row is new.
+    reordered = arrears_file(
+        "HV-5;2011 AA;1;A;;2.000,00;15-01-2026",
+        "HV-1;2034 AB;12;;J. Jansen;1.234,56;01-02-2026",
+        "HV-6;2025AB;2;;;50;",
+    )
+    view = await finished(
+        client, token, (await (await upload(client, token, reordered)).json())["id"]
+    )
+    assert view["counts"] == {"total": 3, "accepted": 1, "repeat": 0, "known": 2, "refused": 0}
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 4
+
+
+async def test_next_months_list_records_repeats_unless_arrears_grew(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    october = arrears_file("HV-1;2034AB;12;;;1.000,00;", "HV-2;2031AA;9;;;500,00;")
+    november = arrears_file("HV-1;2034AB;12;;;1.000,00;01-10-2026", "HV-2;2031AA;9;;;750,00;")
+    await finished(client, token, (await (await upload(client, token, october)).json())["id"])
+    view = await finished(
+        client, token, (await (await upload(client, token, november)).json())["id"]
+    )
+    assert view["counts"] == {"total": 2, "accepted": 1, "repeat": 1, "known": 0, "refused": 0}
+    async with haarlem.acquire() as conn:
+        repeat = await conn.fetchrow(
+            """select r.repeat_of = o.id as points_back, r.arrears_amount::text as amount
+               from signals r join signals o on o.household_id = r.household_id
+               where r.repeat_of is not null and o.repeat_of is null"""
+        )
+    assert repeat is not None
+    assert repeat["points_back"]
+    assert repeat["amount"] == "1000.00"
+
+
+async def test_repeat_window_is_configurable(
+    haarlem: asyncpg.Pool, dsn: str, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from hub.batches import process_batch
+
+    partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    first = arrears_file("HV-1;2034AB;12;;;1.000,00;")
+    second = arrears_file("HV-1;2034AB;12;;;1.000,00;01-10-2026")
+    for data in (first, second):
+        received = await receive_batch(
+            haarlem, partner, data, filename=None, source="upload", profile_name=None
+        )
+        await process_batch(haarlem, received.view.id, repeat_window=timedelta(0))
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals where repeat_of is null") == 2
+
+
+async def test_pending_batch_left_by_a_crash_is_processed_by_the_sweep(
+    haarlem: asyncpg.Pool,
+) -> None:
+    partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    await receive_batch(haarlem, partner, MIXED, filename=None, source="upload", profile_name=None)
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 0
+    assert await process_pending(haarlem) == 1
+    assert await process_pending(haarlem) == 0
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 3
+        assert await conn.fetchval("select status from batches") == "done"
+
+
+async def test_non_responder_list_with_the_default_profile(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.WORK_INCOME)
+    data = (
+        b"Klantnummer,Postcode,Huisnummer,Uitnodiging 1,Uitnodiging 2\n"
+        b"K-1,2031AA,5,01-09-2026,15-09-2026\n"
+    )
+    view = await finished(client, token, (await (await upload(client, token, data)).json())["id"])
+    assert view["profile"] == "non_responder"
+    assert view["counts"]["accepted"] == 1
+    async with haarlem.acquire() as conn:
+        row = await conn.fetchrow("select client_ref, invitation_dates::text[] from signals")
+    assert row is not None
+    assert row["client_ref"] == "K-1"
+    assert row["invitation_dates"] == ["2026-09-01", "2026-09-15"]
+
+
+async def test_unreadable_file_fails_with_a_reason(client: Client, haarlem: asyncpg.Pool) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    view = await finished(
+        client, token, (await (await upload(client, token, b"naam;adres\nx;y\n")).json())["id"]
+    )
+    assert view["status"] == "failed"
+    assert "lacks required columns" in view["problems"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "status"),
+    [
+        (PartnerKind.GP, {}, 422),  # no default profile for a GP
+        (PartnerKind.HOUSING, {"profile": "non_responder"}, 422),  # not a housing kind
+        (PartnerKind.HOUSING, {"profile": "nonsense"}, 422),
+        (PartnerKind.HOUSING, {"profile": "custom"}, 422),  # none set
+    ],
+)
+async def test_profile_problems(
+    client: Client, haarlem: asyncpg.Pool, kind: PartnerKind, params: dict[str, str], status: int
+) -> None:
+    _, token = await make_partner(haarlem, kind)
+    found = await problem(await upload(client, token, MIXED, **params), status)
+    assert found["errors"][0]["loc"] == ["profile"]
+
+
+async def test_upload_errors(client: Client, haarlem: asyncpg.Pool) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    _, other = await make_partner(haarlem, PartnerKind.HOUSING)
+    await problem(await client.post("/api/v1/batches", json={"a": 1}, headers=bearer(token)), 415)
+    await problem(await upload(client, token, b"  \n"), 400)
+    await problem(await client.post("/api/v1/batches", data=MIXED), 401)
+    batch = await (await upload(client, token, MIXED)).json()
+    await problem(await client.get(f"/api/v1/batches/{batch['id']}", headers=bearer(other)), 404)
+    await problem(await client.get("/api/v1/batches/nope", headers=bearer(token)), 404)
+
+
+async def test_batch_over_the_limit_is_413(haarlem: asyncpg.Pool, dsn: str, settings: Any) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from hub.app import create_app
+
+    small = settings.model_copy(update={"max_batch_bytes": 1000})
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    async with TestClient(TestServer(create_app(small, dsn))) as client:
+        big = arrears_file(*[f"HV-{n};2034AB;{n + 1};;;100;" for n in range(100)])
+        await problem(await upload(client, token, big), 413)

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from connectors.csv_batch import (
+    NON_RESPONDER,
+    RENT_ARREARS,
+    BatchFileError,
+    header_key,
+    parse_amount,
+    parse_batch,
+    parse_date,
+)
+
+ARREARS_HEADER = (
+    "Referentie;Postcode;Huisnummer;Toevoeging;Naam huurder;Achterstand;Achterstand sinds"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("1.234,56", Decimal("1234.56")),
+        ("1234,56", Decimal("1234.56")),
+        ("€ 1.234", Decimal("1234")),
+        ("€1.234.567,8", Decimal("1234567.8")),
+        ("1234.56", Decimal("1234.56")),
+        ("800", Decimal("800")),
+        ("0,5", Decimal("0.5")),
+    ],
+)
+def test_amounts_in_dutch_notation(text: str, amount: Decimal) -> None:
+    assert parse_amount(text) == amount
+
+
+@pytest.mark.parametrize("text", ["abc", "1,2,3", "NaN", "--1"])
+def test_bad_amounts_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not an amount"):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("01-02-2026", date(2026, 2, 1)),
+        ("1-2-2026", date(2026, 2, 1)),
+        ("01/02/2026", date(2026, 2, 1)),
+        ("01.02.2026", date(2026, 2, 1)),
+        ("2026-02-01", date(2026, 2, 1)),
+    ],
+)
+def test_dates_day_first(text: str, day: date) -> None:
+    assert parse_date(text) == day
+
+
+@pytest.mark.parametrize("text", ["31-02-2026", "02-30-2026", "2026/02/01", "gisteren"])
+def test_bad_dates_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="dd-mm-jjjj"):
+        parse_date(text)
+
+
+def test_header_names_match_ignoring_case_accents_and_punctuation() -> None:
+    assert header_key("Huurder geïnformeerd?") == "huurder geinformeerd"
+    assert header_key("  ACHTERSTAND_sinds ") == "achterstand sinds"
+
+
+ROWS = [
+    "R-1;2034 AB;12;bis;J. Jansen;1.234,56;01-02-2026",
+    "R-2;2011AA;3;;;€ 800;",
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_encodings_and_delimiters(encoding: str, delimiter: str) -> None:
+    lines = [ARREARS_HEADER.replace(";", delimiter)]
+    lines += [
+        row.replace(";", delimiter)
+        .replace("1.234,56", '"1.234,56"' if delimiter == "," else "1.234,56")
+        .replace("€ 800", "€ 800")
+        for row in ROWS
+    ]
+    lines.append(
+        f"R-3{delimiter}2012AB{delimiter}5{delimiter}{delimiter}Zoë Müller{delimiter}10{delimiter}"
+    )
+    data = ("\r\n".join(lines) + "\r\n").encode(encoding)
+    parsed = parse_batch(data, RENT_ARREARS)
+    assert parsed.errors == []
+    assert parsed.total == 3
+    first, second, third = (row.signal for row in parsed.rows)
+    assert first.address.postcode == "2034AB"
+    assert first.address.addition == "BIS"
+    assert first.arrears is not None
+    assert first.arrears.amount_eur == Decimal("1234.56")
+    assert first.arrears.since == date(2026, 2, 1)
+    assert second.arrears is not None
+    assert second.arrears.amount_eur == Decimal("800")
+    assert third.person is not None
+    assert third.person.name == "Zoë Müller"
+    assert all(row.signal.kind.value == "rent_arrears" for row in parsed.rows)
+
+
+def test_bad_rows_are_reported_with_line_column_and_reason() -> None:
+    data = "\n".join(
+        [
+            ARREARS_HEADER,
+            ROWS[0],
+            "R-9;0123AB;x;;;abc;31-02-2026",
+            "",
+            "R-10;2034AB;7;;;;",
+            ROWS[1],
+        ]
+    ).encode()
+    parsed = parse_batch(data, RENT_ARREARS)
+    assert [row.line for row in parsed.rows] == [2, 6]
+    found = {(e.line, e.column) for e in parsed.errors}
+    assert found == {
+        (3, "Postcode"),
+        (3, "Huisnummer"),
+        (3, "Achterstand"),
+        (3, "Achterstand sinds"),
+        (5, "Achterstand"),  # a rent-arrears row without an amount
+    }
+    assert parsed.total == 4
+    reasons = {e.column: e.reason for e in parsed.errors if e.line == 3}
+    assert "does not start with 0" in reasons["Postcode"]
+    assert "1.234,56" in reasons["Achterstand"]
+
+
+def test_missing_required_column_refuses_the_file() -> None:
+    with pytest.raises(BatchFileError, match="arrears_amount"):
+        parse_batch(b"Postcode;Huisnummer\n2034AB;1\n", RENT_ARREARS)
+
+
+def test_empty_file_is_refused() -> None:
+    with pytest.raises(BatchFileError, match="empty"):
+        parse_batch(b"", RENT_ARREARS)
+
+
+def test_same_row_same_reference_grown_amount_new_reference() -> None:
+    base = parse_batch(f"{ARREARS_HEADER}\n{ROWS[0]}\n".encode(), RENT_ARREARS).rows[0].signal
+    again = parse_batch(f"{ARREARS_HEADER}\n{ROWS[0]}\n".encode(), RENT_ARREARS).rows[0].signal
+    grown = (
+        parse_batch(
+            f"{ARREARS_HEADER}\n{ROWS[0].replace('1.234,56', '1.500,00')}\n".encode(), RENT_ARREARS
+        )
+        .rows[0]
+        .signal
+    )
+    assert base.external_ref == again.external_ref
+    assert base.external_ref.startswith("R-1#")
+    assert grown.external_ref != base.external_ref
+
+
+def test_non_responders_with_invitation_dates() -> None:
+    data = (
+        "\ufeffKlantnummer,Postcode,Huisnummer,Uitnodiging 1,Uitnodiging 2,Uitnodiging 3\n"
+        "K-100,2031AA,5,01-09-2026,15-09-2026,\n"
+        "K-101,2031AA,7,01-09-2026,gisteren,\n"
+        ",2031AA,9,01-09-2026,,\n"
+    ).encode()
+    parsed = parse_batch(data, NON_RESPONDER)
+    assert [row.line for row in parsed.rows] == [2]
+    signal = parsed.rows[0].signal
+    assert signal.non_response is not None
+    assert signal.non_response.client_ref == "K-100"
+    assert signal.non_response.invitations == [date(2026, 9, 1), date(2026, 9, 15)]
+    assert signal.resident_informed.informed is False
+    assert {(e.line, e.column) for e in parsed.errors} == {(3, "Uitnodiging 2"), (4, "Klantnummer")}
