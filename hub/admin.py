@@ -7,12 +7,15 @@ from datetime import date
 
 import asyncpg
 
+from connectors.csv_batch import BatchProfile
+from hub.errors import InvalidFields, NotFound
 from hub.routing import RuleImport, choose_rule, parse_rules_csv
 from hub.store import routing as routing_store
 from hub.store import teams as team_store
-from hub.store.partners import Partner, add_partner, issue_token
+from hub.store.batches import set_custom_profile
+from hub.store.partners import Partner, add_partner, issue_token, partner_by_name
 from schemas.routing import RoutingRule
-from schemas.signals import PartnerKind
+from schemas.signals import PartnerKind, kinds_for
 
 
 async def import_routing_table(
@@ -72,3 +75,19 @@ async def add_team(
 ) -> team_store.Team:
     async with pool.acquire() as conn:
         return await team_store.upsert_team(conn, code, name, municipality_code, municipality)
+
+
+async def require_partner(pool: asyncpg.Pool, name: str) -> Partner:
+    async with pool.acquire() as conn:
+        partner = await partner_by_name(conn, name)
+    if partner is None:
+        raise NotFound(f"no partner named {name!r}")
+    return partner
+
+
+async def set_batch_profile(pool: asyncpg.Pool, name: str, profile: BatchProfile) -> None:
+    partner = await require_partner(pool, name)
+    if profile.kind not in kinds_for(partner.kind):
+        raise InvalidFields(f"a {partner.kind.value} partner cannot send {profile.kind.value}")
+    async with pool.acquire() as conn:
+        await set_custom_profile(conn, partner.id, profile.model_dump(mode="json"))

@@ -10,7 +10,7 @@ from aiohttp import web
 from hub.config import Settings
 from hub.db import create_pool, migrate
 from hub.scheduler import scheduler_ctx
-from hub.web import api, health, openapi, pages
+from hub.web import api, fhir, health, openapi, pages
 from hub.web.keys import DSN, POOL, SETTINGS, TASKS
 from hub.web.problems import problem_middleware
 
@@ -52,4 +52,5 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/api/v1/openapi.json", openapi.get_openapi)
     app.router.add_routes(api.routes)
+    app.router.add_routes(fhir.routes)
     return app

@@ -14,9 +14,10 @@ from typing import TypeVar
 import asyncpg
 from aiohttp import web
 
+from connectors.csv_batch import BatchProfile
 from hub import admin
 from hub.app import create_app
-from hub.config import Settings
+from hub.config import Settings, drop_root
 from hub.db import create_pool, database, migrate
 from hub.demo import (
     CREDENTIALS_FILE,
@@ -25,9 +26,10 @@ from hub.demo import (
     write_credentials,
 )
 from hub.errors import HubError
+from hub.fhir import map_code
 from hub.intake import LOCAL_TIME
 from schemas.address import display_postcode, parse_postcode
-from schemas.signals import EMERGENCY_NOTICE, PartnerKind
+from schemas.signals import EMERGENCY_NOTICE, PartnerKind, SignalKind
 
 T = TypeVar("T")
 log = logging.getLogger("hub")
@@ -125,6 +127,31 @@ def cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fhir_map(settings: Settings, args: argparse.Namespace) -> int:
+    kind = SignalKind(args.kind)
+    with database(settings) as dsn:
+        _with_pool(dsn, lambda pool: map_code(pool, args.system, args.code, kind))
+    print(f"{args.system}|{args.code} -> {kind.value}")
+    return 0
+
+
+def cmd_partner_profile(settings: Settings, args: argparse.Namespace) -> int:
+    profile = BatchProfile.model_validate_json(Path(args.file).read_text(encoding="utf-8"))
+    with database(settings) as dsn:
+        _with_pool(dsn, lambda pool: admin.set_batch_profile(pool, args.name, profile))
+    print(f"CSV profile {profile.name} ({profile.kind.value}) set for {args.name}")
+    return 0
+
+
+def cmd_partner_dropdir(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        partner = _with_pool(dsn, lambda pool: admin.require_partner(pool, args.name))
+    folder = drop_root(settings) / str(partner.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    print(folder.resolve())
+    return 0
+
+
 def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as dsn:
         team = _with_pool(
@@ -202,6 +229,23 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--kind", required=True, choices=[kind.value for kind in PartnerKind])
     add.set_defaults(run=cmd_partner_add)
+
+    profile = partner.add_parser("profile", help="set a partner's own CSV column profile (JSON)")
+    profile.add_argument("name")
+    profile.add_argument("file")
+    profile.set_defaults(run=cmd_partner_profile)
+    dropdir = partner.add_parser("dropdir", help="create and print a partner's CSV drop folder")
+    dropdir.add_argument("name")
+    dropdir.set_defaults(run=cmd_partner_dropdir)
+
+    fhir = commands.add_parser("fhir", help="FHIR referrals").add_subparsers(
+        dest="fhir_command", required=True, metavar="ACTION"
+    )
+    fhir_map = fhir.add_parser("map", help="map a code (ServiceRequest.code) to a signal kind")
+    fhir_map.add_argument("system")
+    fhir_map.add_argument("code")
+    fhir_map.add_argument("kind", choices=[kind.value for kind in SignalKind])
+    fhir_map.set_defaults(run=cmd_fhir_map)
 
     team = commands.add_parser("team", help="district teams").add_subparsers(
         dest="team_command", required=True, metavar="ACTION"

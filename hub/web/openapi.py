@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from schemas.batches import BatchView
 from schemas.problems import Problem
 from schemas.signals import (
     EMERGENCY_NOTICE,
@@ -42,7 +43,15 @@ class Operation:
     errors: tuple[int, ...] = ()
     parameters: list[dict[str, Any]] = field(default_factory=list)
     secured: bool = True
+    raw_request: dict[str, Any] | None = None
 
+
+CSV_BODY = {
+    "required": True,
+    "description": "A CSV file: `;` or `,` separated, UTF-8 (with or without BOM) or "
+    "Windows-1252, decimal commas and dd-mm-jjjj dates; columns named as the profile says.",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
 
 OPERATIONS = [
     Operation(
@@ -89,6 +98,43 @@ OPERATIONS = [
 ]
 
 
+OPERATIONS += [
+    Operation(
+        "post",
+        "/api/v1/batches",
+        "Hand over a CSV batch (partner token); processed row by row after the 202",
+        BatchView,
+        202,
+        errors=(400, 401, 403, 413, 415, 422, 503),
+        parameters=[
+            {
+                "name": "profile",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": ["rent_arrears", "non_responder", "custom"]},
+            },
+            {"name": "filename", "in": "query", "required": False, "schema": {"type": "string"}},
+        ],
+        raw_request=CSV_BODY,
+    ),
+    Operation(
+        "get",
+        "/api/v1/batches/{id}",
+        "A batch's counts and per-row problems (partner token)",
+        BatchView,
+        errors=(401, 403, 404, 503),
+        parameters=[
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+    ),
+]
+
+
 def openapi_document() -> dict[str, Any]:
     models: list[tuple[type[BaseModel], Any]] = [(Problem, "serialization")]
     for op in OPERATIONS:
@@ -114,6 +160,8 @@ def openapi_document() -> dict[str, Any]:
         operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
         if op.parameters:
             operation["parameters"] = op.parameters
+        if op.raw_request:
+            operation["requestBody"] = op.raw_request
         if op.request:
             operation["requestBody"] = {
                 "required": True,

@@ -10,12 +10,17 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from hub.errors import PROBLEM_BASE, HubError, InvalidFields, Unavailable
+from hub.web.outcomes import operation_outcome, outcome_for_error
 from schemas.problems import Problem
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _is_fhir(request: web.Request) -> bool:
+    return request.path == "/fhir" or request.path.startswith("/fhir/")
 
 
 def problem_response(
@@ -59,25 +64,49 @@ _SLUGS = {
 }
 
 
+def _render(
+    request: web.Request, error: HubError, headers: dict[str, str] | None = None
+) -> web.Response:
+    if _is_fhir(request):
+        return outcome_for_error(error, headers)
+    return problem_response(
+        error.status, error.type, error.title, error.detail, error.errors, headers
+    )
+
+
+class _HttpError(HubError):
+    """aiohttp's own refusals (no route, wrong method, body too large) in our terms."""
+
+    def __init__(self, error: web.HTTPException) -> None:
+        detail = error.text if error.status == 413 and error.text else error.reason
+        super().__init__(detail or error.reason)
+        self.status_code = error.status
+        self.reason = error.reason
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_BASE + _SLUGS.get(self.status_code, "http-error")
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Our errors as problem+json (OperationOutcome on FHIR routes); the unknown as a bare 500."""
     try:
         return await handler(request)
     except HubError as error:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         if isinstance(error, Unavailable):
             headers = {"Retry-After": "1"}
-        return problem_response(
-            error.status, error.type, error.title, error.detail, error.errors, headers
-        )
+        return _render(request, error, headers)
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        slug = _SLUGS.get(error.status, "http-error")
-        detail = error.text if error.status == 413 and error.text else error.reason
         headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+        if _is_fhir(request):
+            return operation_outcome(error.status, error.reason, None, headers)
+        wrapped = _HttpError(error)
         return problem_response(
-            error.status, PROBLEM_BASE + slug, error.reason, detail or error.reason, None, headers
+            error.status, wrapped.type, error.reason, wrapped.detail, None, headers
         )
     except (
         OSError,
@@ -87,10 +116,11 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         asyncpg.TooManyConnectionsError,
     ) as error:
         log.warning("database unavailable: %s", type(error).__name__)
-        gone = Unavailable("the database is unreachable; try again shortly")
-        return problem_response(503, gone.type, gone.title, gone.detail, None, {"Retry-After": "1"})
+        return _render(
+            request,
+            Unavailable("the database is unreachable; try again shortly"),
+            {"Retry-After": "1"},
+        )
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.rel_url.path)
-        return problem_response(
-            500, PROBLEM_BASE + "internal", "Internal error", "something went wrong on our side"
-        )
+        return _render(request, HubError("something went wrong on our side"))

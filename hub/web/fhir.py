@@ -1,0 +1,139 @@
+"""FHIR R4 routes: referrals in, Tasks back, a CapabilityStatement; errors as OperationOutcome."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from aiohttp import web
+
+from connectors.fhir import (
+    FHIR_VERSION,
+    FhirInputError,
+    referral_from_bundle,
+    referral_from_service_request,
+)
+from hub.errors import BadRequest, NotFound, UnsupportedMediaType
+from hub.fhir import kind_codes, read_task, submit_referral
+from hub.web.keys import POOL, SETTINGS
+from hub.web.outcomes import FHIR_JSON, FhirRequestError, fhir_response
+from hub.web.requests import read_body, require_partner
+
+routes = web.RouteTableDef()
+
+
+async def _read_resource(request: web.Request) -> Any:
+    if request.content_type not in (FHIR_JSON, "application/json"):
+        raise UnsupportedMediaType(f"send {FHIR_JSON}, not {request.content_type or 'nothing'}")
+    body = await read_body(request, request.app[SETTINGS].max_body_bytes)
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON (UTF-8)") from None
+
+
+def _window(request: web.Request) -> timedelta:
+    return timedelta(days=request.app[SETTINGS].repeat_window_days)
+
+
+@routes.post("/fhir/ServiceRequest")
+async def post_service_request(request: web.Request) -> web.Response:
+    partner = await require_partner(request)
+    data = await _read_resource(request)
+    pool = request.app[POOL]
+    async with pool.acquire() as conn:
+        codes = await kind_codes(conn)
+    try:
+        referral = referral_from_service_request(data, codes)
+    except FhirInputError as error:
+        raise FhirRequestError(error) from None
+    result = await submit_referral(pool, partner, referral, repeat_window=_window(request))
+    location = f"/fhir/Task/{result.task['id']}"
+    return fhir_response(result.task, 201 if result.created else 200, Location=location)
+
+
+@routes.post("/fhir")
+async def post_transaction(request: web.Request) -> web.Response:
+    """A transaction Bundle; answered, as FHIR prescribes, with a transaction-response Bundle.
+
+    The ServiceRequest's entry carries the Task that tracks the referral (and its location).
+    """
+    partner = await require_partner(request)
+    data = await _read_resource(request)
+    pool = request.app[POOL]
+    async with pool.acquire() as conn:
+        codes = await kind_codes(conn)
+    try:
+        referral, entry_types = referral_from_bundle(data, codes)
+    except FhirInputError as error:
+        raise FhirRequestError(error) from None
+    result = await submit_referral(pool, partner, referral, repeat_window=_window(request))
+    status = "201 Created" if result.created else "200 OK"
+    entries: list[dict[str, Any]] = []
+    for kind in entry_types:
+        if kind == "ServiceRequest":
+            entries.append(
+                {
+                    "resource": result.task,
+                    "response": {"status": status, "location": f"Task/{result.task['id']}"},
+                }
+            )
+        else:  # Patient and Consent are taken into the signal, not kept as resources.
+            entries.append({"response": {"status": status}})
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "entry": entries,
+    }
+    return fhir_response(bundle, 200)
+
+
+@routes.get("/fhir/Task/{id}")
+async def get_task(request: web.Request) -> web.Response:
+    partner = await require_partner(request)
+    try:
+        task_id = UUID(request.match_info["id"])
+    except ValueError:
+        raise NotFound("no such Task") from None
+    return fhir_response(await read_task(request.app[POOL], partner, task_id))
+
+
+@routes.get("/fhir/metadata")
+async def metadata(request: web.Request) -> web.Response:
+    return fhir_response(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": "2026-11-22",
+            "kind": "instance",
+            "fhirVersion": FHIR_VERSION,
+            "format": ["json"],
+            "software": {"name": "signal hub"},
+            "implementation": {"description": "Signal hub for social district teams"},
+            "rest": [
+                {
+                    "mode": "server",
+                    "documentation": "Referrals to social district teams. Not for emergencies: "
+                    "call 112, or Veilig Thuis (0800-2000).",
+                    "security": {
+                        "description": "Authorization: Bearer <partner token>",
+                    },
+                    "interaction": [{"code": "transaction"}],
+                    "resource": [
+                        {
+                            "type": "ServiceRequest",
+                            "interaction": [{"code": "create"}],
+                            "documentation": "With the Patient contained; identifier, code "
+                            "(or category), priority and a note are read.",
+                        },
+                        {"type": "Task", "interaction": [{"code": "read"}]},
+                        {"type": "Patient", "documentation": "Within a transaction or contained."},
+                        {"type": "Consent", "documentation": "Within a transaction."},
+                    ],
+                }
+            ],
+        }
+    )

@@ -1,0 +1,308 @@
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from connectors.fhir import ADXP, KIND_SYSTEM
+from hub.fhir import map_code
+from schemas.signals import PartnerKind, SignalKind
+from tests.api.test_signals import bearer
+from tests.conftest import make_partner
+
+Client = TestClient[Any, Any]
+FHIR = "application/fhir+json"
+SNOMED = "http://snomed.info/sct"
+
+
+def patient(address: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "name": [{"given": ["J."], "family": "de Vries"}],
+        "birthDate": "1971-03-05",
+        "address": [address],
+        **extra,
+    }
+
+
+NL_CORE_ADDRESS = {
+    "use": "home",
+    "line": ["Europaweg 12 A bis"],
+    "_line": [
+        {
+            "extension": [
+                {"url": ADXP + "streetName", "valueString": "Europaweg"},
+                {"url": ADXP + "houseNumber", "valueString": "12"},
+                {"url": ADXP + "buildingNumberSuffix", "valueString": "A bis"},
+            ]
+        }
+    ],
+    "city": "Haarlem",
+    "postalCode": "2035 AB",
+}
+LINE_ADDRESS = {"line": ["Ramplaan 7b"], "postalCode": "2015gb", "city": "Haarlem"}
+
+
+def service_request(reference: str = "HIS-2026-000123", **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "ServiceRequest",
+        "id": "sr-1",
+        "identifier": [{"system": "urn:oid:2.16.840.1.113883.2.4.6.1", "value": reference}],
+        "status": "active",
+        "intent": "order",
+        "priority": "urgent",
+        "code": {"coding": [{"system": KIND_SYSTEM, "code": "care_concern"}]},
+        "note": [{"text": "Mist afspraken, noemt geldzorgen."}],
+        **extra,
+    }
+
+
+def contained(address: dict[str, Any] = LINE_ADDRESS, **extra: Any) -> dict[str, Any]:
+    return service_request(
+        subject={"reference": "#p1"},
+        contained=[patient(address, id="p1")],
+        **extra,
+    )
+
+
+def transaction(address: dict[str, Any] = NL_CORE_ADDRESS, consent: bool = True) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = [
+        {
+            "fullUrl": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001",
+            "resource": patient(address),
+            "request": {"method": "POST", "url": "Patient"},
+        },
+        {
+            "fullUrl": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000002",
+            "resource": service_request(
+                subject={"reference": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001"}
+            ),
+            "request": {"method": "POST", "url": "ServiceRequest"},
+        },
+    ]
+    if consent:
+        entries.append(
+            {
+                "resource": {
+                    "resourceType": "Consent",
+                    "status": "active",
+                    "scope": {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                                "code": "treatment",
+                            }
+                        ]
+                    },
+                    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+                    "patient": {"reference": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001"},
+                },
+                "request": {"method": "POST", "url": "Consent"},
+            }
+        )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+async def post(client: Client, token: str, path: str, resource: Any) -> Any:
+    return await client.post(
+        path, data=json.dumps(resource), headers={**bearer(token), "Content-Type": FHIR}
+    )
+
+
+async def outcome(response: Any, status: int) -> list[dict[str, Any]]:
+    assert response.status == status, await response.text()
+    assert response.content_type == FHIR
+    body = await response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    issues: list[dict[str, Any]] = body["issue"]
+    assert all(issue["severity"] == "error" for issue in issues)
+    return issues
+
+
+async def stored(pool: asyncpg.Pool) -> asyncpg.Record:
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            """select s.*, h.postcode, h.house_number, h.house_letter, h.addition, t.code
+               from signals s join households h on h.id = s.household_id
+               left join teams t on t.id = s.team_id"""
+        )
+    assert row is not None
+    return row
+
+
+async def test_service_request_with_contained_patient(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    response = await post(client, token, "/fhir/ServiceRequest", contained())
+    assert response.status == 201, await response.text()
+    task = await response.json()
+    assert task["resourceType"] == "Task"
+    assert task["status"] == "requested"
+    assert task["intent"] == "order"
+    assert task["focus"] == {"reference": "ServiceRequest/sr-1"}
+    assert task["owner"]["display"] == "Sociaal Wijkteam West"
+    assert response.headers["Location"] == f"/fhir/Task/{task['id']}"
+    assert "de Vries" not in json.dumps(task)  # the Task carries no personal data
+
+    read = await client.get(f"/fhir/Task/{task['id']}", headers=bearer(token))
+    assert read.status == 200
+    assert (await read.json())["id"] == task["id"]
+
+    row = await stored(haarlem)
+    assert (row["postcode"], row["house_number"], row["house_letter"]) == ("2015GB", 7, "B")
+    assert row["urgency"] == "high"
+    assert row["code"] == "SWT-HLM-WEST"
+    assert row["resident_informed"] is False  # no Consent came with it
+    assert row["person_name"] == "J. de Vries"
+
+
+async def test_transaction_bundle_with_nl_core_address_and_consent(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    response = await post(client, token, "/fhir", transaction())
+    assert response.status == 200, await response.text()
+    bundle = await response.json()
+    assert bundle["type"] == "transaction-response"
+    assert [entry["response"]["status"] for entry in bundle["entry"]] == ["201 Created"] * 3
+    task = bundle["entry"][1]["resource"]
+    assert bundle["entry"][1]["response"]["location"] == f"Task/{task['id']}"
+    row = await stored(haarlem)
+    assert (row["postcode"], row["house_number"], row["house_letter"], row["addition"]) == (
+        "2035AB",
+        12,
+        "A",
+        "BIS",
+    )
+    assert row["resident_informed"] is True
+    assert row["fhir_focus"] == "ServiceRequest/sr-1"
+
+    again = await post(client, token, "/fhir", transaction())
+    assert again.status == 200
+    replay = await again.json()
+    assert replay["entry"][1]["response"]["status"] == "200 OK"
+    assert replay["entry"][1]["resource"]["id"] == task["id"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "path", "expression"),
+    [
+        (
+            contained({"line": ["Ramplaan 7"]}),
+            "/fhir/ServiceRequest",
+            "ServiceRequest.contained[0].address[0].postalCode",
+        ),
+        (
+            contained({"line": ["Ramplaan"], "postalCode": "2015GB"}),
+            "/fhir/ServiceRequest",
+            "ServiceRequest.contained[0].address[0].line",
+        ),
+        (
+            contained(LINE_ADDRESS, code={"coding": [{"system": SNOMED, "code": "1234"}]}),
+            "/fhir/ServiceRequest",
+            "ServiceRequest.code",
+        ),
+        (
+            contained({"line": ["Ramplaan 7"], "postalCode": "0123 AB"}),
+            "/fhir/ServiceRequest",
+            "ServiceRequest.contained[0].address[0].postalCode",
+        ),
+        (
+            contained(LINE_ADDRESS, identifier=[]),
+            "/fhir/ServiceRequest",
+            "ServiceRequest.identifier",
+        ),
+        (contained(LINE_ADDRESS, note=[]), "/fhir/ServiceRequest", "ServiceRequest.note"),
+        (
+            service_request(subject={"reference": "Patient/elsewhere"}),
+            "/fhir/ServiceRequest",
+            "ServiceRequest.subject",
+        ),
+        ({**transaction(), "type": "batch"}, "/fhir", "Bundle.type"),
+        ({"resourceType": "Patient"}, "/fhir", "resourceType"),
+    ],
+)
+async def test_bad_referrals_are_answered_with_the_path_at_fault(
+    client: Client, haarlem: asyncpg.Pool, resource: dict[str, Any], path: str, expression: str
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    issues = await outcome(await post(client, token, path, resource), 422)
+    assert expression in [e for issue in issues for e in issue.get("expression", [])]
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 0
+
+
+async def test_invalid_fhir_is_reported_where_it_is(client: Client, haarlem: asyncpg.Pool) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    bundle = transaction()
+    bundle["entry"][0]["resource"]["birthDate"] = "05-03-1971"
+    issues = await outcome(await post(client, token, "/fhir", bundle), 422)
+    assert issues[0]["expression"] == ["Bundle.entry[0].resource.birthDate"]
+
+
+async def test_administrator_maps_another_code_to_a_kind(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    referral = contained(code={"coding": [{"system": SNOMED, "code": "1234"}]})
+    await outcome(await post(client, token, "/fhir/ServiceRequest", referral), 422)
+    await map_code(haarlem, SNOMED, "1234", SignalKind.CARE_CONCERN)
+    assert (await post(client, token, "/fhir/ServiceRequest", referral)).status == 201
+
+
+async def test_kind_not_for_this_partner(client: Client, haarlem: asyncpg.Pool) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    issues = await outcome(await post(client, token, "/fhir/ServiceRequest", contained()), 422)
+    assert "housing partner can signal" in issues[0]["diagnostics"]
+
+
+async def test_reused_identifier_with_other_content_conflicts(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    assert (await post(client, token, "/fhir/ServiceRequest", contained())).status == 201
+    changed = copy.deepcopy(contained())
+    changed["note"] = [{"text": "Iets anders."}]
+    issues = await outcome(await post(client, token, "/fhir/ServiceRequest", changed), 409)
+    assert issues[0]["code"] == "conflict"
+
+
+async def test_transport_errors_are_operation_outcomes(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    _, other = await make_partner(haarlem, PartnerKind.GP)
+    await outcome(await client.post("/fhir/ServiceRequest", json=contained()), 401)
+    await outcome(
+        await client.post(
+            "/fhir/ServiceRequest", data=b"{", headers={**bearer(token), "Content-Type": FHIR}
+        ),
+        400,
+    )
+    await outcome(
+        await client.post(
+            "/fhir/ServiceRequest",
+            data=b"x",
+            headers={**bearer(token), "Content-Type": "text/plain"},
+        ),
+        415,
+    )
+    task = await (await post(client, token, "/fhir/ServiceRequest", contained())).json()
+    await outcome(await client.get(f"/fhir/Task/{task['id']}", headers=bearer(other)), 404)
+    await outcome(await client.get("/fhir/Task/nope", headers=bearer(token)), 404)
+    await outcome(await client.get("/fhir/Observation/1", headers=bearer(token)), 404)
+
+
+async def test_capability_statement(client: Client) -> None:
+    response = await client.get("/fhir/metadata")
+    assert response.status == 200
+    statement = await response.json()
+    assert statement["resourceType"] == "CapabilityStatement"
+    assert statement["fhirVersion"] == "4.0.1"
+    types = {r["type"] for r in statement["rest"][0]["resource"]}
+    assert {"ServiceRequest", "Task"} <= types
