@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -11,7 +12,7 @@ from hub.config import Settings
 from hub.db import create_pool, migrate
 from hub.scheduler import scheduler_ctx
 from hub.web import api, fhir, health, openapi, pages
-from hub.web.keys import DSN, POOL, SETTINGS, TASKS
+from hub.web.keys import DSN, POOL, SETTINGS, TASKS, TEMPLATES
 from hub.web.problems import problem_middleware
 
 
@@ -39,18 +40,20 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     # Each route enforces its own body limit (64 KiB for a signal, more for a CSV batch).
     app = web.Application(
         client_max_size=max(settings.max_body_bytes, settings.max_batch_bytes),
-        middlewares=[problem_middleware],
+        middlewares=[pages.security_headers, problem_middleware, pages.page_errors],
     )
     app[SETTINGS] = settings
     app[DSN] = dsn
     app[TASKS] = set()
+    app[TEMPLATES] = pages.template_environment()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(scheduler_ctx)
     app.cleanup_ctx.append(_background_tasks)
-    app.router.add_get("/", pages.home)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/api/v1/openapi.json", openapi.get_openapi)
     app.router.add_routes(api.routes)
     app.router.add_routes(fhir.routes)
+    app.router.add_routes(pages.routes)
+    app.router.add_static("/static", Path(__file__).parent / "web" / "static")
     return app

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from connectors.csv_batch import BatchProfile
 from hub import admin
+from hub.accounts import create_user, new_password
 from hub.app import create_app
 from hub.config import Settings, drop_root
 from hub.db import create_pool, database, migrate
@@ -83,8 +84,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             f"  Admin token: {credentials.admin_token}",
         ]
         first = credentials.partners[0]
+        person = credentials.users[0]
         lines += [
             f"  Partner token of {first['name']}: {first['token']}",
+            f"  Web form: {url}/inloggen as {person['email']} / {person['password']}",
             "",
             "Try:",
             f"  curl -s {url}/api/v1/signals -H 'Authorization: Bearer {first['token']}' \\",
@@ -149,6 +152,21 @@ def cmd_partner_dropdir(settings: Settings, args: argparse.Namespace) -> int:
     folder = drop_root(settings) / str(partner.id)
     folder.mkdir(parents=True, exist_ok=True)
     print(folder.resolve())
+    return 0
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    password = args.password or new_password()
+
+    async def add(pool: asyncpg.Pool) -> None:
+        partner = await admin.require_partner(pool, args.partner)
+        await create_user(pool, args.email, password, "partner", partner)
+
+    with database(settings) as dsn:
+        _with_pool(dsn, add)
+    print(f"user {args.email} for {args.partner}")
+    if not args.password:
+        print(f"password (shown once, store it now): {password}")
     return 0
 
 
@@ -237,6 +255,15 @@ def _parser() -> argparse.ArgumentParser:
     dropdir = partner.add_parser("dropdir", help="create and print a partner's CSV drop folder")
     dropdir.add_argument("name")
     dropdir.set_defaults(run=cmd_partner_dropdir)
+
+    user = commands.add_parser("user", help="people who log in").add_subparsers(
+        dest="user_command", required=True, metavar="ACTION"
+    )
+    user_add = user.add_parser("add", help="add a partner's user (prints a password once)")
+    user_add.add_argument("email")
+    user_add.add_argument("--partner", required=True, help="the partner's name")
+    user_add.add_argument("--password", help="set this password instead of a generated one")
+    user_add.set_defaults(run=cmd_user_add)
 
     fhir = commands.add_parser("fhir", help="FHIR referrals").add_subparsers(
         dest="fhir_command", required=True, metavar="ACTION"

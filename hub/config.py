@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     drop_poll_seconds: float = 30
     batch_poll_seconds: float = 10
     repeat_window_days: int = Field(default=90, ge=0)
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure; set when TLS ends at a proxy."
+    )
     db_pool_min: int = 2
     db_pool_max: int = 10
 

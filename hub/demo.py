@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -14,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from hub.accounts import create_user, login, logout, new_password
 from hub.admin import import_routing_table
 from hub.intake import LOCAL_TIME, submit_signal
 from hub.store import teams as team_store
@@ -116,9 +118,15 @@ class DemoCredentials:
     url: str
     admin_token: str
     partners: list[dict[str, str]]
+    users: list[dict[str, str]]
 
     def as_json(self) -> dict[str, Any]:
-        return {"url": self.url, "admin_token": self.admin_token, "partners": self.partners}
+        return {
+            "url": self.url,
+            "admin_token": self.admin_token,
+            "partners": self.partners,
+            "users": self.users,
+        }
 
 
 def shipped_data(name: str) -> str:
@@ -149,6 +157,26 @@ async def load_teams(pool: asyncpg.Pool) -> None:
                 row["municipality_code"],
                 row["municipality"],
             )
+
+
+def demo_email(partner: Partner) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", partner.name.lower()).strip("-")
+    return f"{slug}@demo.signaalhub.invalid"
+
+
+async def _partner_users(pool: asyncpg.Pool, partners: list[Partner]) -> list[dict[str, str]]:
+    """One login per demo partner, with a fresh password (old demo users are replaced)."""
+    users = []
+    for partner in partners:
+        email = demo_email(partner)
+        password = new_password()
+        async with pool.acquire() as conn:
+            await conn.execute("delete from users where lower(email) = lower($1)", email)
+        await create_user(pool, email, password, "partner", partner)
+        users.append(
+            {"email": email, "password": password, "role": "partner", "partner": partner.name}
+        )
+    return users
 
 
 async def _partners_with_tokens(pool: asyncpg.Pool) -> tuple[list[tuple[Partner, str]], str]:
@@ -243,13 +271,19 @@ async def _reusable(pool: asyncpg.Pool, saved: dict[str, Any], url: str) -> Demo
     """The earlier run's credentials, if every token in them still works."""
     try:
         tokens = [saved["admin_token"], *(p["token"] for p in saved["partners"])]
+        logins = [(u["email"], u["password"]) for u in saved["users"]]
     except (KeyError, TypeError):
         return None
     async with pool.acquire() as conn:
         for token in tokens:
             if not isinstance(token, str) or await caller_for_token(conn, token) is None:
                 return None
-    return DemoCredentials(url, saved["admin_token"], saved["partners"])
+    for email, password in logins[:1]:
+        session = await login(pool, email, password)
+        if session is None:
+            return None
+        await logout(pool, session.token)
+    return DemoCredentials(url, saved["admin_token"], saved["partners"], saved["users"])
 
 
 async def prepare_demo(
@@ -269,12 +303,14 @@ async def prepare_demo(
         if not applied:
             raise RuntimeError(f"the shipped demo routing table was refused: {report.refused}")
     issued, admin = await _partners_with_tokens(pool)
+    partners = [partner for partner, _ in issued]
     if not loaded:
-        await load_history(pool, [partner for partner, _ in issued])
+        await load_history(pool, partners)
     return DemoCredentials(
         url,
         admin,
         [{"name": p.name, "kind": p.kind.value, "token": token} for p, token in issued],
+        await _partner_users(pool, partners),
     )
 
 

@@ -28,6 +28,15 @@ from schemas.signals import (
 )
 
 
+def _partner_view(row: asyncpg.Record) -> PartnerSignalView:
+    return PartnerSignalView(
+        **receipt_from_row(row).model_dump(),
+        external_ref=row["external_ref"],
+        kind=SignalKind(row["kind"]),
+        urgency=Urgency(row["urgency"]),
+    )
+
+
 async def partner_signal(
     pool: asyncpg.Pool, partner: Partner, signal_id: UUID
 ) -> PartnerSignalView:
@@ -35,13 +44,15 @@ async def partner_signal(
         row = await signal_store.partner_signal(conn, partner.id, signal_id)
     if row is None:
         raise NotFound("no such signal")
-    receipt = receipt_from_row(row)
-    return PartnerSignalView(
-        **receipt.model_dump(),
-        external_ref=row["external_ref"],
-        kind=SignalKind(row["kind"]),
-        urgency=Urgency(row["urgency"]),
-    )
+    return _partner_view(row)
+
+
+async def partner_signals(
+    pool: asyncpg.Pool, partner: Partner, limit: int = 200
+) -> list[PartnerSignalView]:
+    async with pool.acquire() as conn:
+        rows = await signal_store.partner_signals(conn, partner.id, limit)
+    return [_partner_view(row) for row in rows]
 
 
 def encode_cursor(received_at: datetime, signal_id: UUID) -> str:

@@ -73,6 +73,16 @@ async def partner_signal(
     )
 
 
+async def partner_signals(conn: Connection, partner_id: UUID, limit: int) -> list[asyncpg.Record]:
+    """The partner's own signals, newest first."""
+    return await conn.fetch(
+        f"select {_RECEIPT} from signals s left join teams t on t.id = s.team_id "  # noqa: S608 - constant columns
+        "where s.partner_id = $1 order by s.received_at desc, s.id desc limit $2",
+        partner_id,
+        limit,
+    )
+
+
 async def latest_signals_for(
     conn: Connection,
     partner_id: UUID,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import jinja2
 from aiohttp import web
 
 from hub.config import Settings
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 DSN = web.AppKey("dsn", str)
 POOL = web.AppKey("pool", asyncpg.Pool)
 TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
+TEMPLATES = web.AppKey("templates", jinja2.Environment)

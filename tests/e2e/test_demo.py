@@ -70,6 +70,9 @@ def test_demo_serves_haarlem_and_stops_cleanly(
     kinds = {partner["kind"] for partner in credentials["partners"]}
     assert kinds == {"gp", "housing", "police", "work_income", "youth", "other"}
     assert len(credentials["partners"]) >= 12
+    assert {user["partner"] for user in credentials["users"]} == {
+        partner["name"] for partner in credentials["partners"]
+    }
     gp = next(p for p in credentials["partners"] if p["kind"] == "gp")
 
     status, receipt = post_json(
@@ -92,6 +95,7 @@ def test_demo_serves_haarlem_and_stops_cleanly(
     # A second run reuses the data and the tokens.
     process, again = run_demo(data_dir, port, processes)
     assert again["partners"] == credentials["partners"]
+    assert again["users"] == credentials["users"]
     kept = get_json(f"{url}/api/v1/signals/{receipt['id']}", gp["token"])
     assert kept["team"]["code"] == "SWT-HLM-NOORDWEST"
     stop(process)

@@ -1,0 +1,128 @@
+"""Users and their sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hub.errors import Conflict
+from hub.store import Connection, required
+from hub.store.partners import Partner
+from schemas.signals import PartnerKind
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class User:
+    id: UUID
+    email: str
+    role: str
+    partner: Partner | None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: User
+    password_hash: str
+    failed_logins: int
+    locked_until: datetime | None
+
+
+_USER = """
+    u.id, u.email, u.role, u.password_hash, u.failed_logins, u.locked_until,
+    p.id as partner_id, p.name as partner_name, p.kind as partner_kind
+"""
+
+
+def _user(row: asyncpg.Record) -> User:
+    partner = (
+        Partner(row["partner_id"], row["partner_name"], PartnerKind(row["partner_kind"]))
+        if row["partner_id"]
+        else None
+    )
+    return User(row["id"], row["email"], row["role"], partner)
+
+
+async def add_user(
+    conn: Connection, email: str, password_hash: str, role: str, partner: Partner | None
+) -> User:
+    try:
+        row = required(
+            await conn.fetchrow(
+                "insert into users (email, password_hash, role, partner_id) "
+                "values ($1, $2, $3, $4) returning id",
+                email,
+                password_hash,
+                role,
+                partner.id if partner else None,
+            )
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise Conflict(f"a user with e-mail {email} exists already") from error
+    return User(row["id"], email, role, partner)
+
+
+async def credentials_by_email(conn: Connection, email: str) -> Credentials | None:
+    row = await conn.fetchrow(
+        f"select {_USER} from users u left join partners p on p.id = u.partner_id "  # noqa: S608 - constant columns
+        "where lower(u.email) = lower($1)",
+        email,
+    )
+    if row is None:
+        return None
+    return Credentials(_user(row), row["password_hash"], row["failed_logins"], row["locked_until"])
+
+
+async def record_failed_login(conn: Connection, user_id: UUID, lock_after: int) -> None:
+    """Count a failure; from `lock_after` failures on, lock for a minute per further failure."""
+    await conn.execute(
+        """
+        update users set failed_logins = failed_logins + 1,
+            locked_until = case when failed_logins + 1 >= $2
+                then now() + make_interval(mins => failed_logins + 2 - $2) end
+        where id = $1
+        """,
+        user_id,
+        lock_after,
+    )
+
+
+async def record_login(conn: Connection, user_id: UUID, password_hash: str | None) -> None:
+    await conn.execute(
+        "update users set failed_logins = 0, locked_until = null, "
+        "password_hash = coalesce($2, password_hash) where id = $1",
+        user_id,
+        password_hash,
+    )
+
+
+async def add_session(
+    conn: Connection, token_sha256: bytes, user_id: UUID, csrf_token: str, expires_at: datetime
+) -> None:
+    await conn.execute(
+        "insert into sessions (token_sha256, user_id, csrf_token, expires_at) "
+        "values ($1, $2, $3, $4)",
+        token_sha256,
+        user_id,
+        csrf_token,
+        expires_at,
+    )
+
+
+async def session_user(conn: Connection, token_sha256: bytes) -> tuple[User, str] | None:
+    row = await conn.fetchrow(
+        f"select {_USER}, s.csrf_token from sessions s join users u on u.id = s.user_id "  # noqa: S608 - constant columns
+        "left join partners p on p.id = u.partner_id "
+        "where s.token_sha256 = $1 and s.expires_at > now()",
+        token_sha256,
+    )
+    return (_user(row), row["csrf_token"]) if row else None
+
+
+async def end_session(conn: Connection, token_sha256: bytes) -> None:
+    await conn.execute("delete from sessions where token_sha256 = $1", token_sha256)

@@ -1,0 +1,192 @@
+"""The partner pages over plain HTTP: sessions, CSRF, lockout, headers, double submits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from hub.accounts import create_user
+from schemas.signals import PartnerKind
+from tests.conftest import make_partner
+
+Client = TestClient[Any, Any]
+PASSWORD = "een lang wachtwoord"
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no {name} in the page"
+    return match.group(1)
+
+
+async def logged_in(client: Client, pool: asyncpg.Pool, kind: PartnerKind = PartnerKind.GP) -> str:
+    partner, _ = await make_partner(pool, kind)
+    email = f"{partner.id}@example.invalid"
+    await create_user(pool, email, PASSWORD, "partner", partner)
+    page = await (await client.get("/inloggen")).text()
+    response = await client.post(
+        "/inloggen",
+        data={"email": email, "password": PASSWORD, "csrf_token": hidden(page, "csrf_token")},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    return email
+
+
+def form(page: str, **values: str) -> dict[str, str]:
+    body = {
+        "csrf_token": hidden(page, "csrf_token"),
+        "form_ref": hidden(page, "form_ref"),
+        "kind": "care_concern",
+        "urgency": "normal",
+        "postcode": "2011 AA",
+        "house_number": "5",
+        "informed": "no",
+        "reason": "Niet bereikbaar",
+        "description": "Zorgen over welzijn.",
+        "action": "send",
+    }
+    body.update(values)
+    return body
+
+
+async def test_session_cookie_is_httponly_and_samesite(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    partner, _ = await make_partner(haarlem)
+    await create_user(haarlem, "a@example.invalid", PASSWORD, "partner", partner)
+    page = await (await client.get("/inloggen")).text()
+    response = await client.post(
+        "/inloggen",
+        data={
+            "email": "A@example.invalid",
+            "password": PASSWORD,
+            "csrf_token": hidden(page, "csrf_token"),
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "hub_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+async def test_pages_need_a_session(client: Client) -> None:
+    for path in ("/signalen", "/signalen/nieuw"):
+        response = await client.get(path, allow_redirects=False)
+        assert response.status == 303
+        assert response.headers["Location"] == "/inloggen"
+
+
+async def test_form_without_csrf_token_is_refused(client: Client, haarlem: asyncpg.Pool) -> None:
+    await logged_in(client, haarlem)
+    page = await (await client.get("/signalen/nieuw")).text()
+    response = await client.post("/signalen/nieuw", data=form(page, csrf_token="forged"))
+    assert response.status == 403
+    assert "verlopen" in await response.text()
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 0
+
+
+async def test_login_without_its_csrf_cookie_is_refused(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    response = await client.post(
+        "/inloggen", data={"email": "x@example.invalid", "password": "x", "csrf_token": "abc"}
+    )
+    assert response.status == 403
+
+
+async def test_lockout_after_repeated_failures(client: Client, haarlem: asyncpg.Pool) -> None:
+    partner, _ = await make_partner(haarlem)
+    await create_user(haarlem, "b@example.invalid", PASSWORD, "partner", partner)
+
+    async def attempt(password: str) -> int:
+        page = await (await client.get("/inloggen")).text()
+        response = await client.post(
+            "/inloggen",
+            data={
+                "email": "b@example.invalid",
+                "password": password,
+                "csrf_token": hidden(page, "csrf_token"),
+            },
+            allow_redirects=False,
+        )
+        return response.status
+
+    assert [await attempt("wrong") for _ in range(5)] == [401] * 5
+    assert await attempt(PASSWORD) == 401  # locked, even with the right password
+    async with haarlem.acquire() as conn:
+        await conn.execute("update users set locked_until = now() - interval '1 second'")
+    assert await attempt(PASSWORD) == 303
+
+
+async def test_double_submit_stores_one_signal(client: Client, haarlem: asyncpg.Pool) -> None:
+    await logged_in(client, haarlem)
+    page = await (await client.get("/signalen/nieuw")).text()
+    body = form(page)
+    first = await client.post("/signalen/nieuw", data=body, allow_redirects=False)
+    second = await client.post("/signalen/nieuw", data=body, allow_redirects=False)
+    assert first.status == second.status == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 1
+
+
+async def test_field_errors_are_shown_in_dutch(client: Client, haarlem: asyncpg.Pool) -> None:
+    await logged_in(client, haarlem)
+    page = await (await client.get("/signalen/nieuw")).text()
+    response = await client.post(
+        "/signalen/nieuw",
+        data=form(page, postcode="2034 SS", house_number="twaalf", informed="no", reason=""),
+    )
+    assert response.status == 422
+    html = await response.text()
+    assert "De lettercombinaties SA, SD en SS komen in postcodes niet voor" in html
+    assert "Vul een huisnummer in" in html
+    assert "Vul in waarom de bewoner niet op de hoogte is" in html
+    assert 'href="#postcode"' in html  # the summary links to the field
+
+
+async def test_kinds_offered_are_the_partners_own(client: Client, haarlem: asyncpg.Pool) -> None:
+    await logged_in(client, haarlem, PartnerKind.HOUSING)
+    page = await (await client.get("/signalen/nieuw")).text()
+    assert 'value="rent_arrears"' in page
+    assert 'value="care_concern"' not in page
+    response = await client.post("/signalen/nieuw", data=form(page, kind="care_concern"))
+    assert response.status == 422
+
+
+async def test_another_partners_signal_page_is_404(client: Client, haarlem: asyncpg.Pool) -> None:
+    await logged_in(client, haarlem)
+    page = await (await client.get("/signalen/nieuw")).text()
+    sent = await client.post("/signalen/nieuw", data=form(page), allow_redirects=False)
+    location = sent.headers["Location"]
+    client.session.cookie_jar.clear()
+    await logged_in(client, haarlem)
+    response = await client.get(location)
+    assert response.status == 404
+    assert "niet van u" in await response.text()
+
+
+async def test_security_headers(client: Client) -> None:
+    response = await client.get("/inloggen")
+    assert "script-src 'none'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_logout_ends_the_session(client: Client, haarlem: asyncpg.Pool) -> None:
+    await logged_in(client, haarlem)
+    page = await (await client.get("/signalen")).text()
+    response = await client.post(
+        "/uitloggen", data={"csrf_token": hidden(page, "csrf_token")}, allow_redirects=False
+    )
+    assert response.status == 303
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from sessions") == 0
