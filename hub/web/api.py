@@ -10,11 +10,11 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from hub.batches import batch_view, process_batch, receive_batch
-from hub.errors import BadRequest, InvalidFields, NotFound, UnsupportedMediaType
+from hub.errors import BadRequest, InvalidFields, UnsupportedMediaType
 from hub.intake import submit_signal
 from hub.signals import partner_signal, team_inbox
 from hub.web.keys import POOL, SETTINGS, TASKS
-from hub.web.requests import read_body, read_model, require_admin, require_partner
+from hub.web.requests import path_id, read_body, read_model, require_admin, require_partner
 from schemas.batches import BatchView
 from schemas.signals import SignalIn
 
@@ -44,10 +44,7 @@ async def post_signal(request: web.Request) -> web.Response:
 @routes.get("/api/v1/signals/{id}")
 async def get_signal(request: web.Request) -> web.Response:
     partner = await require_partner(request)
-    try:
-        signal_id = UUID(request.match_info["id"])
-    except ValueError:
-        raise NotFound("no such signal") from None
+    signal_id = path_id(request, "signal")
     return json_response(await partner_signal(request.app[POOL], partner, signal_id))
 
 
@@ -106,10 +103,7 @@ async def post_batch(request: web.Request) -> web.Response:
 @routes.get("/api/v1/batches/{id}")
 async def get_batch(request: web.Request) -> web.Response:
     partner = await require_partner(request)
-    try:
-        batch_id = UUID(request.match_info["id"])
-    except ValueError:
-        raise NotFound("no such batch") from None
+    batch_id = path_id(request, "batch")
     return json_response(await batch_view(request.app[POOL], partner, batch_id))
 
 

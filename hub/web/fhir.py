@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from aiohttp import web
 
@@ -15,13 +14,24 @@ from connectors.fhir import (
     referral_from_bundle,
     referral_from_service_request,
 )
-from hub.errors import BadRequest, NotFound, UnsupportedMediaType
+from hub.errors import BadRequest, UnsupportedMediaType
 from hub.fhir import kind_codes, read_task, submit_referral
 from hub.web.keys import POOL, SETTINGS
 from hub.web.outcomes import FHIR_JSON, FhirRequestError, fhir_response
-from hub.web.requests import read_body, require_partner
+from hub.web.requests import path_id, read_body, require_partner
 
 routes = web.RouteTableDef()
+
+
+async def _read_referral(request: web.Request, read: Any) -> Any:
+    """The body as a FHIR resource, translated by `read` with the administrator's codes."""
+    data = await _read_resource(request)
+    async with request.app[POOL].acquire() as conn:
+        codes = await kind_codes(conn)
+    try:
+        return read(data, codes)
+    except FhirInputError as error:
+        raise FhirRequestError(error) from None
 
 
 async def _read_resource(request: web.Request) -> Any:
@@ -41,15 +51,10 @@ def _window(request: web.Request) -> timedelta:
 @routes.post("/fhir/ServiceRequest")
 async def post_service_request(request: web.Request) -> web.Response:
     partner = await require_partner(request)
-    data = await _read_resource(request)
-    pool = request.app[POOL]
-    async with pool.acquire() as conn:
-        codes = await kind_codes(conn)
-    try:
-        referral = referral_from_service_request(data, codes)
-    except FhirInputError as error:
-        raise FhirRequestError(error) from None
-    result = await submit_referral(pool, partner, referral, repeat_window=_window(request))
+    referral = await _read_referral(request, referral_from_service_request)
+    result = await submit_referral(
+        request.app[POOL], partner, referral, repeat_window=_window(request)
+    )
     location = f"/fhir/Task/{result.task['id']}"
     return fhir_response(result.task, 201 if result.created else 200, Location=location)
 
@@ -61,15 +66,10 @@ async def post_transaction(request: web.Request) -> web.Response:
     The ServiceRequest's entry carries the Task that tracks the referral (and its location).
     """
     partner = await require_partner(request)
-    data = await _read_resource(request)
-    pool = request.app[POOL]
-    async with pool.acquire() as conn:
-        codes = await kind_codes(conn)
-    try:
-        referral, entry_types = referral_from_bundle(data, codes)
-    except FhirInputError as error:
-        raise FhirRequestError(error) from None
-    result = await submit_referral(pool, partner, referral, repeat_window=_window(request))
+    referral, entry_types = await _read_referral(request, referral_from_bundle)
+    result = await submit_referral(
+        request.app[POOL], partner, referral, repeat_window=_window(request)
+    )
     status = "201 Created" if result.created else "200 OK"
     entries: list[dict[str, Any]] = []
     for kind in entry_types:
@@ -94,10 +94,7 @@ async def post_transaction(request: web.Request) -> web.Response:
 @routes.get("/fhir/Task/{id}")
 async def get_task(request: web.Request) -> web.Response:
     partner = await require_partner(request)
-    try:
-        task_id = UUID(request.match_info["id"])
-    except ValueError:
-        raise NotFound("no such Task") from None
+    task_id = path_id(request, "Task")
     return fhir_response(await read_task(request.app[POOL], partner, task_id))
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from typing import TypeVar
+from uuid import UUID
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from hub.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from hub.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from hub.store.partners import Caller, Partner, caller_for_token
 from hub.web.keys import POOL, SETTINGS
 from hub.web.problems import invalid_fields
@@ -45,6 +53,14 @@ def _is_json(content_type: str) -> bool:
     return content_type == "application/json" or (
         content_type.startswith("application/") and content_type.endswith("+json")
     )
+
+
+def path_id(request: web.Request, what: str) -> UUID:
+    """The `{id}` of the path; one that is not a UUID names nothing, so it is a 404."""
+    try:
+        return UUID(request.match_info["id"])
+    except ValueError:
+        raise NotFound(f"no such {what}") from None
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
