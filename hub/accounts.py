@@ -35,10 +35,17 @@ def _digest(token: str) -> bytes:
 
 
 async def create_user(
-    pool: asyncpg.Pool, email: str, password: str, role: str, partner: Partner | None
+    pool: asyncpg.Pool,
+    email: str,
+    password: str,
+    role: str,
+    partner: Partner | None,
+    team_id: int | None = None,
 ) -> User:
     async with pool.acquire() as conn:
-        return await user_store.add_user(conn, email, _hasher.hash(password), role, partner)
+        return await user_store.add_user(
+            conn, email, _hasher.hash(password), role, partner, team_id
+        )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from hub.store import routing as routing_store
 from hub.store import teams as team_store
 from hub.store.batches import set_custom_profile
 from hub.store.partners import Partner, add_partner, issue_token, partner_by_name
+from hub.store.users import user_by_email
 from schemas.routing import RoutingRule
 from schemas.signals import PartnerKind, kinds_for
 
@@ -71,10 +72,33 @@ async def create_admin_token(pool: asyncpg.Pool) -> str:
 
 
 async def add_team(
-    pool: asyncpg.Pool, code: str, name: str, municipality_code: str, municipality: str
+    pool: asyncpg.Pool,
+    code: str,
+    name: str,
+    municipality_code: str,
+    municipality: str,
+    email: str | None = None,
 ) -> team_store.Team:
     async with pool.acquire() as conn:
-        return await team_store.upsert_team(conn, code, name, municipality_code, municipality)
+        return await team_store.upsert_team(
+            conn, code, name, municipality_code, municipality, email
+        )
+
+
+async def require_team(pool: asyncpg.Pool, code: str) -> team_store.Team:
+    async with pool.acquire() as conn:
+        team = await team_store.team_by_code(conn, code)
+    if team is None:
+        raise NotFound(f"no team {code}")
+    return team
+
+
+async def create_user_token(pool: asyncpg.Pool, email: str) -> str:
+    async with pool.acquire() as conn:
+        user = await user_by_email(conn, email)
+        if user is None:
+            raise NotFound(f"no user {email}")
+        return await issue_token(conn, "user", user_id=user.id)
 
 
 async def require_partner(pool: asyncpg.Pool, name: str) -> Partner:

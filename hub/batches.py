@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from connectors.csv_batch import DEFAULT_PROFILES, BatchFileError, BatchProfile, parse_batch
 from hub.errors import Conflict, InvalidFields, NotFound
-from hub.intake import REPEAT_WINDOW, kind_error, store_signals
+from hub.intake import DEFAULT_POLICY, IntakePolicy, kind_error, store_signals
 from hub.store import batches as batch_store
 from hub.store.partners import partner_by_id
 from schemas.batches import BatchCounts, BatchRowProblem, BatchStatus, BatchView
@@ -112,7 +111,7 @@ def _count(results: list[Any], parsed_total: int, refused_rows: int) -> dict[str
 
 
 async def process_batch(
-    pool: asyncpg.Pool, batch_id: UUID, *, repeat_window: timedelta = REPEAT_WINDOW
+    pool: asyncpg.Pool, batch_id: UUID, *, policy: IntakePolicy = DEFAULT_POLICY
 ) -> bool:
     """Process a pending batch in one transaction; False if there was nothing to do."""
     async with pool.acquire() as conn, conn.transaction():
@@ -152,7 +151,7 @@ async def process_batch(
             partner,
             [row.signal for row in rows],
             batch_id=batch_id,
-            repeat_window=repeat_window,
+            policy=policy,
         )
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, Conflict):
@@ -169,13 +168,13 @@ async def process_batch(
     return True
 
 
-async def process_pending(pool: asyncpg.Pool, *, repeat_window: timedelta = REPEAT_WINDOW) -> int:
+async def process_pending(pool: asyncpg.Pool, *, policy: IntakePolicy = DEFAULT_POLICY) -> int:
     """Process every pending batch (those a crash or a busy moment left); returns how many."""
     done = 0
     while True:
         async with pool.acquire() as conn:
             pending = await batch_store.pending_ids(conn, 20)
-        progressed = [await process_batch(pool, b, repeat_window=repeat_window) for b in pending]
+        progressed = [await process_batch(pool, b, policy=policy) for b in pending]
         done += sum(progressed)
         if not any(progressed):
             return done

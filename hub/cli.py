@@ -30,6 +30,7 @@ from hub.errors import HubError
 from hub.fhir import map_code
 from hub.intake import LOCAL_TIME
 from schemas.address import display_postcode, parse_postcode
+from schemas.cases import Role
 from schemas.signals import EMERGENCY_NOTICE, PartnerKind, SignalKind
 
 T = TypeVar("T")
@@ -157,16 +158,31 @@ def cmd_partner_dropdir(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     password = args.password or new_password()
+    role = Role(args.role or ("partner" if args.partner else "member"))
+    if (role is Role.PARTNER) != bool(args.partner):
+        raise ValueError("a partner's user needs --partner NAME, and only such a user")
+    if (role in (Role.MEMBER, Role.LEAD)) != bool(args.team):
+        raise ValueError("members and leads need --team CODE, and only they")
 
     async def add(pool: asyncpg.Pool) -> None:
-        partner = await admin.require_partner(pool, args.partner)
-        await create_user(pool, args.email, password, "partner", partner)
+        partner = await admin.require_partner(pool, args.partner) if args.partner else None
+        team = await admin.require_team(pool, args.team) if args.team else None
+        await create_user(
+            pool, args.email, password, role.value, partner, team.id if team else None
+        )
 
     with database(settings) as dsn:
         _with_pool(dsn, add)
-    print(f"user {args.email} for {args.partner}")
+    print(f"user {args.email}: {role.value} {args.partner or args.team or ''}".rstrip())
     if not args.password:
         print(f"password (shown once, store it now): {password}")
+    return 0
+
+
+def cmd_user_token(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        token = _with_pool(dsn, lambda pool: admin.create_user_token(pool, args.email))
+    print(f"personal token for {args.email} (shown once, store it now): {token}")
     return 0
 
 
@@ -175,7 +191,7 @@ def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
         team = _with_pool(
             dsn,
             lambda pool: admin.add_team(
-                pool, args.code, args.name, args.municipality_code, args.municipality
+                pool, args.code, args.name, args.municipality_code, args.municipality, args.email
             ),
         )
     print(f"team {team.code}: {team.name} ({team.municipality})")
@@ -259,11 +275,16 @@ def _parser() -> argparse.ArgumentParser:
     user = commands.add_parser("user", help="people who log in").add_subparsers(
         dest="user_command", required=True, metavar="ACTION"
     )
-    user_add = user.add_parser("add", help="add a partner's user (prints a password once)")
+    user_add = user.add_parser("add", help="add a user (prints a password once)")
     user_add.add_argument("email")
-    user_add.add_argument("--partner", required=True, help="the partner's name")
+    user_add.add_argument("--partner", help="the partner's name (a partner's user)")
+    user_add.add_argument("--team", help="the team's code (members and leads)")
+    user_add.add_argument("--role", choices=[role.value for role in Role])
     user_add.add_argument("--password", help="set this password instead of a generated one")
     user_add.set_defaults(run=cmd_user_add)
+    user_token = user.add_parser("token", help="a personal API token for a user (shown once)")
+    user_token.add_argument("email")
+    user_token.set_defaults(run=cmd_user_token)
 
     fhir = commands.add_parser("fhir", help="FHIR referrals").add_subparsers(
         dest="fhir_command", required=True, metavar="ACTION"
@@ -282,6 +303,7 @@ def _parser() -> argparse.ArgumentParser:
     team_add.add_argument("--name", required=True)
     team_add.add_argument("--municipality", required=True)
     team_add.add_argument("--municipality-code", required=True, help="CBS code, e.g. GM0392")
+    team_add.add_argument("--email", help="the team's address for new-signal mail")
     team_add.set_defaults(run=cmd_team_add)
 
     commands.add_parser("admin-token", help="create an administrator's API token").set_defaults(

@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     drop_poll_seconds: float = 30
     batch_poll_seconds: float = 10
     repeat_window_days: int = Field(default=90, ge=0)
+    stacking_window_days: int = Field(default=90, ge=0)
+    public_url: str | None = Field(
+        default=None, description="The hub's address as people reach it, for links in mail."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "signaalhub@localhost"
+    mail_poll_seconds: float = 15
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure; set when TLS ends at a proxy."
     )

@@ -21,9 +21,9 @@ from hub.store.partners import partner_by_id
 from schemas.batches import BatchStatus
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     import asyncpg
+
+    from hub.intake import IntakePolicy
 
 log = logging.getLogger(__name__)
 SETTLE_SECONDS = 2.0
@@ -61,7 +61,7 @@ def _file_away(path: Path, outcome: str, report: dict[str, object]) -> None:
     path.replace(destination)
 
 
-async def poll_drop_folders(pool: asyncpg.Pool, root: Path, *, repeat_window: timedelta) -> int:
+async def poll_drop_folders(pool: asyncpg.Pool, root: Path, *, policy: IntakePolicy) -> int:
     """Take in every settled file; returns how many were filed away."""
     handled = 0
     for partner_id, path in await asyncio.to_thread(_ready_files, root):
@@ -81,7 +81,7 @@ async def poll_drop_folders(pool: asyncpg.Pool, root: Path, *, repeat_window: ti
             )
             handled += 1
             continue
-        await process_batch(pool, received.view.id, repeat_window=repeat_window)
+        await process_batch(pool, received.view.id, policy=policy)
         view = await batch_view(pool, partner, received.view.id)
         outcome = "done" if view.status is BatchStatus.DONE else "failed"
         await asyncio.to_thread(_file_away, path, outcome, view.model_dump(mode="json"))

@@ -8,12 +8,11 @@ requested -> accepted -> in-progress -> completed, or rejected / cancelled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors.fhir import DEFAULT_KIND_CODES, Referral, task_for
 from hub.errors import Conflict, InvalidFields, NotFound
-from hub.intake import REPEAT_WINDOW, kind_error, store_signals
+from hub.intake import DEFAULT_POLICY, IntakePolicy, kind_error, store_signals
 from schemas.signals import SignalKind
 
 if TYPE_CHECKING:
@@ -57,15 +56,13 @@ async def submit_referral(
     partner: Partner,
     referral: Referral,
     *,
-    repeat_window: timedelta = REPEAT_WINDOW,
+    policy: IntakePolicy = DEFAULT_POLICY,
 ) -> TaskResult:
     problem = kind_error(partner, referral.signal)
     if problem:
         raise InvalidFields(problem, errors=[{"loc": ["ServiceRequest", "code"], "msg": problem}])
     async with pool.acquire() as conn, conn.transaction():
-        (result,) = await store_signals(
-            conn, partner, [referral.signal], repeat_window=repeat_window
-        )
+        (result,) = await store_signals(conn, partner, [referral.signal], policy=policy)
         if isinstance(result, Conflict):
             raise Conflict(
                 result.detail,

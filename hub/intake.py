@@ -10,12 +10,14 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from hub.errors import Conflict, InvalidFields
+from hub.mail import mail_for_new_signals
 from hub.routing import choose_rule
+from hub.store import cases as case_store
 from hub.store import routing as routing_store
 from hub.store import signals as signal_store
 from hub.store import teams as team_store
@@ -26,12 +28,32 @@ if TYPE_CHECKING:
 
     import asyncpg
 
+    from hub.config import Settings
     from hub.store import Connection
     from hub.store.partners import Partner
     from schemas.routing import RoutingRule
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
-REPEAT_WINDOW = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    """What intake decides by configuration."""
+
+    repeat_window: timedelta = timedelta(days=90)
+    stacking_window: timedelta = timedelta(days=90)
+    public_url: str = "http://127.0.0.1:8080"
+
+
+DEFAULT_POLICY = IntakePolicy()
+
+
+def policy_of(settings: Settings) -> IntakePolicy:
+    return IntakePolicy(
+        repeat_window=timedelta(days=settings.repeat_window_days),
+        stacking_window=timedelta(days=settings.stacking_window_days),
+        public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+    )
 
 
 @dataclass(frozen=True)
@@ -103,7 +125,7 @@ async def store_signals(
     *,
     received_at: datetime | None = None,
     batch_id: UUID | None = None,
-    repeat_window: timedelta = REPEAT_WINDOW,
+    policy: IntakePolicy = DEFAULT_POLICY,
 ) -> list[Submitted | Conflict]:
     """Route and store signals of one partner in the caller's transaction, in bulk.
 
@@ -131,7 +153,7 @@ async def store_signals(
         conn,
         partner.id,
         [(households[s.address.household_key()], s.kind.value) for s in new],
-        since=now - repeat_window,
+        since=now - policy.repeat_window,
     )
     rows = []
     for signal, rule in zip(new, rules, strict=True):
@@ -148,6 +170,7 @@ async def store_signals(
             )
         )
     inserted = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)
+    team_codes = {team_id: code for code, team_id in team_ids.items()}
     actor = f"partner:{partner.id}"
     events = []
     for row in rows:
@@ -155,12 +178,29 @@ async def store_signals(
         if signal_id is None:  # a concurrent twin committed first
             continue
         outcome = "repeat" if row.repeat_of else "routed" if row.team_id else "unrouted"
-        detail = {"rule": row.routed_by} if row.routed_by else {}
+        detail: dict[str, Any] = (
+            {"rule": row.routed_by, "team": team_codes[row.team_id]} if row.team_id else {}
+        )
         if row.repeat_of:
             detail["repeat_of"] = str(row.repeat_of)
         events.append((signal_id, "received", actor, {"kind": row.signal.kind.value}))
         events.append((signal_id, outcome, "hub", detail))
     await signal_store.append_events(conn, events, now)
+    attached = await case_store.attach_signals(
+        conn,
+        [
+            inserted[r.signal.external_ref]
+            for r in rows
+            if r.team_id and r.signal.external_ref in inserted
+        ],
+        policy.stacking_window,
+    )
+    await mail_for_new_signals(
+        conn,
+        opened=sorted({a["case_id"] for a in attached if a["opened"]}),
+        joined=sorted({a["case_id"] for a in attached if not a["opened"] and a["director_id"]}),
+        public_url=policy.public_url,
+    )
 
     stored = {
         row["external_ref"]: row
@@ -187,7 +227,7 @@ async def submit_signal(
     signal: SignalIn,
     *,
     received_at: datetime | None = None,
-    repeat_window: timedelta = REPEAT_WINDOW,
+    policy: IntakePolicy = DEFAULT_POLICY,
 ) -> Submitted:
     """Route and store one signal; raises InvalidFields for a kind not the partner's and
     Conflict for a reference used before for other content."""
@@ -196,7 +236,7 @@ async def submit_signal(
         raise InvalidFields(problem, errors=[{"loc": ["kind"], "msg": problem}])
     async with pool.acquire() as conn, conn.transaction():
         (result,) = await store_signals(
-            conn, partner, [signal], received_at=received_at, repeat_window=repeat_window
+            conn, partner, [signal], received_at=received_at, policy=policy
         )
     if isinstance(result, Conflict):
         raise result

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from hub.batches import process_pending
 from hub.config import drop_root
 from hub.dropfolder import poll_drop_folders
+from hub.intake import policy_of
 from hub.web.keys import POOL, SETTINGS
 
 log = logging.getLogger(__name__)
@@ -39,20 +39,20 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.scheduler:
         yield
         return
-    window = timedelta(days=settings.repeat_window_days)
+    policy = policy_of(settings)
     pool = app[POOL]
     scheduler = AsyncIOScheduler(timezone="Europe/Amsterdam")
 
     async def pending_batches() -> None:
         await run_once_across_instances(
-            app, LOCK_PENDING_BATCHES, lambda: process_pending(pool, repeat_window=window)
+            app, LOCK_PENDING_BATCHES, lambda: process_pending(pool, policy=policy)
         )
 
     async def drop_folders() -> None:
         await run_once_across_instances(
             app,
             LOCK_DROP_FOLDERS,
-            lambda: poll_drop_folders(pool, drop_root(settings), repeat_window=window),
+            lambda: poll_drop_folders(pool, drop_root(settings), policy=policy),
         )
 
     common = {"trigger": "interval", "max_instances": 1, "coalesce": True}

@@ -78,8 +78,15 @@ class Urgency(StrEnum):
 
 
 class SignalStatus(StrEnum):
+    """Where a signal stands: routed to a team (or not), then as its case moves."""
+
     ROUTED = "routed"
     UNROUTED = "unrouted"
+    ACCEPTED = "accepted"
+    IN_CONTACT = "in_contact"
+    CLOSED = "closed"
+    RETURNED = "returned"
+    DECLINED = "declined"
 
 
 _EXTERNAL_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$")

@@ -152,3 +152,24 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+async def make_user(
+    pool: asyncpg.Pool, role: str, team_code: str | None = None, password: str = "wachtwoord-123"
+) -> tuple[Any, str]:
+    """A person with a role (and team for members and leads), and a personal API token."""
+    from hub.accounts import create_user
+    from hub.store.teams import team_by_code
+
+    team_id = None
+    async with pool.acquire() as conn:
+        if team_code:
+            team = await team_by_code(conn, team_code)
+            assert team is not None
+            team_id = team.id
+    user = await create_user(
+        pool, f"{role}-{uuid.uuid4().hex[:6]}@example.invalid", password, role, None, team_id
+    )
+    async with pool.acquire() as conn:
+        token = await issue_token(conn, "user", user_id=user.id)
+    return user, token

@@ -15,7 +15,7 @@ from hub.store import Connection, required
 from schemas.signals import PartnerKind
 
 TOKEN_PREFIX = "shub_"  # noqa: S105 - a prefix, not a secret
-Role = Literal["partner", "admin"]
+Role = Literal["partner", "admin", "user"]
 
 
 @dataclass(frozen=True)
@@ -27,16 +27,21 @@ class Partner:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who presented a token: a partner (with its Partner) or an administrator."""
+    """Who presented a token: a partner, a person (personal token), or an administrator."""
 
     token_id: UUID
     role: Role
     partner: Partner | None
+    user_id: UUID | None = None
 
     @property
     def actor(self) -> str:
         """How the caller appears in events and the access log: no names, only ids."""
-        return f"partner:{self.partner.id}" if self.partner else f"admin-token:{self.token_id}"
+        if self.partner:
+            return f"partner:{self.partner.id}"
+        if self.user_id:
+            return f"user:{self.user_id}"
+        return f"admin-token:{self.token_id}"
 
 
 def new_token() -> str:
@@ -71,14 +76,17 @@ async def partner_by_id(conn: Connection, partner_id: UUID) -> Partner | None:
     return Partner(row["id"], row["name"], PartnerKind(row["kind"])) if row else None
 
 
-async def issue_token(conn: Connection, role: Role, partner: Partner | None = None) -> str:
+async def issue_token(
+    conn: Connection, role: Role, partner: Partner | None = None, user_id: UUID | None = None
+) -> str:
     """Create a token and store only its digest; the token is returned once, to be shown once."""
     token = new_token()
     await conn.execute(
-        "insert into api_tokens (token_sha256, role, partner_id) values ($1, $2, $3)",
+        "insert into api_tokens (token_sha256, role, partner_id, user_id) values ($1, $2, $3, $4)",
         token_digest(token),
         role,
         partner.id if partner else None,
+        user_id,
     )
     return token
 
@@ -100,7 +108,8 @@ async def caller_for_token(conn: Connection, token: str) -> Caller | None:
     """The live token's caller, or None; notes when the token was last used (to the minute)."""
     row = await conn.fetchrow(
         """
-        select t.id, t.role, t.last_used_at > now() - interval '1 minute' as recently_used,
+        select t.id, t.role, t.user_id,
+               t.last_used_at > now() - interval '1 minute' as recently_used,
                p.id as partner_id, p.name, p.kind
         from api_tokens t left join partners p on p.id = t.partner_id
         where t.token_sha256 = $1 and t.revoked_at is null
@@ -116,4 +125,4 @@ async def caller_for_token(conn: Connection, token: str) -> Caller | None:
         if row["partner_id"]
         else None
     )
-    return Caller(row["id"], row["role"], partner)
+    return Caller(row["id"], row["role"], partner, row["user_id"])

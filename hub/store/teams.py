@@ -17,23 +17,30 @@ class Team:
 
 
 async def upsert_team(
-    conn: Connection, code: str, name: str, municipality_code: str, municipality: str
+    conn: Connection,
+    code: str,
+    name: str,
+    municipality_code: str,
+    municipality: str,
+    email: str | None = None,
 ) -> Team:
     row = required(
         await conn.fetchrow(
             """
-        insert into teams (code, name, municipality_code, municipality)
-        values ($1, $2, $3, $4)
+        insert into teams (code, name, municipality_code, municipality, email)
+        values ($1, $2, $3, $4, $5)
         on conflict (code) do update
             set name = excluded.name,
                 municipality_code = excluded.municipality_code,
-                municipality = excluded.municipality
+                municipality = excluded.municipality,
+                email = coalesce(excluded.email, teams.email)
         returning id, code, name, municipality_code, municipality
         """,
             code,
             name,
             municipality_code,
             municipality,
+            email,
         )
     )
     return Team(**row)

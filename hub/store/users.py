@@ -18,11 +18,19 @@ import asyncpg
 
 
 @dataclass(frozen=True)
+class UserTeam:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class User:
     id: UUID
     email: str
     role: str
     partner: Partner | None
+    team: UserTeam | None = None
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,11 @@ class Credentials:
 
 _USER = """
     u.id, u.email, u.role, u.password_hash, u.failed_logins, u.locked_until,
-    p.id as partner_id, p.name as partner_name, p.kind as partner_kind
+    p.id as partner_id, p.name as partner_name, p.kind as partner_kind,
+    t.id as team_id, t.code as team_code, t.name as team_name
+"""
+_FROM = """
+    users u left join partners p on p.id = u.partner_id left join teams t on t.id = u.team_id
 """
 
 
@@ -45,32 +57,54 @@ def _user(row: asyncpg.Record) -> User:
         if row["partner_id"]
         else None
     )
-    return User(row["id"], row["email"], row["role"], partner)
+    team = UserTeam(row["team_id"], row["team_code"], row["team_name"]) if row["team_id"] else None
+    return User(row["id"], row["email"], row["role"], partner, team)
 
 
 async def add_user(
-    conn: Connection, email: str, password_hash: str, role: str, partner: Partner | None
+    conn: Connection,
+    email: str,
+    password_hash: str,
+    role: str,
+    partner: Partner | None,
+    team_id: int | None = None,
 ) -> User:
     try:
         row = required(
             await conn.fetchrow(
-                "insert into users (email, password_hash, role, partner_id) "
-                "values ($1, $2, $3, $4) returning id",
+                "insert into users (email, password_hash, role, partner_id, team_id) "
+                "values ($1, $2, $3, $4, $5) returning id",
                 email,
                 password_hash,
                 role,
                 partner.id if partner else None,
+                team_id,
             )
         )
     except asyncpg.UniqueViolationError as error:
         raise Conflict(f"a user with e-mail {email} exists already") from error
-    return User(row["id"], email, role, partner)
+    found = await user_by_id(conn, row["id"])
+    if found is None:
+        raise RuntimeError("a user just added could not be read back")
+    return found
+
+
+async def user_by_id(conn: Connection, user_id: UUID) -> User | None:
+    row = await conn.fetchrow(f"select {_USER} from {_FROM} where u.id = $1", user_id)  # noqa: S608 - constant columns
+    return _user(row) if row else None
+
+
+async def user_by_email(conn: Connection, email: str) -> User | None:
+    row = await conn.fetchrow(
+        f"select {_USER} from {_FROM} where lower(u.email) = lower($1)",  # noqa: S608 - constant columns
+        email,
+    )
+    return _user(row) if row else None
 
 
 async def credentials_by_email(conn: Connection, email: str) -> Credentials | None:
     row = await conn.fetchrow(
-        f"select {_USER} from users u left join partners p on p.id = u.partner_id "  # noqa: S608 - constant columns
-        "where lower(u.email) = lower($1)",
+        f"select {_USER} from {_FROM} where lower(u.email) = lower($1)",  # noqa: S608 - constant columns
         email,
     )
     if row is None:
@@ -116,8 +150,7 @@ async def add_session(
 
 async def session_user(conn: Connection, token_sha256: bytes) -> tuple[User, str] | None:
     row = await conn.fetchrow(
-        f"select {_USER}, s.csrf_token from sessions s join users u on u.id = s.user_id "  # noqa: S608 - constant columns
-        "left join partners p on p.id = u.partner_id "
+        f"select {_USER}, s.csrf_token from {_FROM} join sessions s on s.user_id = u.id "  # noqa: S608 - constant columns
         "where s.token_sha256 = $1 and s.expires_at > now()",
         token_sha256,
     )

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from uuid import UUID
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from hub import cases
 from hub.batches import batch_view, process_batch, receive_batch
 from hub.errors import BadRequest, InvalidFields, UnsupportedMediaType
-from hub.intake import submit_signal
+from hub.intake import policy_of, submit_signal
 from hub.signals import partner_signal, team_inbox
 from hub.web.keys import POOL, SETTINGS, TASKS
-from hub.web.requests import path_id, read_body, read_model, require_admin, require_partner
+from hub.web.requests import (
+    path_id,
+    read_body,
+    read_model,
+    require_admin,
+    require_partner,
+    require_user,
+)
 from schemas.batches import BatchView
+from schemas.cases import CaseActionIn, CaseList
 from schemas.signals import SignalIn
 
 routes = web.RouteTableDef()
@@ -36,8 +44,8 @@ def json_response(
 async def post_signal(request: web.Request) -> web.Response:
     partner = await require_partner(request)
     signal = await read_model(request, SignalIn)
-    window = timedelta(days=request.app[SETTINGS].repeat_window_days)
-    submitted = await submit_signal(request.app[POOL], partner, signal, repeat_window=window)
+    policy = policy_of(request.app[SETTINGS])
+    submitted = await submit_signal(request.app[POOL], partner, signal, policy=policy)
     return json_response(submitted.receipt, status=202)
 
 
@@ -110,11 +118,35 @@ async def get_batch(request: web.Request) -> web.Response:
 def start_processing(app: web.Application, batch_id: UUID) -> None:
     """Process the batch now, beside the request; the scheduled sweep catches what this misses."""
     settings = app[SETTINGS]
-    task = asyncio.create_task(
-        process_batch(
-            app[POOL], batch_id, repeat_window=timedelta(days=settings.repeat_window_days)
-        )
-    )
+    task = asyncio.create_task(process_batch(app[POOL], batch_id, policy=policy_of(settings)))
     tasks = app[TASKS]
     tasks.add(task)
     task.add_done_callback(tasks.discard)
+
+
+@routes.get("/api/v1/cases")
+async def get_cases(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    items, _ = await cases.inbox(request.app[POOL], user, request.query.get("tab", "open"))
+    return json_response(CaseList(items=items))
+
+
+@routes.get("/api/v1/cases/counts")
+async def get_case_counts(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    return web.json_response(await cases.counts(request.app[POOL], user))
+
+
+@routes.get("/api/v1/cases/{id}")
+async def get_case(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    case_id = path_id(request, "case")
+    return json_response(await cases.case_view(request.app[POOL], user, case_id))
+
+
+@routes.post("/api/v1/cases/{id}/actions")
+async def post_case_action(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    case_id = path_id(request, "case")
+    body = await read_model(request, CaseActionIn)
+    return json_response(await cases.act(request.app[POOL], user, case_id, body.action))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +16,7 @@ from connectors.fhir import (
 )
 from hub.errors import BadRequest, UnsupportedMediaType
 from hub.fhir import kind_codes, read_task, submit_referral
+from hub.intake import IntakePolicy, policy_of
 from hub.web.keys import POOL, SETTINGS
 from hub.web.outcomes import FHIR_JSON, FhirRequestError, fhir_response
 from hub.web.requests import path_id, read_body, require_partner
@@ -44,17 +45,15 @@ async def _read_resource(request: web.Request) -> Any:
         raise BadRequest("the body is not valid JSON (UTF-8)") from None
 
 
-def _window(request: web.Request) -> timedelta:
-    return timedelta(days=request.app[SETTINGS].repeat_window_days)
+def _policy(request: web.Request) -> IntakePolicy:
+    return policy_of(request.app[SETTINGS])
 
 
 @routes.post("/fhir/ServiceRequest")
 async def post_service_request(request: web.Request) -> web.Response:
     partner = await require_partner(request)
     referral = await _read_referral(request, referral_from_service_request)
-    result = await submit_referral(
-        request.app[POOL], partner, referral, repeat_window=_window(request)
-    )
+    result = await submit_referral(request.app[POOL], partner, referral, policy=_policy(request))
     location = f"/fhir/Task/{result.task['id']}"
     return fhir_response(result.task, 201 if result.created else 200, Location=location)
 
@@ -67,9 +66,7 @@ async def post_transaction(request: web.Request) -> web.Response:
     """
     partner = await require_partner(request)
     referral, entry_types = await _read_referral(request, referral_from_bundle)
-    result = await submit_referral(
-        request.app[POOL], partner, referral, repeat_window=_window(request)
-    )
+    result = await submit_referral(request.app[POOL], partner, referral, policy=_policy(request))
     status = "201 Created" if result.created else "200 OK"
     entries: list[dict[str, Any]] = []
     for kind in entry_types:

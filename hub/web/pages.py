@@ -7,7 +7,7 @@ summary at the top; the address can be checked against the routing table before 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -18,15 +18,15 @@ from pydantic import ValidationError
 from hub.accounts import Session, login, logout, session_for
 from hub.admin import check_routing
 from hub.errors import Conflict, InvalidFields, NotFound
-from hub.intake import LOCAL_TIME, submit_signal
+from hub.intake import LOCAL_TIME, policy_of, submit_signal
 from hub.signals import partner_signal, partner_signals
 from hub.web.keys import POOL, SETTINGS, TEMPLATES
+from hub.web.requests import SESSION_COOKIE
 from schemas.signals import PartnerSignalView, SignalIn, SignalKind, kinds_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-SESSION_COOKIE = "hub_session"
 LOGIN_CSRF_COOKIE = "hub_login_csrf"
 routes = web.RouteTableDef()
 
@@ -327,9 +327,10 @@ async def signal_submit(request: web.Request) -> web.StreamResponse:
         )
         preview = {"team": answer.team.name if answer.team else None}
         return _form_page(request, session, values, preview=preview)
-    window = timedelta(days=request.app[SETTINGS].repeat_window_days)
     try:
-        submitted = await submit_signal(request.app[POOL], partner, signal, repeat_window=window)
+        submitted = await submit_signal(
+            request.app[POOL], partner, signal, policy=policy_of(request.app[SETTINGS])
+        )
     except Conflict:
         message = "Dit kenmerk is al gebruikt voor een ander signaal; kies een ander kenmerk"
         return _form_page(request, session, values, 409, errors={"external_ref": message})

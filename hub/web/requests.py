@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TypeVar
 from uuid import UUID
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from hub.accounts import session_for
 from hub.errors import (
     BadRequest,
     Forbidden,
@@ -17,6 +19,7 @@ from hub.errors import (
     UnsupportedMediaType,
 )
 from hub.store.partners import Caller, Partner, caller_for_token
+from hub.store.users import User, user_by_id
 from hub.web.keys import POOL, SETTINGS
 from hub.web.problems import invalid_fields
 
@@ -33,6 +36,33 @@ async def authenticate(request: web.Request) -> Caller:
     if caller is None:
         raise Unauthorized("the token is unknown or revoked")
     return caller
+
+
+SESSION_COOKIE = "hub_session"
+
+
+async def require_user(request: web.Request) -> User:
+    """A person: by personal token (`Authorization: Bearer`), or by the session cookie of the
+    pages, in which case a changing request must also carry the session's X-CSRF-Token."""
+    pool = request.app[POOL]
+    if request.headers.get("Authorization"):
+        caller = await authenticate(request)
+        if caller.user_id is None:
+            raise Forbidden("only a person's own token can do this")
+        async with pool.acquire() as conn:
+            user = await user_by_id(conn, caller.user_id)
+        if user is None:
+            raise Unauthorized("the token's user is gone")
+        return user
+    token = request.cookies.get(SESSION_COOKIE)
+    session = await session_for(pool, token) if token else None
+    if session is None:
+        raise Unauthorized("log in, or send a personal token as 'Authorization: Bearer <token>'")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        given = request.headers.get("X-CSRF-Token", "")
+        if not secrets.compare_digest(given, session.csrf_token):
+            raise Forbidden("send the session's CSRF token as X-CSRF-Token")
+    return session.user
 
 
 async def require_partner(request: web.Request) -> Partner:

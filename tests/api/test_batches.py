@@ -132,6 +132,7 @@ async def test_repeat_window_is_configurable(
     from datetime import timedelta
 
     from hub.batches import process_batch
+    from hub.intake import IntakePolicy
 
     partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
     first = arrears_file("HV-1;2034AB;12;;;1.000,00;")
@@ -140,7 +141,9 @@ async def test_repeat_window_is_configurable(
         received = await receive_batch(
             haarlem, partner, data, filename=None, source="upload", profile_name=None
         )
-        await process_batch(haarlem, received.view.id, repeat_window=timedelta(0))
+        await process_batch(
+            haarlem, received.view.id, policy=IntakePolicy(repeat_window=timedelta(0))
+        )
     async with haarlem.acquire() as conn:
         assert await conn.fetchval("select count(*) from signals where repeat_of is null") == 2
 

@@ -1,0 +1,261 @@
+"""Cases and the coordinator's queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hub.store import Connection
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import timedelta
+    from uuid import UUID
+
+    import asyncpg
+
+
+async def attach_signals(
+    conn: Connection, signal_ids: Sequence[UUID], stacking_window: timedelta
+) -> list[dict[str, Any]]:
+    """Join routed signals to their household's open case with their team, opening one where
+    none is open; mark cases where several partners signalled within `stacking_window`.
+
+    Returns per signal: signal_id, case_id, opened (a new case), director_id, team_id.
+    """
+    if not signal_ids:
+        return []
+    opened = await conn.fetch(
+        """
+        insert into cases (household_id, team_id)
+        select distinct s.household_id, s.team_id from signals s
+        where s.id = any($1::uuid[]) and s.team_id is not null
+        order by 1, 2
+        on conflict (household_id, team_id) where closed_at is null do nothing
+        returning id
+        """,
+        list(signal_ids),
+    )
+    linked = await conn.fetch(
+        """
+        update signals s
+        set case_id = c.id,
+            status = case c.status when 'new' then 'routed' when 'accepted' then 'accepted'
+                     else 'in_contact' end
+        from cases c
+        where s.id = any($1::uuid[]) and c.household_id = s.household_id
+          and c.team_id = s.team_id and c.closed_at is null
+        returning s.id as signal_id, c.id as case_id, c.director_id, c.team_id
+        """,
+        list(signal_ids),
+    )
+    case_ids = list({row["case_id"] for row in linked})
+    await refresh_cases(conn, case_ids, stacking_window)
+    new_cases = {row["id"] for row in opened}
+    return [{**dict(row), "opened": row["case_id"] in new_cases} for row in linked]
+
+
+async def refresh_cases(
+    conn: Connection, case_ids: Sequence[UUID], stacking_window: timedelta
+) -> None:
+    """Stacking (two or more partners in the last `stacking_window`) and urgency follow the
+    case's signals."""
+    if not case_ids:
+        return
+    await conn.execute(
+        """
+        update cases c
+        set stacked = agg.partners >= 2,
+            urgency = case when agg.high then 'high' else 'normal' end,
+            updated_at = now()
+        from (
+            select case_id,
+                   count(distinct partner_id) filter (where received_at >= now() - $2::interval)
+                       as partners,
+                   bool_or(urgency = 'high') as high
+            from signals where case_id = any($1::uuid[]) group by case_id
+        ) agg
+        where c.id = agg.case_id
+        """,
+        list(case_ids),
+        stacking_window,
+    )
+
+
+_SUMMARY = """
+    c.id, c.status, c.stacked, c.urgency, c.outcome, c.opened_at, c.updated_at, c.closed_at,
+    c.director_id, c.team_id, d.email as director, t.code as team_code, t.name as team_name,
+    h.postcode, h.house_number, h.house_letter, h.addition,
+    (select count(*) from signals s where s.case_id = c.id) as signal_count
+"""
+_FROM = """
+    cases c join teams t on t.id = c.team_id join households h on h.id = c.household_id
+    left join users d on d.id = c.director_id
+"""
+_TABS = {
+    "new": "c.closed_at is null and c.director_id is null",
+    "mine": "c.closed_at is null and c.director_id = $2::uuid",
+    "open": "c.closed_at is null",
+    "closed": "c.closed_at is not null",
+}
+TABS = tuple(_TABS)
+
+
+async def team_cases(
+    conn: Connection, team_id: int, tab: str, user_id: UUID, limit: int = 200
+) -> list[asyncpg.Record]:
+    """A tab of the team's inbox: stacked and urgent first, then oldest first."""
+    order = (
+        "c.closed_at desc"
+        if tab == "closed"
+        else ("c.stacked desc, (c.urgency = 'high') desc, c.opened_at asc")
+    )
+    return await conn.fetch(
+        f"select {_SUMMARY} from {_FROM} where c.team_id = $1 and ({_TABS[tab]}) "  # noqa: S608 - constant fragments
+        "and $2::uuid is not null "
+        f"order by {order} limit $3",
+        team_id,
+        user_id,
+        limit,
+    )
+
+
+async def tab_counts(conn: Connection, team_id: int, user_id: UUID) -> dict[str, int]:
+    columns = ", ".join(
+        f"count(*) filter (where {condition}) as {tab}" for tab, condition in _TABS.items()
+    )
+    row = await conn.fetchrow(
+        f"select {columns} from cases c where c.team_id = $1 and ($2::uuid is not null)",  # noqa: S608 - constant fragments
+        team_id,
+        user_id,
+    )
+    return {tab: row[tab] for tab in _TABS} if row else dict.fromkeys(_TABS, 0)
+
+
+async def team_case(
+    conn: Connection, case_id: UUID, team_id: int, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    """The team's case; another team's is as absent as one that never was."""
+    lock = " for update of c" if for_update else ""
+    return await conn.fetchrow(
+        f"select {_SUMMARY} from {_FROM} where c.id = $1 and c.team_id = $2{lock}",  # noqa: S608 - constant fragments
+        case_id,
+        team_id,
+    )
+
+
+async def case_signals(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        select s.id, p.name as partner, p.kind as partner_kind, s.kind, s.urgency, s.status,
+               s.received_at, s.description, s.person_name, s.person_birth_date,
+               s.resident_informed, s.not_informed_reason, s.repeat_of
+        from signals s join partners p on p.id = s.partner_id
+        where s.case_id = $1 order by s.received_at
+        """,
+        case_id,
+    )
+
+
+async def case_timeline(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        select e.occurred_at, e.kind, e.actor, e.data, u.email
+        from events e
+        left join users u on e.actor = 'user:' || u.id::text
+        where e.case_id = $1
+           or e.signal_id in (select id from signals where case_id = $1)
+        order by e.occurred_at, e.id
+        """,
+        case_id,
+    )
+
+
+async def update_case(
+    conn: Connection,
+    case_id: UUID,
+    *,
+    status: str,
+    director_id: UUID | None,
+    outcome: str | None,
+    closing: bool,
+) -> None:
+    await conn.execute(
+        """
+        update cases set status = $2, director_id = $3, outcome = $4, updated_at = now(),
+            closed_at = case when $5 then now() end
+        where id = $1
+        """,
+        case_id,
+        status,
+        director_id,
+        outcome,
+        closing,
+    )
+
+
+async def set_signals_of_case(
+    conn: Connection, case_id: UUID, status: str, *, to_queue: bool, reason: str | None
+) -> list[UUID]:
+    """Every signal of the case takes `status`; returned ones leave the team for the queue."""
+    rows = await conn.fetch(
+        """
+        update signals set status = $2,
+            team_id = case when $3 then null else team_id end,
+            returned_reason = case when $3 then $4 else returned_reason end
+        where case_id = $1 and status not in ('returned', 'declined', 'closed', 'unrouted')
+        returning id
+        """,
+        case_id,
+        status,
+        to_queue,
+        reason,
+    )
+    return [row["id"] for row in rows]
+
+
+async def queue(conn: Connection, limit: int = 200) -> list[asyncpg.Record]:
+    """Signals no rule routed, and signals a team returned: the coordinator's work."""
+    return await conn.fetch(
+        """
+        select s.id, s.status, s.kind, s.urgency, s.received_at, s.returned_reason,
+               p.name as partner, h.postcode, h.house_number, h.house_letter, h.addition,
+               (select t.name from cases c join teams t on t.id = c.team_id
+                where c.id = s.case_id) as returned_by
+        from signals s join partners p on p.id = s.partner_id
+        join households h on h.id = s.household_id
+        where s.status in ('unrouted', 'returned')
+        order by (s.urgency = 'high') desc, s.received_at
+        limit $1
+        """,
+        limit,
+    )
+
+
+async def queued_signal(conn: Connection, signal_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "select id, status from signals where id = $1 and status in ('unrouted', 'returned') "
+        "for update",
+        signal_id,
+    )
+
+
+async def send_to_team(conn: Connection, signal_id: UUID, team_id: int, rule: str) -> None:
+    await conn.execute(
+        "update signals set status = 'routed', team_id = $2, routed_by = $3, case_id = null "
+        "where id = $1",
+        signal_id,
+        team_id,
+        rule,
+    )
+
+
+async def append_case_event(
+    conn: Connection, case_id: UUID, kind: str, actor: str, data: dict[str, Any]
+) -> None:
+    await conn.execute(
+        "insert into events (case_id, kind, actor, data) values ($1, $2, $3, $4)",
+        case_id,
+        kind,
+        actor,
+        data,
+    )

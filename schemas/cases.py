@@ -1,0 +1,149 @@
+"""Cases: one household, one plan, one director; and the actions a team takes on them."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from schemas.address import Address
+from schemas.signals import (
+    PartnerKind,
+    ResidentInformed,
+    SignalKind,
+    SignalStatus,
+    TeamRef,
+    Urgency,
+)
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    CONTACTING = "contacting"  # tried, not reached yet
+    REACHED = "reached"
+    CLOSED = "closed"
+    RETURNED = "returned"
+    DECLINED = "declined"
+
+
+OPEN_STATUSES = frozenset(
+    {CaseStatus.NEW, CaseStatus.ACCEPTED, CaseStatus.CONTACTING, CaseStatus.REACHED}
+)
+
+
+class Outcome(StrEnum):
+    HELP_STARTED = "help_started"
+    REFERRED_ELSEWHERE = "referred_elsewhere"
+    NO_HELP_NEEDED = "no_help_needed"
+    NOT_REACHED = "not_reached"
+    DECLINED = "declined"
+    REPEAT_SIGNAL = "repeat_signal"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    PARTNER = "partner"
+    MEMBER = "member"
+    LEAD = "lead"
+    COORDINATOR = "coordinator"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Take(_Action):
+    action: Literal["take"]
+
+
+class Assign(_Action):
+    action: Literal["assign"]
+    user: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+
+
+class ContactAttempt(_Action):
+    action: Literal["contact_attempt"]
+    reached: bool = Field(strict=True)
+
+
+class Close(_Action):
+    action: Literal["close"]
+    outcome: Outcome
+
+
+class Return(_Action):
+    action: Literal["return"]
+    reason: Reason
+
+
+class Decline(_Action):
+    action: Literal["decline"]
+    reason: Reason
+
+
+CaseAction = Annotated[
+    Take | Assign | ContactAttempt | Close | Return | Decline, Field(discriminator="action")
+]
+
+
+class CaseActionIn(BaseModel):
+    """The body of `POST /api/v1/cases/{id}/actions`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: CaseAction
+
+
+class CaseSignal(BaseModel):
+    id: UUID
+    partner: str
+    partner_kind: PartnerKind
+    kind: SignalKind
+    urgency: Urgency
+    status: SignalStatus
+    received_at: AwareDatetime
+    description: str
+    person_name: str | None
+    person_birth_date: date | None
+    resident_informed: ResidentInformed
+    repeat_of: UUID | None
+
+
+class TimelineEntry(BaseModel):
+    at: AwareDatetime
+    kind: str
+    actor: str
+    detail: dict[str, object]
+
+
+class CaseSummary(BaseModel):
+    id: UUID
+    status: CaseStatus
+    team: TeamRef
+    director: str | None
+    stacked: bool
+    urgency: Urgency
+    outcome: Outcome | None
+    household: Address
+    signal_count: int
+    opened_at: AwareDatetime
+    updated_at: AwareDatetime
+    closed_at: AwareDatetime | None
+
+
+class CaseView(CaseSummary):
+    signals: list[CaseSignal]
+    timeline: list[TimelineEntry]
+
+
+class CaseList(BaseModel):
+    items: list[CaseSummary]

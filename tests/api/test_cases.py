@@ -1,0 +1,287 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from hub.intake import submit_signal
+from hub.store.partners import Partner
+from schemas.signals import PartnerKind, SignalIn
+from tests.api.test_signals import bearer, post, problem
+from tests.conftest import make_partner, make_signal, make_user
+
+Client = TestClient[Any, Any]
+OOST = "SWT-HLM-OOST"
+ADDRESS = {"postcode": "2031 AA", "house_number": 9, "house_letter": "b", "addition": "Bis"}
+
+
+async def signal_from(pool: asyncpg.Pool, partner: Partner, **overrides: Any) -> Any:
+    overrides.setdefault("address", ADDRESS)
+    kind = {"gp": "care_concern", "housing": "rent_arrears", "police": "care_report"}
+    overrides.setdefault("kind", kind.get(partner.kind.value, "other"))
+    body = make_signal(**overrides)
+    return await submit_signal(pool, partner, SignalIn.model_validate(body))
+
+
+async def cases_of(client: Client, token: str, tab: str = "open") -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/cases", params={"tab": tab}, headers=bearer(token))
+    assert response.status == 200, await response.text()
+    items: list[dict[str, Any]] = (await response.json())["items"]
+    return items
+
+
+async def act(client: Client, token: str, case_id: str, **action: Any) -> Any:
+    return await client.post(
+        f"/api/v1/cases/{case_id}/actions", json={"action": action}, headers=bearer(token)
+    )
+
+
+async def test_signals_about_one_household_join_one_case(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    await signal_from(haarlem, gp)
+    same = {**ADDRESS, "postcode": "2031aa", "house_letter": "B", "addition": "BIS"}
+    await signal_from(haarlem, gp, address=same, description="Tweede zorg.")
+    await signal_from(haarlem, gp, address={**ADDRESS, "house_letter": "C"})
+    cases = await cases_of(client, member)
+    assert sorted(case["signal_count"] for case in cases) == [1, 2]
+    assert all(case["team"]["code"] == OOST for case in cases)
+
+
+async def test_several_partners_within_the_window_stack(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    housing, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    police, _ = await make_partner(haarlem, PartnerKind.POLICE)
+    _, member = await make_user(haarlem, "member", OOST)
+    other = {"postcode": "2031AB", "house_number": 1}
+    old = datetime.now(UTC) - timedelta(days=120)
+    await signal_from(haarlem, gp)
+    await signal_from(haarlem, gp, description="Nog een zorg.")  # one partner twice: no stack
+    await signal_from(haarlem, police, address=other, external_ref="OLD-1")
+    await submit_signal(
+        haarlem,
+        housing,
+        SignalIn.model_validate(make_signal(kind="rent_arrears", address=other)),
+        received_at=old,
+    )  # outside the 90 days
+    cases = {c["household"]["postcode"]: c for c in await cases_of(client, member)}
+    assert cases["2031AA"]["stacked"] is False
+    assert cases["2031AB"]["stacked"] is False
+    await signal_from(haarlem, housing)
+    cases = {c["household"]["postcode"]: c for c in await cases_of(client, member)}
+    assert cases["2031AA"]["stacked"] is True
+    first = (await cases_of(client, member))[0]
+    assert first["household"]["postcode"] == "2031AA"  # stacked cases rise
+
+
+async def test_a_case_from_new_to_closed(client: Client, haarlem: asyncpg.Pool) -> None:
+    gp, gp_token = await make_partner(haarlem, PartnerKind.GP)
+    member, token = await make_user(haarlem, "member", OOST)
+    submitted = await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, token, "new")
+
+    taken = await act(client, token, case["id"], action="take")
+    assert taken.status == 200, await taken.text()
+    assert (await taken.json())["director"] == member.email
+    assert await cases_of(client, token, "new") == []
+    assert [c["id"] for c in await cases_of(client, token, "mine")] == [case["id"]]
+
+    tried = await (
+        await act(client, token, case["id"], action="contact_attempt", reached=False)
+    ).json()
+    assert tried["status"] == "contacting"
+    reached = await (
+        await act(client, token, case["id"], action="contact_attempt", reached=True)
+    ).json()
+    assert reached["status"] == "reached"
+    closed = await (
+        await act(client, token, case["id"], action="close", outcome="help_started")
+    ).json()
+    assert closed["status"] == "closed"
+    assert closed["outcome"] == "help_started"
+    assert [e["kind"] for e in closed["timeline"]] == [
+        "received",
+        "routed",
+        "take",
+        "contact_attempt",
+        "contact_attempt",
+        "close",
+    ]
+    assert closed["timeline"][2]["actor"] == member.email
+    assert [c["id"] for c in await cases_of(client, token, "closed")] == [case["id"]]
+
+    # The partner sees the step, never the team's work.
+    seen = await client.get(f"/api/v1/signals/{submitted.receipt.id}", headers=bearer(gp_token))
+    assert (await seen.json())["status"] == "closed"
+
+    # A new signal about the household after closing opens a new case.
+    await signal_from(haarlem, gp, description="Weer zorgen.")
+    assert len(await cases_of(client, token, "new")) == 1
+
+
+async def test_refused_actions_answer_409_or_403(client: Client, haarlem: asyncpg.Pool) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    _, colleague = await make_user(haarlem, "member", OOST)
+    await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, member)
+    await problem(await act(client, member, case["id"], action="close", outcome="other"), 409)
+    await problem(await act(client, member, case["id"], action="assign", user="x@y.z"), 403)
+    assert (await act(client, member, case["id"], action="take")).status == 200
+    await problem(await act(client, colleague, case["id"], action="take"), 409)
+    await problem(
+        await act(client, colleague, case["id"], action="contact_attempt", reached=True), 403
+    )
+    found = await problem(await act(client, member, case["id"], action="dance"), 422)
+    assert found["errors"][0]["loc"][:2] == ["action"]
+    await problem(await act(client, member, case["id"], action="close", outcome="great"), 422)
+
+
+async def test_lead_assigns_to_a_colleague_of_the_team_only(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, lead = await make_user(haarlem, "lead", OOST)
+    colleague, _ = await make_user(haarlem, "member", OOST)
+    stranger, _ = await make_user(haarlem, "member", "SWT-HLM-ZUID")
+    await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, lead)
+    await problem(await act(client, lead, case["id"], action="assign", user=stranger.email), 422)
+    assigned = await act(client, lead, case["id"], action="assign", user=colleague.email)
+    assert (await assigned.json())["director"] == colleague.email
+
+
+async def test_other_teams_and_roles_cannot_see_a_case(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, gp_token = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    _, stranger = await make_user(haarlem, "lead", "SWT-HLM-ZUID")
+    _, coordinator = await make_user(haarlem, "coordinator")
+    _, manager = await make_user(haarlem, "manager")
+    await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, member)
+    for token in (stranger, coordinator, manager):
+        await problem(await client.get(f"/api/v1/cases/{case['id']}", headers=bearer(token)), 404)
+        await problem(await act(client, token, case["id"], action="take"), 404)
+    assert await cases_of(client, stranger) == []
+    await problem(await client.get("/api/v1/cases", headers=bearer(gp_token)), 403)
+    await problem(await client.get("/api/v1/cases"), 401)
+    await problem(await client.get("/api/v1/cases?tab=everything", headers=bearer(member)), 422)
+
+
+async def test_returned_signal_goes_to_the_coordinator_and_on_to_another_team(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    from hub.cases import coordinator_queue, send_to_team
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    _, other_team = await make_user(haarlem, "member", "SWT-HLM-NOORDOOST")
+    coordinator, _ = await make_user(haarlem, "coordinator")
+    submitted = await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, member)
+    returned = await act(client, member, case["id"], action="return", reason="Hoort bij Noord")
+    assert (await returned.json())["status"] == "returned"
+
+    queued = await coordinator_queue(haarlem, coordinator)
+    assert [q.id for q in queued] == [submitted.receipt.id]
+    assert "Hoort bij Noord" in queued[0].explanation
+    assert "Sociaal Wijkteam Oost" in queued[0].explanation
+
+    await send_to_team(haarlem, coordinator, submitted.receipt.id, "SWT-HLM-NOORDOOST")
+    assert await coordinator_queue(haarlem, coordinator) == []
+    (moved,) = await cases_of(client, other_team, "new")
+    assert moved["signal_count"] == 1
+    assert await cases_of(client, member, "open") == []
+
+
+async def test_unrouted_signal_is_explained_in_the_queue(haarlem: asyncpg.Pool) -> None:
+    from hub.cases import coordinator_queue
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    coordinator, _ = await make_user(haarlem, "coordinator")
+    await signal_from(haarlem, gp, address={"postcode": "2116AB", "house_number": 3})
+    (queued,) = await coordinator_queue(haarlem, coordinator)
+    assert "Geen routeringsregel voor postcode 2116 AB" in queued.explanation
+
+
+async def test_decline_closes_the_case_for_its_signals(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, gp_token = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    submitted = await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, member)
+    declined = await act(client, member, case["id"], action="decline", reason="Geen wijkteamtaak")
+    assert (await declined.json())["status"] == "declined"
+    seen = await client.get(f"/api/v1/signals/{submitted.receipt.id}", headers=bearer(gp_token))
+    assert (await seen.json())["status"] == "declined"
+
+
+async def test_new_signal_on_a_taken_case_tells_the_director(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, police_token = await make_partner(haarlem, PartnerKind.POLICE)
+    director, token = await make_user(haarlem, "member", OOST)
+    async with haarlem.acquire() as conn:
+        await conn.execute("update teams set email = 'oost@example.invalid' where code = $1", OOST)
+    await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, token)
+    await act(client, token, case["id"], action="take")
+    response = await post(client, police_token, make_signal(kind="care_report", address=ADDRESS))
+    assert (await response.json())["status"] == "accepted"  # it joined a case being worked on
+    async with haarlem.acquire() as conn:
+        mails = await conn.fetch("select recipient, subject, body from mail_outbox order by id")
+    assert [m["recipient"] for m in mails] == ["oost@example.invalid", director.email]
+    for mail in mails:
+        assert case["id"] in mail["body"]
+        assert "de Vries" not in mail["body"]
+        assert "2031" not in mail["body"]
+
+
+async def test_session_cookie_needs_the_csrf_header_for_actions(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    from hub.accounts import login
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    member, _ = await make_user(haarlem, "member", OOST, password="een-wachtwoord")
+    await signal_from(haarlem, gp)
+    session = await login(haarlem, member.email, "een-wachtwoord")
+    assert session is not None
+    client.session.cookie_jar.update_cookies({"hub_session": session.token})
+    listed = await client.get("/api/v1/cases")
+    case_id = (await listed.json())["items"][0]["id"]
+    await problem(
+        await client.post(f"/api/v1/cases/{case_id}/actions", json={"action": {"action": "take"}}),
+        403,
+    )
+    taken = await client.post(
+        f"/api/v1/cases/{case_id}/actions",
+        json={"action": {"action": "take"}},
+        headers={"X-CSRF-Token": session.csrf_token},
+    )
+    assert taken.status == 200
+
+
+@pytest.mark.parametrize("tab", ["new", "mine", "open", "closed"])
+async def test_counts_match_the_tabs(client: Client, haarlem: asyncpg.Pool, tab: str) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    await signal_from(haarlem, gp)
+    await signal_from(haarlem, gp, address={"postcode": "2031AB", "house_number": 2})
+    (first, _second) = await cases_of(client, member)
+    await act(client, member, first["id"], action="take")
+    await act(client, member, first["id"], action="contact_attempt", reached=True)
+    await act(client, member, first["id"], action="close", outcome="no_help_needed")
+    counts = await (await client.get("/api/v1/cases/counts", headers=bearer(member))).json()
+    assert counts[tab] == len(await cases_of(client, member, tab))
