@@ -48,6 +48,18 @@ async def create_user(
         )
 
 
+async def set_password(pool: asyncpg.Pool, email: str, password: str) -> bool:
+    """Give an existing user a new password (and end their lockout); False if no such user."""
+    async with pool.acquire() as conn:
+        status = await conn.execute(
+            "update users set password_hash = $2, failed_logins = 0, locked_until = null "
+            "where lower(email) = lower($1)",
+            email,
+            _hasher.hash(password),
+        )
+    return status != "UPDATE 0"
+
+
 @dataclass(frozen=True)
 class Session:
     token: str

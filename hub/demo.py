@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from hub.accounts import create_user, login, logout, new_password
+from hub.accounts import create_user, login, logout, new_password, set_password
 from hub.admin import import_routing_table
 from hub.intake import LOCAL_TIME, submit_signal
 from hub.store import teams as team_store
@@ -147,6 +147,10 @@ def demo_pc6_codes() -> list[str]:
     ]
 
 
+def team_email(code: str) -> str:
+    return f"{code.lower()}@demo.signaalhub.invalid"
+
+
 async def load_teams(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn, conn.transaction():
         for row in csv.DictReader(shipped_data("teams_demo.csv").splitlines()):
@@ -156,26 +160,49 @@ async def load_teams(pool: asyncpg.Pool) -> None:
                 row["team_name"],
                 row["municipality_code"],
                 row["municipality"],
+                team_email(row["team_code"]),
             )
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def demo_email(partner: Partner) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", partner.name.lower()).strip("-")
-    return f"{slug}@demo.signaalhub.invalid"
+    return f"{_slug(partner.name)}@demo.signaalhub.invalid"
 
 
-async def _partner_users(pool: asyncpg.Pool, partners: list[Partner]) -> list[dict[str, str]]:
-    """One login per demo partner, with a fresh password (old demo users are replaced)."""
+async def _demo_user(
+    pool: asyncpg.Pool, email: str, role: str, partner: Partner | None, team_id: int | None
+) -> str:
+    """The user with a fresh password (created where missing); returns the password."""
+    password = new_password()
+    if not await set_password(pool, email, password):
+        await create_user(pool, email, password, role, partner, team_id)
+    return password
+
+
+async def _demo_users(pool: asyncpg.Pool, partners: list[Partner]) -> list[dict[str, str]]:
+    """A login per demo partner, a member and a lead per team, a coordinator, a manager and an
+    administrator; each with a fresh password."""
     users = []
     for partner in partners:
         email = demo_email(partner)
-        password = new_password()
-        async with pool.acquire() as conn:
-            await conn.execute("delete from users where lower(email) = lower($1)", email)
-        await create_user(pool, email, password, "partner", partner)
+        password = await _demo_user(pool, email, "partner", partner, None)
         users.append(
             {"email": email, "password": password, "role": "partner", "partner": partner.name}
         )
+    async with pool.acquire() as conn:
+        teams = await team_store.list_teams(conn)
+    for team in teams:
+        for role, title in (("member", "medewerker"), ("lead", "teamleider")):
+            email = f"{title}.{_slug(team.code)}@demo.signaalhub.invalid"
+            password = await _demo_user(pool, email, role, None, team.id)
+            users.append({"email": email, "password": password, "role": role, "team": team.code})
+    for role, name in (("coordinator", "coordinator"), ("manager", "manager"), ("admin", "beheer")):
+        email = f"{name}@demo.signaalhub.invalid"
+        password = await _demo_user(pool, email, role, None, None)
+        users.append({"email": email, "password": password, "role": role})
     return users
 
 
@@ -310,7 +337,7 @@ async def prepare_demo(
         url,
         admin,
         [{"name": p.name, "kind": p.kind.value, "token": token} for p, token in issued],
-        await _partner_users(pool, partners),
+        await _demo_users(pool, partners),
     )
 
 

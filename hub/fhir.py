@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.fhir import DEFAULT_KIND_CODES, Referral, task_for
 from hub.errors import Conflict, InvalidFields, NotFound
 from hub.intake import DEFAULT_POLICY, IntakePolicy, kind_error, store_signals
-from schemas.signals import SignalKind
+from schemas.signals import SignalKind, SignalStatus
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 
     from hub.store import Connection
     from hub.store.partners import Partner
+
+
+# Task.status and business status per signal status (Gravity SDOH closed-loop referral).
+TASK_STATUS = {
+    SignalStatus.ROUTED: ("requested", "Ontvangen en doorgestuurd naar het wijkteam"),
+    SignalStatus.UNROUTED: ("requested", "Ontvangen; de coördinator wijst een wijkteam toe"),
+    SignalStatus.RETURNED: ("requested", "Ontvangen; de coördinator wijst een wijkteam toe"),
+    SignalStatus.ACCEPTED: ("accepted", "Opgepakt door het wijkteam"),
+    SignalStatus.IN_CONTACT: ("in-progress", "Het wijkteam zoekt of heeft contact"),
+    SignalStatus.CLOSED: ("completed", "Afgerond door het wijkteam"),
+    SignalStatus.DECLINED: ("rejected", "Niet opgepakt door het wijkteam"),
+}
 
 
 async def kind_codes(conn: Connection) -> dict[tuple[str, str], SignalKind]:
@@ -90,15 +102,13 @@ async def _task(conn: Connection, partner: Partner, signal_id: UUID) -> dict[str
     )
     if row is None:
         raise NotFound("no such Task")
-    business = (
-        f"Ontvangen en doorgestuurd naar {row['team']}"
-        if row["team"]
-        else "Ontvangen; de coördinator wijst een wijkteam toe"
-    )
+    status, business = TASK_STATUS[SignalStatus(row["status"])]
+    if row["team"] and status == "requested":
+        business = f"Ontvangen en doorgestuurd naar {row['team']}"
     return task_for(
         task_id=str(row["id"]),
         focus=row["fhir_focus"] or f"identifier:|{row['external_ref']}",
-        status="requested",
+        status=status,
         business_status=business,
         owner=row["team"],
         authored_on=row["received_at"],

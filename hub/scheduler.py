@@ -12,6 +12,7 @@ from hub.batches import process_pending
 from hub.config import drop_root
 from hub.dropfolder import poll_drop_folders
 from hub.intake import policy_of
+from hub.mail import deliver_mail
 from hub.web.keys import POOL, SETTINGS
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 # Advisory lock keys, one per job, the same in every hub process.
 LOCK_PENDING_BATCHES = 0x5348_0001
 LOCK_DROP_FOLDERS = 0x5348_0002
+LOCK_MAIL = 0x5348_0003
 
 
 async def run_once_across_instances(
@@ -62,6 +64,12 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler.add_job(
         drop_folders, id="batches.drop_folders", seconds=settings.drop_poll_seconds, **common
     )
+    if settings.smtp_host:
+
+        async def mail() -> None:
+            await run_once_across_instances(app, LOCK_MAIL, lambda: deliver_mail(pool, settings))
+
+        scheduler.add_job(mail, id="mail.deliver", seconds=settings.mail_poll_seconds, **common)
     scheduler.start()
     try:
         yield

@@ -26,9 +26,10 @@ async def attach_signals(
         return []
     opened = await conn.fetch(
         """
-        insert into cases (household_id, team_id)
-        select distinct s.household_id, s.team_id from signals s
+        insert into cases (household_id, team_id, opened_at, updated_at)
+        select s.household_id, s.team_id, min(s.received_at), min(s.received_at) from signals s
         where s.id = any($1::uuid[]) and s.team_id is not null
+        group by 1, 2
         order by 1, 2
         on conflict (household_id, team_id) where closed_at is null do nothing
         returning id

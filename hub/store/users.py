@@ -159,3 +159,12 @@ async def session_user(conn: Connection, token_sha256: bytes) -> tuple[User, str
 
 async def end_session(conn: Connection, token_sha256: bytes) -> None:
     await conn.execute("delete from sessions where token_sha256 = $1", token_sha256)
+
+
+async def team_colleagues(conn: Connection, team_id: int) -> list[str]:
+    """E-mail addresses of the team's members and leads."""
+    rows = await conn.fetch(
+        "select email from users where team_id = $1 and role in ('member', 'lead') order by email",
+        team_id,
+    )
+    return [row["email"] for row in rows]

@@ -22,6 +22,7 @@ from hub.intake import LOCAL_TIME, policy_of, submit_signal
 from hub.signals import partner_signal, partner_signals
 from hub.web.keys import POOL, SETTINGS, TEMPLATES
 from hub.web.requests import SESSION_COOKIE
+from schemas.cases import Role
 from schemas.signals import PartnerSignalView, SignalIn, SignalKind, kinds_for
 
 if TYPE_CHECKING:
@@ -150,11 +151,22 @@ async def current_session(request: web.Request) -> Session | None:
     return await session_for(request.app[POOL], token) if token else None
 
 
-async def require_session(request: web.Request) -> Session:
+async def require_session(request: web.Request, *roles: str) -> Session:
+    """The logged-in user's session, if their role is one of `roles` (default: partner)."""
     session = await current_session(request)
-    if session is None or session.user.partner is None:
+    if session is None:
         raise web.HTTPSeeOther("/inloggen")
+    if session.user.role not in (roles or ("partner",)):
+        raise PageError(404, "Deze pagina bestaat niet, of is niet voor u.")
     return session
+
+
+START_PAGE = {
+    "partner": "/signalen/nieuw",
+    "member": "/inbox",
+    "lead": "/inbox",
+    "coordinator": "/coordinator",
+}
 
 
 class PageError(Exception):
@@ -179,9 +191,14 @@ def check_csrf(expected: str, form: Mapping[str, Any]) -> None:
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
     session = await current_session(request)
-    if session is not None and session.user.partner is not None:
-        raise web.HTTPSeeOther("/signalen/nieuw")
-    return render(request, "home.html")
+    if session is not None and session.user.role in START_PAGE:
+        raise web.HTTPSeeOther(START_PAGE[session.user.role])
+    return render(
+        request,
+        "home.html",
+        user=session.user if session else None,
+        csrf_token=session.csrf_token if session else "",
+    )
 
 
 @routes.get("/inloggen")
@@ -213,7 +230,7 @@ async def login_submit(request: web.Request) -> web.Response:
         )
         _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
         return response
-    response = see_other("/signalen/nieuw")
+    response = see_other(START_PAGE.get(session.user.role, "/"))
     # A fresh token at every login: a session id known before login is worth nothing after.
     _set_cookie(request, response, SESSION_COOKIE, session.token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -222,7 +239,7 @@ async def login_submit(request: web.Request) -> web.Response:
 
 @routes.post("/uitloggen")
 async def logout_submit(request: web.Request) -> web.Response:
-    session = await require_session(request)
+    session = await require_session(request, *(role.value for role in Role))
     check_csrf(session.csrf_token, await request.post())
     await logout(request.app[POOL], session.token)
     response = see_other("/inloggen")
@@ -379,7 +396,7 @@ async def security_headers(request: web.Request, handler: Any) -> web.StreamResp
     response: web.StreamResponse = await handler(request)
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'; "
+        "default-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
         "base-uri 'none'",
     )
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -306,3 +306,26 @@ async def test_capability_statement(client: Client) -> None:
     assert statement["fhirVersion"] == "4.0.1"
     types = {r["type"] for r in statement["rest"][0]["resource"]}
     assert {"ServiceRequest", "Task"} <= types
+
+
+async def test_task_status_follows_the_case(client: Client, haarlem: asyncpg.Pool) -> None:
+    from tests.conftest import make_user
+
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", "SWT-HLM-WEST")
+    task = await (await post(client, token, "/fhir/ServiceRequest", contained())).json()
+    assert task["status"] == "requested"
+    (case,) = (await (await client.get("/api/v1/cases", headers=bearer(member))).json())["items"]
+    seen = []
+    for action in (
+        {"action": "take"},
+        {"action": "contact_attempt", "reached": True},
+        {"action": "close", "outcome": "help_started"},
+    ):
+        response = await client.post(
+            f"/api/v1/cases/{case['id']}/actions", json={"action": action}, headers=bearer(member)
+        )
+        assert response.status == 200
+        read = await client.get(f"/fhir/Task/{task['id']}", headers=bearer(token))
+        seen.append((await read.json())["status"])
+    assert seen == ["accepted", "in-progress", "completed"]

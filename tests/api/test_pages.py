@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
 from hub.accounts import create_user
@@ -175,7 +176,8 @@ async def test_another_partners_signal_page_is_404(client: Client, haarlem: asyn
 
 async def test_security_headers(client: Client) -> None:
     response = await client.get("/inloggen")
-    assert "script-src 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -190,3 +192,103 @@ async def test_logout_ends_the_session(client: Client, haarlem: asyncpg.Pool) ->
     assert response.status == 303
     async with haarlem.acquire() as conn:
         assert await conn.fetchval("select count(*) from sessions") == 0
+
+
+async def _login_as(client: Client, email: str, password: str) -> None:
+    page = await (await client.get("/inloggen")).text()
+    response = await client.post(
+        "/inloggen",
+        data={"email": email, "password": password, "csrf_token": hidden(page, "csrf_token")},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+
+
+async def test_team_pages_act_only_with_the_csrf_token(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    from tests.api.test_cases import OOST, signal_from
+    from tests.conftest import make_user
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    await signal_from(haarlem, gp)
+    await _login_as(client, member.email, PASSWORD)
+    inbox = await (await client.get("/inbox")).text()
+    case_path = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
+    assert case_path
+    page = await (await client.get(case_path.group(1))).text()
+    forged = await client.post(
+        f"{case_path.group(1)}/acties", data={"action": "take", "csrf_token": "x"}
+    )
+    assert forged.status == 403
+    taken = await client.post(
+        f"{case_path.group(1)}/acties",
+        data={"action": "take", "csrf_token": hidden(page, "csrf_token")},
+        allow_redirects=False,
+    )
+    assert taken.status == 303
+    again = await client.post(
+        f"{case_path.group(1)}/acties",
+        data={"action": "take", "csrf_token": hidden(page, "csrf_token")},
+    )
+    assert again.status == 409
+    assert "huidige status" in await again.text()
+
+
+async def test_coordinator_sends_an_unrouted_signal_to_a_team(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    from tests.api.test_cases import signal_from
+    from tests.conftest import make_user
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    coordinator, _ = await make_user(haarlem, "coordinator", password=PASSWORD)
+    await signal_from(haarlem, gp, address={"postcode": "2116 AB", "house_number": 4})
+    await _login_as(client, coordinator.email, PASSWORD)
+    page = await (await client.get("/coordinator")).text()
+    assert "Geen routeringsregel voor postcode 2116 AB" in page
+    action = re.search(r'action="(/coordinator/signalen/[^"]+)"', page)
+    assert action
+    sent = await client.post(
+        action.group(1),
+        data={"team": "SWT-ZVT", "csrf_token": hidden(page, "csrf_token")},
+        allow_redirects=False,
+    )
+    assert sent.status == 303
+    assert "De wachtrij is leeg" in await (await client.get("/coordinator")).text()
+    async with haarlem.acquire() as conn:
+        row = await conn.fetchrow(
+            "select s.status, t.code from signals s join teams t on t.id = s.team_id"
+        )
+    assert row is not None
+    assert (row["status"], row["code"]) == ("routed", "SWT-ZVT")
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("manager", "/inbox"),
+        ("partner", "/inbox"),
+        ("member", "/coordinator"),
+        ("coordinator", "/inbox"),
+    ],
+)
+async def test_pages_of_other_roles_are_404(
+    client: Client, haarlem: asyncpg.Pool, role: str, path: str
+) -> None:
+    from hub.accounts import create_user
+    from tests.conftest import make_user
+
+    if role == "partner":
+        partner, _ = await make_partner(haarlem)
+        await create_user(haarlem, "p@example.invalid", PASSWORD, "partner", partner)
+        email = "p@example.invalid"
+    else:
+        user, _ = await make_user(
+            haarlem, role, "SWT-HLM-OOST" if role == "member" else None, password=PASSWORD
+        )
+        email = user.email
+    await _login_as(client, email, PASSWORD)
+    response = await client.get(path)
+    assert response.status == 404

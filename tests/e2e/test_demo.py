@@ -70,9 +70,18 @@ def test_demo_serves_haarlem_and_stops_cleanly(
     kinds = {partner["kind"] for partner in credentials["partners"]}
     assert kinds == {"gp", "housing", "police", "work_income", "youth", "other"}
     assert len(credentials["partners"]) >= 12
-    assert {user["partner"] for user in credentials["users"]} == {
+    partner_users = [u for u in credentials["users"] if u["role"] == "partner"]
+    assert {user["partner"] for user in partner_users} == {
         partner["name"] for partner in credentials["partners"]
     }
+    roles = {(u["role"], u.get("team")) for u in credentials["users"]}
+    assert {
+        ("member", "SWT-HLM-OOST"),
+        ("lead", "SWT-ZVT"),
+        ("coordinator", None),
+        ("manager", None),
+        ("admin", None),
+    } <= roles
     gp = next(p for p in credentials["partners"] if p["kind"] == "gp")
 
     status, receipt = post_json(

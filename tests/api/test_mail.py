@@ -1,0 +1,103 @@
+"""Mail leaves through a real SMTP server (aiosmtpd on loopback), by the scheduled job."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from aiosmtpd.controller import Controller
+
+from hub.app import create_app
+from hub.config import Settings
+from hub.intake import IntakePolicy, submit_signal
+from hub.mail import deliver_mail
+from schemas.signals import PartnerKind, SignalIn
+from tests.api.test_cases import OOST, signal_from
+from tests.conftest import free_port, make_partner, make_signal
+
+
+class Inbox:
+    """What the SMTP server received; aiosmtpd runs it in a thread of its own."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        self.arrived.set()
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+async def test_new_case_mail_reaches_the_team(
+    haarlem: asyncpg.Pool, dsn: str, settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    async with haarlem.acquire() as conn:
+        await conn.execute("update teams set email = 'oost@example.invalid' where code = $1", OOST)
+    live = settings.model_copy(
+        update={
+            "scheduler": True,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "mail_poll_seconds": 0.2,
+            "public_url": "https://hub.example",
+        }
+    )
+    async with TestClient(TestServer(create_app(live, dsn))):
+        gp, _ = await make_partner(haarlem, PartnerKind.GP)
+        await submit_signal(
+            haarlem,
+            gp,
+            SignalIn.model_validate(make_signal(address={"postcode": "2031AA", "house_number": 1})),
+            policy=IntakePolicy(public_url="https://hub.example"),
+        )
+        assert await asyncio.to_thread(inbox.arrived.wait, 10), "no mail arrived"
+        for _ in range(50):  # the job marks the mail sent once the server said 250
+            async with haarlem.acquire() as conn:
+                waiting = await conn.fetchval(
+                    "select count(*) from mail_outbox where sent_at is null"
+                )
+            if waiting == 0:
+                break
+            await asyncio.sleep(0.1)
+    (message,) = inbox.messages
+    assert message["To"] == "oost@example.invalid"
+    assert message["Subject"] == "Nieuw signaal voor Sociaal Wijkteam Oost"
+    body = message.get_payload()
+    assert "https://hub.example/inbox/zaken/" in body
+    assert "de Vries" not in body
+    assert "2031" not in body
+    assert waiting == 0
+
+
+async def test_unreachable_server_leaves_mail_waiting(
+    haarlem: asyncpg.Pool, settings: Settings
+) -> None:
+    async with haarlem.acquire() as conn:
+        await conn.execute("update teams set email = 'oost@example.invalid' where code = $1", OOST)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    await signal_from(haarlem, gp)
+    closed = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
+    assert await deliver_mail(haarlem, closed) == 0
+    async with haarlem.acquire() as conn:
+        row = await conn.fetchrow("select attempts, sent_at, last_error from mail_outbox")
+    assert row is not None
+    assert (row["attempts"], row["sent_at"]) == (1, None)
+    assert row["last_error"] == "ConnectionRefusedError"

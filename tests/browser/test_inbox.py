@@ -1,0 +1,80 @@
+"""A district team member works a case in the inbox; another team cannot open it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, expect
+
+from hub.app import create_app
+from hub.config import Settings
+from schemas.signals import PartnerKind
+from tests.api.test_cases import OOST, signal_from
+from tests.conftest import make_partner, make_user
+
+PASSWORD = "wachtwoord-voor-de-test"
+
+
+@pytest.fixture
+async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIterator[TestServer]:
+    test_server = TestServer(create_app(settings, dsn))
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+async def log_in(page: Page, server: TestServer, email: str) -> None:
+    await page.goto(str(server.make_url("/inloggen")))
+    await page.get_by_label("E-mailadres").fill(email)
+    await page.get_by_label("Wachtwoord").fill(PASSWORD)
+    await page.get_by_role("button", name="Inloggen").click()
+
+
+async def test_member_works_a_case_from_new_to_closed(
+    browser: Browser, server: TestServer, haarlem: asyncpg.Pool, tmp_path: Path
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP, name="Huisartsenpraktijk De Linde")
+    housing, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    stranger, _ = await make_user(haarlem, "member", "SWT-HLM-ZUID", password=PASSWORD)
+    await signal_from(haarlem, gp, description="Mist afspraken, noemt geldzorgen.")
+    await signal_from(haarlem, housing, description="Drie maanden huurachterstand.")
+
+    page = await browser.new_page()
+    await log_in(page, server, member.email)
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Inbox Sociaal Wijkteam Oost")
+    await expect(page.locator('[data-count="new"]')).to_have_text("1")
+    await expect(page.get_by_text("Meerdere partners")).to_be_visible()
+
+    await page.get_by_role("link", name="2031 AA 9B-BIS").click()
+    case_url = page.url
+    await expect(page.get_by_role("heading", name="Signalen (2)")).to_be_visible()
+    await page.get_by_role("button", name="Oppakken").click()
+    await expect(page.get_by_text(member.email).first).to_be_visible()
+
+    await page.get_by_role("button", name="Niet bereikt").click()
+    await expect(page.get_by_text("Contact gezocht, nog niet bereikt")).to_be_visible()
+    await page.get_by_role("button", name="Contact gelukt").click()
+    await expect(page.get_by_text("In contact", exact=True)).to_be_visible()
+    await page.get_by_label("Afsluiten met uitkomst").select_option("help_started")
+    await page.get_by_role("button", name="Afsluiten").click()
+    await expect(page.get_by_text("Afgesloten: Hulp gestart", exact=True)).to_be_visible()
+    timeline = page.get_by_role("listitem").filter(has_text="contactpoging, niet bereikt")
+    await expect(timeline).to_have_count(1)
+    await page.screenshot(path=tmp_path / "case.png", full_page=True)
+
+    await page.get_by_role("link", name="Terug naar de inbox").click()
+    await expect(page.locator('[data-count="closed"]')).to_have_text("1")
+
+    other = await browser.new_context()
+    stranger_page = await other.new_page()
+    await log_in(stranger_page, server, stranger.email)
+    response = await stranger_page.goto(case_url)
+    assert response is not None
+    assert response.status == 404
+    await expect(stranger_page.get_by_text("niet van uw team")).to_be_visible()
+    await other.close()
