@@ -27,13 +27,7 @@ async def logged_in(client: Client, pool: asyncpg.Pool, kind: PartnerKind = Part
     partner, _ = await make_partner(pool, kind)
     email = f"{partner.id}@example.invalid"
     await create_user(pool, email, PASSWORD, "partner", partner)
-    page = await (await client.get("/inloggen")).text()
-    response = await client.post(
-        "/inloggen",
-        data={"email": email, "password": PASSWORD, "csrf_token": hidden(page, "csrf_token")},
-        allow_redirects=False,
-    )
-    assert response.status == 303
+    await _login_as(client, email, PASSWORD)
     return email
 
 

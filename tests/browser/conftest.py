@@ -11,7 +11,8 @@ import shutil
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -41,3 +42,11 @@ async def browser(chromium_path: str) -> AsyncIterator[Browser]:
         launched = await playwright.chromium.launch(executable_path=chromium_path, args=FLAGS)
         yield launched
         await launched.close()
+
+
+async def log_in(page: Page, server: TestServer, email: str, password: str) -> None:
+    """Log in through the login page, as a person would."""
+    await page.goto(str(server.make_url("/inloggen")))
+    await page.get_by_label("E-mailadres").fill(email)
+    await page.get_by_label("Wachtwoord").fill(password)
+    await page.get_by_role("button", name="Inloggen").click()

@@ -8,12 +8,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from hub.app import create_app
 from hub.config import Settings
 from schemas.signals import PartnerKind
 from tests.api.test_cases import OOST, signal_from
+from tests.browser.conftest import log_in
 from tests.conftest import make_partner, make_user
 
 PASSWORD = "wachtwoord-voor-de-test"
@@ -27,13 +28,6 @@ async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIt
     await test_server.close()
 
 
-async def log_in(page: Page, server: TestServer, email: str) -> None:
-    await page.goto(str(server.make_url("/inloggen")))
-    await page.get_by_label("E-mailadres").fill(email)
-    await page.get_by_label("Wachtwoord").fill(PASSWORD)
-    await page.get_by_role("button", name="Inloggen").click()
-
-
 async def test_member_works_a_case_from_new_to_closed(
     browser: Browser, server: TestServer, haarlem: asyncpg.Pool, tmp_path: Path
 ) -> None:
@@ -45,7 +39,7 @@ async def test_member_works_a_case_from_new_to_closed(
     await signal_from(haarlem, housing, description="Drie maanden huurachterstand.")
 
     page = await browser.new_page()
-    await log_in(page, server, member.email)
+    await log_in(page, server, member.email, PASSWORD)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Inbox Sociaal Wijkteam Oost")
     await expect(page.locator('[data-count="new"]')).to_have_text("1")
     await expect(page.get_by_text("Meerdere partners")).to_be_visible()
@@ -72,7 +66,7 @@ async def test_member_works_a_case_from_new_to_closed(
 
     other = await browser.new_context()
     stranger_page = await other.new_page()
-    await log_in(stranger_page, server, stranger.email)
+    await log_in(stranger_page, server, stranger.email, PASSWORD)
     response = await stranger_page.goto(case_url)
     assert response is not None
     assert response.status == 404

@@ -9,12 +9,13 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from hub.accounts import create_user
 from hub.app import create_app
 from hub.config import Settings
 from schemas.signals import PartnerKind
+from tests.browser.conftest import log_in
 from tests.conftest import make_partner
 
 EMAIL = "assistent@huisarts-delinde.invalid"
@@ -31,13 +32,6 @@ async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIt
     await test_server.close()
 
 
-async def log_in(page: Page, server: TestServer) -> None:
-    await page.goto(str(server.make_url("/inloggen")))
-    await page.get_by_label("E-mailadres").fill(EMAIL)
-    await page.get_by_label("Wachtwoord").fill(PASSWORD)
-    await page.get_by_role("button", name="Inloggen").click()
-
-
 async def test_partner_sends_a_signal_through_the_form(
     browser: Browser, server: TestServer, haarlem: asyncpg.Pool, tmp_path: Path
 ) -> None:
@@ -51,7 +45,7 @@ async def test_partner_sends_a_signal_through_the_form(
     await page.get_by_role("button", name="Inloggen").click()
     await expect(page.get_by_role("alert")).to_contain_text("klopt niet")
 
-    await log_in(page, server)
+    await log_in(page, server, EMAIL, PASSWORD)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Nieuw signaal doorgeven")
     await expect(page.get_by_text("Niet voor spoed.")).to_be_visible()
 
