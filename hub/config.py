@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "signaalhub@localhost"
     mail_poll_seconds: float = 15
+    inbox_refresh_seconds: float = Field(
+        default=15, gt=0, description="How often an open inbox page refreshes its counts."
+    )
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure; set when TLS ends at a proxy."
     )

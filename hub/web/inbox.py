@@ -104,6 +104,7 @@ async def inbox_page(request: web.Request) -> web.Response:
         tab_label=TAB_LABELS[tab],
         counts=counts,
         cases=listed,
+        refresh_ms=int(request.app[SETTINGS].inbox_refresh_seconds * 1000),
     )
 
 

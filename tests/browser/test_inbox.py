@@ -22,7 +22,8 @@ PASSWORD = "wachtwoord-voor-de-test"
 
 @pytest.fixture
 async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIterator[TestServer]:
-    test_server = TestServer(create_app(settings, dsn))
+    quick = settings.model_copy(update={"inbox_refresh_seconds": 0.3})
+    test_server = TestServer(create_app(quick, dsn))
     await test_server.start_server()
     yield test_server
     await test_server.close()
@@ -72,3 +73,17 @@ async def test_member_works_a_case_from_new_to_closed(
     assert response.status == 404
     await expect(stranger_page.get_by_text("niet van uw team")).to_be_visible()
     await other.close()
+
+
+async def test_new_signals_show_up_in_the_counts_without_a_reload(
+    browser: Browser, server: TestServer, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    await signal_from(haarlem, gp)
+    page = await browser.new_page()
+    await log_in(page, server, member.email, PASSWORD)
+    await expect(page.locator('[data-count="new"]')).to_have_text("1")
+    await signal_from(haarlem, gp, address={"postcode": "2032AB", "house_number": 4})
+    await expect(page.locator('[data-count="new"]')).to_have_text("2")
+    await expect(page.get_by_text("Er zijn nieuwe signalen binnengekomen.")).to_be_visible()

@@ -19,5 +19,6 @@
       })
       .catch(function () { /* offline for a moment: try again next time */ });
   }
-  window.setInterval(refresh, 15000);
+  var every = note ? Number(note.getAttribute("data-refresh-ms")) : 0;
+  window.setInterval(refresh, every > 0 ? every : 15000);
 }());
