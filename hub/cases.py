@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.casework import SIGNAL_STATUS_OF_CASE, Actor, transition
 from hub.errors import Forbidden, InvalidFields, NotFound
+from hub.feedback import on_case_step
 from hub.intake import DEFAULT_POLICY, IntakePolicy
 from hub.mail import mail_for_new_signals
 from hub.store import audit
@@ -190,7 +191,7 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: Action) -> 
             outcome=action.outcome.value if isinstance(action, Close) else None,
             closing=closing,
         )
-        await case_store.set_signals_of_case(
+        signal_ids = await case_store.set_signals_of_case(
             conn,
             case_id,
             SIGNAL_STATUS_OF_CASE[step.status].value,
@@ -198,6 +199,13 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: Action) -> 
             reason=action.reason if isinstance(action, Return) else None,
         )
         await case_store.append_case_event(conn, case_id, action.action, f"user:{user.id}", detail)
+        now = await conn.fetchval("select now()")
+        if isinstance(action, ContactAttempt) and action.reached:
+            await on_case_step(conn, signal_ids, "first_contact", None, now)
+        elif isinstance(action, Close):
+            await on_case_step(conn, signal_ids, "outcome", action.outcome.value, now)
+        elif isinstance(action, Decline):
+            await on_case_step(conn, signal_ids, "outcome", "declined", now)
     return await case_view(pool, user, case_id)
 
 

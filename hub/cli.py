@@ -28,7 +28,7 @@ from hub.demo import (
 )
 from hub.errors import HubError
 from hub.fhir import map_code
-from hub.intake import LOCAL_TIME
+from hub.workdays import LOCAL_TIME
 from schemas.address import display_postcode, parse_postcode
 from schemas.cases import Role
 from schemas.signals import EMERGENCY_NOTICE, PartnerKind, SignalKind

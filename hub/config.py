@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "signaalhub@localhost"
     mail_poll_seconds: float = 15
+    feedback_poll_seconds: float = 10
+    sweep_seconds: float = 60
     inbox_refresh_seconds: float = Field(
         default=15, gt=0, description="How often an open inbox page refreshes its counts."
     )

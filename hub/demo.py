@@ -17,7 +17,7 @@ import asyncpg
 
 from hub.accounts import create_user, login, logout, new_password, set_password
 from hub.admin import import_routing_table
-from hub.intake import LOCAL_TIME, submit_signal
+from hub.intake import submit_signal
 from hub.store import teams as team_store
 from hub.store.partners import (
     Partner,
@@ -27,6 +27,7 @@ from hub.store.partners import (
     partner_by_name,
     revoke_tokens,
 )
+from hub.workdays import LOCAL_TIME
 from schemas.address import Address, is_pc6
 from schemas.signals import (
     KINDS_BY_PARTNER,

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from hub.errors import Conflict, InvalidFields
+from hub.feedback import on_signals_stored
 from hub.mail import mail_for_new_signals
 from hub.routing import choose_rule
 from hub.store import cases as case_store
 from hub.store import routing as routing_store
 from hub.store import signals as signal_store
 from hub.store import teams as team_store
+from hub.workdays import LOCAL_TIME
 from schemas.signals import SignalIn, SignalReceipt, SignalStatus, TeamRef, kinds_for
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from hub.store import Connection
     from hub.store.partners import Partner
     from schemas.routing import RoutingRule
-
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass(frozen=True)
@@ -194,6 +193,15 @@ async def store_signals(
             if r.team_id and r.signal.external_ref in inserted
         ],
         policy.stacking_window,
+    )
+    await on_signals_stored(
+        conn,
+        [
+            (inserted[r.signal.external_ref], partner.id, partner.kind.value, r.team_id)
+            for r in rows
+            if r.signal.external_ref in inserted
+        ],
+        now,
     )
     await mail_for_new_signals(
         conn,

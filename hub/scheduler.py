@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hub.batches import process_pending
 from hub.config import drop_root
 from hub.dropfolder import poll_drop_folders
+from hub.feedback import deliver_feedback, sweep
 from hub.intake import policy_of
 from hub.mail import deliver_mail
 from hub.web.keys import POOL, SETTINGS
@@ -21,6 +24,8 @@ log = logging.getLogger(__name__)
 LOCK_PENDING_BATCHES = 0x5348_0001
 LOCK_DROP_FOLDERS = 0x5348_0002
 LOCK_MAIL = 0x5348_0003
+LOCK_FEEDBACK = 0x5348_0004
+LOCK_SWEEP = 0x5348_0005
 
 
 async def run_once_across_instances(
@@ -64,6 +69,22 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler.add_job(
         drop_folders, id="batches.drop_folders", seconds=settings.drop_poll_seconds, **common
     )
+    session = aiohttp.ClientSession()
+
+    async def feedback() -> None:
+        await run_once_across_instances(
+            app, LOCK_FEEDBACK, lambda: deliver_feedback(pool, session, datetime.now(UTC))
+        )
+
+    async def obligations() -> None:
+        await run_once_across_instances(
+            app, LOCK_SWEEP, lambda: sweep(pool, datetime.now(UTC), policy.public_url)
+        )
+
+    scheduler.add_job(
+        feedback, id="feedback.deliver", seconds=settings.feedback_poll_seconds, **common
+    )
+    scheduler.add_job(obligations, id="feedback.sweep", seconds=settings.sweep_seconds, **common)
     if settings.smtp_host:
 
         async def mail() -> None:
@@ -75,3 +96,4 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         scheduler.shutdown(wait=False)
+        await session.close()

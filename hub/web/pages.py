@@ -18,10 +18,11 @@ from pydantic import ValidationError
 from hub.accounts import Session, login, logout, session_for
 from hub.admin import check_routing
 from hub.errors import Conflict, InvalidFields, NotFound
-from hub.intake import LOCAL_TIME, policy_of, submit_signal
+from hub.intake import policy_of, submit_signal
 from hub.signals import partner_signal, partner_signals
 from hub.web.keys import POOL, SETTINGS, TEMPLATES
 from hub.web.requests import SESSION_COOKIE
+from hub.workdays import LOCAL_TIME
 from schemas.cases import Role
 from schemas.signals import PartnerSignalView, SignalIn, SignalKind, kinds_for
 

@@ -1,0 +1,281 @@
+"""The closed loop on real PostgreSQL: obligations, deadlines, reminders, webhooks, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+
+from hub.feedback import (
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    compliance,
+    deliver_feedback,
+    sign,
+    sweep,
+)
+from hub.intake import submit_signal
+from hub.store import feedback as store
+from hub.store.partners import Partner
+from hub.workdays import LOCAL_TIME
+from schemas.signals import PartnerKind, SignalIn
+from tests.conftest import free_port, make_partner, make_signal, make_user
+
+OOST = "SWT-HLM-OOST"
+FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LOCAL_TIME)
+
+
+async def agree(pool: asyncpg.Pool, step: str, days: int | None, **scope: Any) -> None:
+    async with pool.acquire() as conn:
+        await store.add_agreement(conn, step=step, working_days=days, **scope)
+
+
+async def standard_agreements(pool: asyncpg.Pool) -> None:
+    await agree(pool, "received", 0)
+    await agree(pool, "first_contact", 5)
+    await agree(pool, "outcome", 20)
+
+
+async def signal(pool: asyncpg.Pool, partner: Partner, at: datetime = FRIDAY, **fields: Any) -> Any:
+    fields.setdefault("address", {"postcode": "2031AA", "house_number": 9})
+    body = SignalIn.model_validate(make_signal(**fields))
+    return (await submit_signal(pool, partner, body, received_at=at)).receipt
+
+
+async def obligations(pool: asyncpg.Pool) -> dict[str, asyncpg.Record]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("select * from obligations order by id")
+    return {row["step"]: row for row in rows}
+
+
+async def case_action(pool: asyncpg.Pool, user: Any, action: dict[str, Any]) -> None:
+    from hub.cases import act, inbox
+    from schemas.cases import CaseActionIn
+
+    (case,), _ = await inbox(pool, user, "open")
+    await act(pool, user, case.id, CaseActionIn.model_validate({"action": action}).action)
+
+
+async def test_obligations_get_deadlines_in_working_days(haarlem: asyncpg.Pool) -> None:
+    await standard_agreements(haarlem)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    await signal(haarlem, gp)
+    found = await obligations(haarlem)
+    assert found["received"]["due_on"] == date(2026, 11, 20)
+    assert found["received"]["met_at"] is not None
+    assert found["first_contact"]["due_on"] == date(2026, 11, 27)
+    assert found["outcome"]["due_on"] == date(2026, 12, 18)
+    assert found["outcome"]["met_at"] is None
+
+
+async def test_the_most_specific_agreement_wins(haarlem: asyncpg.Pool) -> None:
+    await standard_agreements(haarlem)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    other_gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    police, _ = await make_partner(haarlem, PartnerKind.POLICE)
+    await agree(haarlem, "first_contact", 2, partner_kind="gp")
+    await agree(haarlem, "first_contact", 1, partner_id=gp.id)
+    expired = {"valid_to": date(2026, 1, 1)}
+    await agree(haarlem, "first_contact", 0, partner_id=other_gp.id, **expired)
+    dues = {}
+    for partner in (gp, other_gp, police):
+        receipt = await signal(haarlem, partner, kind="other")
+        async with haarlem.acquire() as conn:
+            dues[partner.name] = await conn.fetchval(
+                "select due_on from obligations where signal_id = $1 and step = 'first_contact'",
+                receipt.id,
+            )
+    assert dues == {
+        gp.name: date(2026, 11, 23),
+        other_gp.name: date(2026, 11, 24),
+        police.name: date(2026, 11, 27),
+    }
+
+
+async def test_no_agreement_no_obligation(haarlem: asyncpg.Pool) -> None:
+    await agree(haarlem, "first_contact", 5, partner_kind="gp")
+    youth, _ = await make_partner(haarlem, PartnerKind.YOUTH)
+    await signal(haarlem, youth, kind="youth_concern")
+    assert await obligations(haarlem) == {}
+
+
+async def test_case_events_meet_obligations_and_feedback_is_queued(
+    haarlem: asyncpg.Pool,
+) -> None:
+    await standard_agreements(haarlem)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    async with haarlem.acquire() as conn:
+        await store.set_webhook(conn, gp.id, "http://127.0.0.1:9/hook", "s3cret")
+    member, _ = await make_user(haarlem, "member", OOST)
+    await signal(haarlem, gp, at=datetime.now(UTC))
+    await case_action(haarlem, member, {"action": "take"})
+    await case_action(haarlem, member, {"action": "contact_attempt", "reached": False})
+    assert (await obligations(haarlem))["first_contact"]["met_at"] is None
+    await case_action(haarlem, member, {"action": "contact_attempt", "reached": True})
+    assert (await obligations(haarlem))["first_contact"]["met_at"] is not None
+    await case_action(haarlem, member, {"action": "close", "outcome": "help_started"})
+    assert (await obligations(haarlem))["outcome"]["met_at"] is not None
+    async with haarlem.acquire() as conn:
+        queued = await conn.fetch("select step, payload from feedback_outbox order by id")
+    assert [row["step"] for row in queued] == ["received", "first_contact", "outcome"]
+    outcome = queued[-1]["payload"]
+    assert outcome["outcome"] == "help_started"
+    assert outcome["status"] == "closed"
+    assert set(outcome) == {"signal_id", "external_ref", "step", "at", "status", "outcome"}
+
+
+async def test_overdue_and_late_with_a_moved_clock(haarlem: asyncpg.Pool) -> None:
+    await standard_agreements(haarlem)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    await signal(haarlem, gp)
+    await signal(haarlem, gp, address={"postcode": "2031AB", "house_number": 1})
+    async with haarlem.acquire() as conn:  # one reached in time, the other never
+        await conn.execute(
+            "update obligations set met_at = $1 where step = 'first_contact' and id = "
+            "(select min(id) from obligations where step = 'first_contact')",
+            datetime(2026, 11, 26, 12, tzinfo=LOCAL_TIME),
+        )
+    during = await compliance(haarlem, datetime(2026, 11, 27, 9, tzinfo=LOCAL_TIME))
+    after = await compliance(haarlem, datetime(2026, 11, 30, 9, tzinfo=LOCAL_TIME))
+    first = [row for row in during if row["step"] == "first_contact"]
+    assert [(r["due"], r["met_on_time"], r["overdue"]) for r in first] == [(2, 1, 0)]
+    late = [row for row in after if row["step"] == "first_contact"]
+    assert [(r["due"], r["met_on_time"], r["overdue"]) for r in late] == [(2, 1, 1)]
+    assert late[0]["week"] == "2026-W48"
+
+
+async def test_reminder_and_escalation_once_each_with_two_sweepers(
+    haarlem: asyncpg.Pool,
+) -> None:
+    await standard_agreements(haarlem)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    director, _ = await make_user(haarlem, "member", OOST)
+    lead, _ = await make_user(haarlem, "lead", OOST)
+    await signal(haarlem, gp, at=datetime(2026, 11, 20, 10, tzinfo=LOCAL_TIME))
+    await case_action(haarlem, director, {"action": "take"})
+
+    early = datetime(2026, 11, 25, 9, tzinfo=LOCAL_TIME)  # first contact due on the 27th
+    assert await sweep(haarlem, early, "https://hub") == (0, 0)
+    thursday = datetime(2026, 11, 26, 9, tzinfo=LOCAL_TIME)
+    results = await asyncio.gather(*(sweep(haarlem, thursday, "https://hub") for _ in range(2)))
+    assert sorted(results) == [(0, 0), (1, 0)]
+    monday = datetime(2026, 11, 30, 9, tzinfo=LOCAL_TIME)
+    results = await asyncio.gather(*(sweep(haarlem, monday, "https://hub") for _ in range(2)))
+    assert sorted(results) == [(0, 0), (0, 1)]
+    async with haarlem.acquire() as conn:
+        mails = await conn.fetch(
+            "select recipient, subject from mail_outbox where subject like 'Terugkoppeling%' "
+            "order by id"
+        )
+    assert [(m["recipient"], m["subject"]) for m in mails] == [
+        (director.email, "Terugkoppeling morgen verwacht"),
+        (lead.email, "Terugkoppeling te laat"),
+    ]
+
+
+class Receiver:
+    """A partner's webhook endpoint on loopback that fails, hangs, then accepts."""
+
+    def __init__(self, secret: str, plan: list[str]) -> None:
+        self.secret = secret
+        self.plan = plan
+        self.accepted: list[dict[str, Any]] = []
+        self.seen = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        stamp = request.headers[TIMESTAMP_HEADER]
+        if request.headers[SIGNATURE_HEADER] != sign(self.secret, stamp, body):
+            return web.Response(status=401)
+        step = self.plan[min(self.seen, len(self.plan) - 1)]
+        self.seen += 1
+        if step == "fail":
+            return web.Response(status=500)
+        if step == "hang":
+            await asyncio.sleep(5)
+        self.accepted.append(json.loads(body))
+        return web.Response(status=204)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    hook = Receiver("partner-secret", ["fail", "hang", "ok"])
+    app = web.Application()
+    app.router.add_post("/feedback", hook.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    yield hook, f"http://127.0.0.1:{port}/feedback"
+    await runner.cleanup()
+
+
+async def test_webhook_retries_until_the_receiver_accepts(
+    haarlem: asyncpg.Pool, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    async with haarlem.acquire() as conn:
+        await store.set_webhook(conn, gp.id, url, hook.secret)
+    receipt = await signal(haarlem, gp, at=datetime.now(UTC))
+    now = datetime.now(UTC)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3):
+            await deliver_feedback(haarlem, session, now, timeout_seconds=0.5)
+            now += timedelta(hours=7)  # past any backoff
+    assert hook.seen == 3
+    assert [body["signal_id"] for body in hook.accepted] == [str(receipt.id)]
+    assert hook.accepted[0]["step"] == "received"
+    async with haarlem.acquire() as conn:
+        row = await conn.fetchrow("select attempts, delivered_at, last_error from feedback_outbox")
+    assert row is not None
+    assert row["attempts"] == 3
+    assert row["delivered_at"] is not None
+    assert row["last_error"] is None
+
+
+async def test_dead_letter_after_the_last_attempt_and_retry(haarlem: asyncpg.Pool) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    async with haarlem.acquire() as conn:
+        await store.set_webhook(conn, gp.id, f"http://127.0.0.1:{free_port()}/", "s")
+    await signal(haarlem, gp, at=datetime.now(UTC))
+    now = datetime.now(UTC)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(MAX_ATTEMPTS + 2):
+            await deliver_feedback(haarlem, session, now, timeout_seconds=0.5)
+            now += timedelta(hours=7)
+    async with haarlem.acquire() as conn:
+        (dead,) = await store.dead_letters(conn)
+        assert dead["attempts"] == MAX_ATTEMPTS
+        assert await store.retry_dead(conn, dead["id"], now)
+        assert await store.dead_letters(conn) == []
+
+
+async def test_feedback_survives_a_crash_before_delivery(
+    haarlem: asyncpg.Pool, dsn: str, receiver: tuple[Receiver, str]
+) -> None:
+    from hub.db import create_pool
+
+    hook, url = receiver
+    hook.plan = ["ok"]
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    async with haarlem.acquire() as conn:
+        await store.set_webhook(conn, gp.id, url, hook.secret)
+    await signal(haarlem, gp, at=datetime.now(UTC))
+    await haarlem.close()  # the process that wrote it is gone; the outbox row is committed
+    fresh = await create_pool(dsn, min_size=1, max_size=2)
+    try:
+        async with aiohttp.ClientSession() as session:
+            assert await deliver_feedback(fresh, session, datetime.now(UTC)) == 1
+    finally:
+        await fresh.close()
+    assert len(hook.accepted) == 1
