@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,7 +10,9 @@ import asyncpg
 
 from connectors.csv_batch import BatchProfile
 from hub.errors import InvalidFields, NotFound
+from hub.feedback import STEPS
 from hub.routing import RuleImport, choose_rule, parse_rules_csv
+from hub.store import feedback as feedback_store
 from hub.store import routing as routing_store
 from hub.store import teams as team_store
 from hub.store.batches import set_custom_profile
@@ -115,3 +118,67 @@ async def set_batch_profile(pool: asyncpg.Pool, name: str, profile: BatchProfile
         raise InvalidFields(f"a {partner.kind.value} partner cannot send {profile.kind.value}")
     async with pool.acquire() as conn:
         await set_custom_profile(conn, partner.id, profile.model_dump(mode="json"))
+
+
+async def add_agreement(
+    pool: asyncpg.Pool,
+    *,
+    step: str,
+    working_days: int | None,
+    partner: str | None = None,
+    partner_kind: PartnerKind | None = None,
+    team: str | None = None,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> int:
+    """A feedback agreement for a partner (or every partner of a kind, or everyone) and a team
+    (or every team); `working_days` None means at the event itself."""
+    if step not in STEPS:
+        raise InvalidFields(f"step is one of {', '.join(STEPS)}")
+    found_partner = await require_partner(pool, partner) if partner else None
+    found_team = await require_team(pool, team) if team else None
+    async with pool.acquire() as conn:
+        return await feedback_store.add_agreement(
+            conn,
+            step=step,
+            working_days=working_days,
+            partner_id=found_partner.id if found_partner else None,
+            partner_kind=partner_kind.value if partner_kind else None,
+            team_id=found_team.id if found_team else None,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+
+
+async def list_agreements(pool: asyncpg.Pool) -> list[dict[str, object]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            """
+            select a.id, coalesce(p.name, a.partner_kind, 'alle partners') as partner,
+                   coalesce(t.name, 'alle teams') as team, a.step, a.working_days,
+                   a.valid_from, a.valid_to
+            from feedback_agreements a
+            left join partners p on p.id = a.partner_id left join teams t on t.id = a.team_id
+            order by a.id
+            """
+        )
+    return [dict(row) for row in rows]
+
+
+async def set_webhook(pool: asyncpg.Pool, partner_name: str, url: str) -> str:
+    """Point a partner's feedback at `url`; returns the new signing secret (shown once)."""
+    partner = await require_partner(pool, partner_name)
+    secret = secrets.token_urlsafe(32)
+    async with pool.acquire() as conn:
+        await feedback_store.set_webhook(conn, partner.id, url, secret)
+    return secret
+
+
+async def add_non_working_day(pool: asyncpg.Pool, day: date, reason: str) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "insert into non_working_days (day, reason) values ($1, $2) "
+            "on conflict (day) do update set reason = excluded.reason",
+            day,
+            reason,
+        )

@@ -7,6 +7,7 @@ A user sees only their own team's cases: another team's answers as if it did not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hub.casework import SIGNAL_STATUS_OF_CASE, Actor, transition
@@ -19,6 +20,7 @@ from hub.store import cases as case_store
 from hub.store import signals as signal_store
 from hub.store import teams as team_store
 from hub.store.users import user_by_email
+from hub.workdays import LOCAL_TIME
 from schemas.address import Address, display_postcode
 from schemas.cases import (
     Assign,
@@ -78,6 +80,9 @@ def _summary(row: asyncpg.Record) -> CaseSummary:
             addition=row["addition"] or None,
         ),
         signal_count=row["signal_count"],
+        feedback_due=row["feedback_due"],
+        feedback_overdue=row["feedback_due"] is not None
+        and row["feedback_due"] < datetime.now(LOCAL_TIME).date(),
         opened_at=row["opened_at"],
         updated_at=row["updated_at"],
         closed_at=row["closed_at"],

@@ -28,6 +28,7 @@ from hub.demo import (
 )
 from hub.errors import HubError
 from hub.fhir import map_code
+from hub.store import feedback as feedback_store
 from hub.workdays import LOCAL_TIME
 from schemas.address import display_postcode, parse_postcode
 from schemas.cases import Role
@@ -186,6 +187,83 @@ def cmd_user_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agreement_add(settings: Settings, args: argparse.Namespace) -> int:
+    kind = PartnerKind(args.partner_kind) if args.partner_kind else None
+    with database(settings) as dsn:
+        agreement_id = _with_pool(
+            dsn,
+            lambda pool: admin.add_agreement(
+                pool,
+                step=args.step,
+                working_days=None if args.days == "event" else int(args.days),
+                partner=args.partner,
+                partner_kind=kind,
+                team=args.team,
+                valid_from=date.fromisoformat(args.valid_from) if args.valid_from else None,
+                valid_to=date.fromisoformat(args.valid_to) if args.valid_to else None,
+            ),
+        )
+    print(f"agreement {agreement_id} added")
+    return 0
+
+
+def cmd_agreement_list(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        rows = _with_pool(dsn, admin.list_agreements)
+    for row in rows:
+        days = "at the event" if row["working_days"] is None else f"{row['working_days']} wd"
+        valid = (
+            f" ({row['valid_from'] or ''}..{row['valid_to'] or ''})"
+            if (row["valid_from"] or row["valid_to"])
+            else ""
+        )
+        print(f"{row['id']}\t{row['partner']}\t{row['team']}\t{row['step']}\t{days}{valid}")
+    return 0
+
+
+def cmd_partner_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        secret = _with_pool(dsn, lambda pool: admin.set_webhook(pool, args.name, args.url))
+    print(f"feedback for {args.name} goes to {args.url}")
+    print(f"signing secret (shown once; HMAC-SHA256 over 'timestamp.body'): {secret}")
+    return 0
+
+
+def cmd_holiday_add(settings: Settings, args: argparse.Namespace) -> int:
+    day = date.fromisoformat(args.day)
+    with database(settings) as dsn:
+        _with_pool(dsn, lambda pool: admin.add_non_working_day(pool, day, args.reason))
+    print(f"{day} is not a working day: {args.reason}")
+    return 0
+
+
+def cmd_feedback_dead(settings: Settings, args: argparse.Namespace) -> int:
+    async def dead(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+        async with pool.acquire() as conn:
+            return await feedback_store.dead_letters(conn)
+
+    with database(settings) as dsn:
+        rows = _with_pool(dsn, dead)
+    for row in rows:
+        print(
+            f"{row['id']}\t{row['partner']}\t{row['step']}\t{row['attempts']} attempts\t"
+            f"{row['last_error']}\t{row['dead_at']:%Y-%m-%d %H:%M}"
+        )
+    print(f"{len(rows)} undeliverable feedback message(s)")
+    return 0
+
+
+def cmd_feedback_retry(settings: Settings, args: argparse.Namespace) -> int:
+    async def retry(pool: asyncpg.Pool) -> bool:
+        async with pool.acquire() as conn:
+            return await feedback_store.retry_dead(conn, args.id, datetime.now(LOCAL_TIME))
+
+    with database(settings) as dsn:
+        done = _with_pool(dsn, retry)
+    print("queued for delivery again" if done else f"no undeliverable feedback {args.id}")
+    return 0 if done else 1
+
+
 def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as dsn:
         team = _with_pool(
@@ -294,6 +372,47 @@ def _parser() -> argparse.ArgumentParser:
     fhir_map.add_argument("code")
     fhir_map.add_argument("kind", choices=[kind.value for kind in SignalKind])
     fhir_map.set_defaults(run=cmd_fhir_map)
+
+    webhook = partner.add_parser("webhook", help="send a partner's feedback to a webhook URL")
+    webhook.add_argument("name")
+    webhook.add_argument("url")
+    webhook.set_defaults(run=cmd_partner_webhook)
+
+    agreement = commands.add_parser("agreement", help="feedback agreements").add_subparsers(
+        dest="agreement_command", required=True, metavar="ACTION"
+    )
+    agreement_add = agreement.add_parser("add", help="what a team promises to report back")
+    agreement_add.add_argument(
+        "--step", required=True, choices=["received", "first_contact", "outcome"]
+    )
+    agreement_add.add_argument(
+        "--days", required=True, help="working days after receipt, or 'event' (at closing)"
+    )
+    agreement_add.add_argument("--partner", help="one partner (by name)")
+    agreement_add.add_argument("--partner-kind", choices=[kind.value for kind in PartnerKind])
+    agreement_add.add_argument("--team", help="one team (by code); default every team")
+    agreement_add.add_argument("--from", dest="valid_from", help="YYYY-MM-DD")
+    agreement_add.add_argument("--to", dest="valid_to", help="YYYY-MM-DD")
+    agreement_add.set_defaults(run=cmd_agreement_add)
+    agreement.add_parser("list", help="the agreements").set_defaults(run=cmd_agreement_list)
+
+    holiday = commands.add_parser("holiday", help="extra non-working days").add_subparsers(
+        dest="holiday_command", required=True, metavar="ACTION"
+    )
+    holiday_add = holiday.add_parser("add", help="a day that does not count as a working day")
+    holiday_add.add_argument("day", help="YYYY-MM-DD")
+    holiday_add.add_argument("reason")
+    holiday_add.set_defaults(run=cmd_holiday_add)
+
+    feedback = commands.add_parser("feedback", help="feedback to partners").add_subparsers(
+        dest="feedback_command", required=True, metavar="ACTION"
+    )
+    feedback.add_parser("dead", help="list feedback that could not be delivered").set_defaults(
+        run=cmd_feedback_dead
+    )
+    retry = feedback.add_parser("retry", help="deliver an undeliverable message again")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(run=cmd_feedback_retry)
 
     team = commands.add_parser("team", help="district teams").add_subparsers(
         dest="team_command", required=True, metavar="ACTION"

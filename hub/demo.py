@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from hub.accounts import create_user, login, logout, new_password, set_password
-from hub.admin import import_routing_table
+from hub.admin import add_agreement, import_routing_table
 from hub.intake import submit_signal
 from hub.store import teams as team_store
 from hub.store.partners import (
@@ -146,6 +146,21 @@ def demo_pc6_codes() -> list[str]:
         for row in csv.DictReader(shipped_data("haarlem_pc6_buurt_2013.csv").splitlines())
         if is_pc6(row["pc6"])
     ]
+
+
+async def load_agreements(pool: asyncpg.Pool) -> None:
+    """Receipt at once, first contact within 5 working days (10 for housing), the outcome within
+    20; CJG (youth) has no agreement at all: a gap the network view shows."""
+    for kind in (
+        PartnerKind.GP,
+        PartnerKind.HOUSING,
+        PartnerKind.POLICE,
+        PartnerKind.WORK_INCOME,
+        PartnerKind.OTHER,
+    ):
+        first_contact = 10 if kind is PartnerKind.HOUSING else 5
+        for step, days in (("received", 0), ("first_contact", first_contact), ("outcome", 20)):
+            await add_agreement(pool, step=step, working_days=days, partner_kind=kind)
 
 
 def team_email(code: str) -> str:
@@ -333,6 +348,7 @@ async def prepare_demo(
     issued, admin = await _partners_with_tokens(pool)
     partners = [partner for partner, _ in issued]
     if not loaded:
+        await load_agreements(pool)
         await load_history(pool, partners)
     return DemoCredentials(
         url,

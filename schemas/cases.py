@@ -135,6 +135,10 @@ class CaseSummary(BaseModel):
     outcome: Outcome | None
     household: Address
     signal_count: int
+    feedback_due: date | None = Field(
+        description="The earliest feedback deadline still open for a partner of this case."
+    )
+    feedback_overdue: bool
     opened_at: AwareDatetime
     updated_at: AwareDatetime
     closed_at: AwareDatetime | None

@@ -86,7 +86,9 @@ _SUMMARY = """
     c.id, c.status, c.stacked, c.urgency, c.outcome, c.opened_at, c.updated_at, c.closed_at,
     c.director_id, c.team_id, d.email as director, t.code as team_code, t.name as team_name,
     h.postcode, h.house_number, h.house_letter, h.addition,
-    (select count(*) from signals s where s.case_id = c.id) as signal_count
+    (select count(*) from signals s where s.case_id = c.id) as signal_count,
+    (select min(o.due_on) from obligations o join signals s on s.id = o.signal_id
+     where s.case_id = c.id and o.met_at is null) as feedback_due
 """
 _FROM = """
     cases c join teams t on t.id = c.team_id join households h on h.id = c.household_id

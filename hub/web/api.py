@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from uuid import UUID
 
 from aiohttp import web
@@ -10,15 +12,18 @@ from pydantic import BaseModel
 
 from hub import cases
 from hub.batches import batch_view, process_batch, receive_batch
-from hub.errors import BadRequest, InvalidFields, UnsupportedMediaType
+from hub.errors import BadRequest, InvalidFields, NotFound, UnsupportedMediaType
+from hub.feedback import compliance
 from hub.intake import policy_of, submit_signal
 from hub.signals import partner_signal, team_inbox
+from hub.store import feedback as feedback_store
 from hub.web.keys import POOL, SETTINGS, TASKS
 from hub.web.requests import (
     path_id,
     read_body,
     read_model,
     require_admin,
+    require_manager,
     require_partner,
     require_user,
 )
@@ -150,3 +155,42 @@ async def post_case_action(request: web.Request) -> web.Response:
     case_id = path_id(request, "case")
     body = await read_model(request, CaseActionIn)
     return json_response(await cases.act(request.app[POOL], user, case_id, body.action))
+
+
+def _weeks(request: web.Request) -> int:
+    raw = request.query.get("weeks", "12")
+    if not raw.isdigit() or not 1 <= int(raw) <= 104:
+        message = "weeks is a whole number from 1 to 104"
+        raise InvalidFields(message, errors=[{"loc": ["weeks"], "msg": message}])
+    return int(raw)
+
+
+@routes.get("/api/v1/metrics/feedback")
+async def get_feedback_metrics(request: web.Request) -> web.Response:
+    await require_manager(request)
+    rows = await compliance(request.app[POOL], datetime.now(UTC), _weeks(request))
+    return web.json_response({"rows": rows})
+
+
+@routes.get("/api/v1/admin/deliveries")
+async def get_dead_deliveries(request: web.Request) -> web.Response:
+    await require_admin(request)
+    async with request.app[POOL].acquire() as conn:
+        rows = await feedback_store.dead_letters(conn)
+    return web.json_response({"dead": [dict(row) for row in rows]}, dumps=_dumps)
+
+
+@routes.post("/api/v1/admin/deliveries/{id}/retry")
+async def post_retry_delivery(request: web.Request) -> web.Response:
+    await require_admin(request)
+    raw = request.match_info["id"]
+    if not raw.isdigit():
+        raise NotFound("no such delivery")
+    async with request.app[POOL].acquire() as conn:
+        if not await feedback_store.retry_dead(conn, int(raw), datetime.now(UTC)):
+            raise NotFound("no undeliverable feedback with that id")
+    return web.json_response({"status": "queued"}, status=202)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, default=str)

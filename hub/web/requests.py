@@ -65,6 +65,22 @@ async def require_user(request: web.Request) -> User:
     return session.user
 
 
+MANAGING_ROLES = ("manager", "admin")
+
+
+async def require_manager(request: web.Request) -> str:
+    """A manager or administrator (personal token or session), or an admin token; returns the
+    actor for the access log."""
+    if request.headers.get("Authorization"):
+        caller = await authenticate(request)
+        if caller.role == "admin":
+            return caller.actor
+    user = await require_user(request)
+    if user.role not in MANAGING_ROLES:
+        raise Forbidden("only managers and administrators see these figures")
+    return f"user:{user.id}"
+
+
 async def require_partner(request: web.Request) -> Partner:
     caller = await authenticate(request)
     if caller.partner is None:

@@ -279,3 +279,80 @@ async def test_feedback_survives_a_crash_before_delivery(
     finally:
         await fresh.close()
     assert len(hook.accepted) == 1
+
+
+async def test_compliance_api_for_managers_only(client: Any, haarlem: asyncpg.Pool) -> None:
+    from tests.api.test_signals import bearer, problem
+    from tests.conftest import make_admin_token
+
+    await standard_agreements(haarlem)
+    gp, gp_token = await make_partner(haarlem, PartnerKind.GP)
+    await signal(haarlem, gp, at=datetime.now(UTC) - timedelta(days=14))
+    _, manager = await make_user(haarlem, "manager")
+    _, member = await make_user(haarlem, "member", OOST)
+    response = await client.get("/api/v1/metrics/feedback", headers=bearer(manager))
+    assert response.status == 200
+    rows = (await response.json())["rows"]
+    steps = {(row["step"], row["partner"]) for row in rows}
+    assert ("first_contact", gp.name) in steps
+    first = next(row for row in rows if row["step"] == "first_contact")
+    assert (first["due"], first["overdue"]) == (1, 1)
+    admin = await make_admin_token(haarlem)
+    assert (await client.get("/api/v1/metrics/feedback", headers=bearer(admin))).status == 200
+    await problem(await client.get("/api/v1/metrics/feedback", headers=bearer(member)), 403)
+    await problem(await client.get("/api/v1/metrics/feedback", headers=bearer(gp_token)), 403)
+    await problem(
+        await client.get("/api/v1/metrics/feedback?weeks=0", headers=bearer(manager)), 422
+    )
+
+
+async def test_manager_page_draws_the_weekly_chart(client: Any, haarlem: asyncpg.Pool) -> None:
+    import re
+
+    from hub.accounts import login
+
+    await standard_agreements(haarlem)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    for weeks_ago in (1, 2, 3):
+        await signal(
+            haarlem,
+            gp,
+            at=datetime.now(UTC) - timedelta(weeks=weeks_ago),
+            address={"postcode": "2031AA", "house_number": weeks_ago},
+        )
+    manager, _ = await make_user(haarlem, "manager", password="manager-wachtwoord")
+    session = await login(haarlem, manager.email, "manager-wachtwoord")
+    assert session is not None
+    client.session.cookie_jar.update_cookies({"hub_session": session.token})
+    response = await client.get("/beheer/terugkoppeling")
+    assert response.status == 200
+    html = await response.text()
+    assert "<svg" in html
+    assert len(re.findall(r'fill="#b00020"', html)) >= 2  # overdue segments, weeks with due dates
+    assert "de Vries" not in html
+
+
+async def test_dead_letters_are_visible_to_an_administrator_and_retried(
+    client: Any, haarlem: asyncpg.Pool
+) -> None:
+    from tests.api.test_signals import bearer, problem
+    from tests.conftest import make_admin_token
+
+    gp, gp_token = await make_partner(haarlem, PartnerKind.GP)
+    async with haarlem.acquire() as conn:
+        await store.set_webhook(conn, gp.id, f"http://127.0.0.1:{free_port()}/", "s")
+        await signal(haarlem, gp, at=datetime.now(UTC))
+        await conn.execute("update feedback_outbox set dead_at = now(), attempts = 8")
+    admin = await make_admin_token(haarlem)
+    listed = await (await client.get("/api/v1/admin/deliveries", headers=bearer(admin))).json()
+    (dead,) = listed["dead"]
+    assert dead["partner"] == gp.name
+    await problem(await client.get("/api/v1/admin/deliveries", headers=bearer(gp_token)), 403)
+    retried = await client.post(
+        f"/api/v1/admin/deliveries/{dead['id']}/retry", headers=bearer(admin)
+    )
+    assert retried.status == 202
+    await problem(
+        await client.post(f"/api/v1/admin/deliveries/{dead['id']}/retry", headers=bearer(admin)),
+        404,
+    )

@@ -1,0 +1,91 @@
+"""Managers' pages: aggregates only, never people."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from hub.feedback import compliance
+from hub.web.keys import POOL
+from hub.web.pages import render, require_session
+
+routes = web.RouteTableDef()
+STEP_LABELS = {"received": "ontvangst", "first_contact": "eerste contact", "outcome": "uitkomst"}
+
+
+def _percent(on_time: int, due: int) -> str:
+    return f"{round(100 * on_time / due)}%" if due else "-"
+
+
+def weekly_chart(
+    rows: list[dict[str, Any]], height: int = 200, bar_width: int = 28
+) -> dict[str, Any]:
+    """Stacked bars per week (on time, late, overdue), as coordinates for an SVG."""
+    weeks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        week = weeks[row["week"]]
+        for key in ("due", "met_on_time", "met_late", "overdue"):
+            week[key] += row[key]
+    tallest = max((week["due"] for week in weeks.values()), default=0) or 1
+    scale = height / tallest
+    bars = []
+    for index, (name, week) in enumerate(sorted(weeks.items())):
+        on_time, late, overdue = week["met_on_time"], week["met_late"], week["overdue"]
+        h_on_time, h_late, h_overdue = on_time * scale, late * scale, overdue * scale
+        bars.append(
+            {
+                "week": name,
+                "x": 10 + index * (bar_width + 8),
+                "due": week["due"],
+                "on_time": on_time,
+                "late": late,
+                "overdue": overdue,
+                "percent": _percent(on_time, week["due"]),
+                "h_on_time": h_on_time,
+                "y_on_time": height - h_on_time,
+                "h_late": h_late,
+                "y_late": height - h_on_time - h_late,
+                "h_overdue": h_overdue,
+                "y_overdue": height - h_on_time - h_late - h_overdue,
+            }
+        )
+    return {
+        "bars": bars,
+        "height": height,
+        "bar_width": bar_width,
+        "width": max(200, 20 + len(bars) * (bar_width + 8)),
+    }
+
+
+@routes.get("/beheer/terugkoppeling")
+async def feedback_report(request: web.Request) -> web.Response:
+    session = await require_session(request, "manager", "admin")
+    weeks = 12
+    rows = await compliance(request.app[POOL], datetime.now(UTC), weeks)
+    per_partner: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        entry = per_partner[(row["partner"], row["step"])]
+        for key in ("due", "met_on_time", "overdue"):
+            entry[key] += row[key]
+    by_partner = [
+        {
+            "partner": partner,
+            "step": STEP_LABELS.get(step, step),
+            "due": entry["due"],
+            "percent": _percent(entry["met_on_time"], entry["due"]),
+            "overdue": entry["overdue"],
+        }
+        for (partner, step), entry in sorted(per_partner.items())
+    ]
+    return render(
+        request,
+        "feedback_report.html",
+        user=session.user,
+        csrf_token=session.csrf_token,
+        chart=weekly_chart(rows),
+        by_partner=by_partner,
+        weeks=weeks,
+    )
