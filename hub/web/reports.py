@@ -6,11 +6,16 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
+from hub import admin
+from hub.errors import HubError
 from hub.feedback import compliance
+from hub.store import teams as team_store
 from hub.web.keys import POOL
-from hub.web.pages import render, require_session
+from hub.web.pages import check_csrf, render, require_session
+from schemas.signals import PartnerKind
 
 routes = web.RouteTableDef()
 STEP_LABELS = {"received": "ontvangst", "first_contact": "eerste contact", "outcome": "uitkomst"}
@@ -89,3 +94,62 @@ async def feedback_report(request: web.Request) -> web.Response:
         by_partner=by_partner,
         weeks=weeks,
     )
+
+
+PARTNER_KIND_LABELS = {
+    "gp": "huisartsen",
+    "housing": "woningcorporaties",
+    "police": "politie",
+    "work_income": "Werk en Inkomen",
+    "youth": "CJG",
+    "other": "overige partners",
+}
+STEP_NAMES = {"received": "ontvangst", "first_contact": "eerste contact", "outcome": "uitkomst"}
+
+
+async def _agreements_page(
+    request: web.Request, status: int = 200, error: str | None = None
+) -> web.Response:
+    session = await require_session(request, "admin")
+    pool = request.app[POOL]
+    async with pool.acquire() as conn:
+        teams = await team_store.list_teams(conn)
+    return render(
+        request,
+        "agreements.html",
+        status=status,
+        user=session.user,
+        csrf_token=session.csrf_token,
+        agreements=await admin.list_agreements(pool),
+        teams=[(team.code, team.name) for team in teams],
+        partner_kinds=list(PARTNER_KIND_LABELS.items()),
+        step_labels=STEP_NAMES,
+        error=error,
+    )
+
+
+@routes.get("/beheer/afspraken")
+async def agreements_page(request: web.Request) -> web.Response:
+    return await _agreements_page(request)
+
+
+@routes.post("/beheer/afspraken")
+async def add_agreement(request: web.Request) -> web.StreamResponse:
+    session = await require_session(request, "admin")
+    form = await request.post()
+    check_csrf(session.csrf_token, form)
+    days = str(form.get("days", "")).strip()
+    kind = str(form.get("partner_kind", ""))
+    if (days and not days.isdigit()) or (kind and kind not in PARTNER_KIND_LABELS):
+        return await _agreements_page(request, 422, "Vul een aantal werkdagen in (0 tot 365).")
+    try:
+        await admin.add_agreement(
+            request.app[POOL],
+            step=str(form.get("step", "")),
+            working_days=int(days) if days else None,
+            partner_kind=PartnerKind(kind) if kind else None,
+            team=str(form.get("team", "")) or None,
+        )
+    except (HubError, asyncpg.CheckViolationError):
+        return await _agreements_page(request, 422, "Deze afspraak kan zo niet worden vastgelegd.")
+    raise web.HTTPSeeOther("/beheer/afspraken")

@@ -356,3 +356,37 @@ async def test_dead_letters_are_visible_to_an_administrator_and_retried(
         await client.post(f"/api/v1/admin/deliveries/{dead['id']}/retry", headers=bearer(admin)),
         404,
     )
+
+
+async def test_administrator_adds_an_agreement_on_the_page(
+    client: Any, haarlem: asyncpg.Pool
+) -> None:
+    import re
+
+    from hub.accounts import login
+
+    admin_user, _ = await make_user(haarlem, "admin", password="beheer-wachtwoord")
+    session = await login(haarlem, admin_user.email, "beheer-wachtwoord")
+    assert session is not None
+    client.session.cookie_jar.update_cookies({"hub_session": session.token})
+    page = await (await client.get("/beheer/afspraken")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    form = {
+        "csrf_token": token.group(1),
+        "partner_kind": "police",
+        "team": OOST,
+        "step": "first_contact",
+        "days": "3",
+    }
+    added = await client.post("/beheer/afspraken", data=form, allow_redirects=False)
+    assert added.status == 303
+    bad = await client.post("/beheer/afspraken", data={**form, "days": "veel"})
+    assert bad.status == 422
+    forged = await client.post("/beheer/afspraken", data={**form, "csrf_token": "x"})
+    assert forged.status == 403
+    async with haarlem.acquire() as conn:
+        rows = await conn.fetch("select partner_kind, step, working_days from feedback_agreements")
+    assert [tuple(row) for row in rows] == [("police", "first_contact", 3)]
+    listed = await (await client.get("/beheer/afspraken")).text()
+    assert "3 werkdagen" in listed

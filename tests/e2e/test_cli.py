@@ -93,3 +93,49 @@ async def test_routing_import_and_check(haarlem: asyncpg.Pool, dsn: str, tmp_pat
     bad = hub(dsn, "routing", "check", "0000XX")
     assert bad.returncode == 2
     assert "does not start with 0" in bad.stderr
+
+
+async def test_agreements_webhooks_and_holidays_from_the_command_line(
+    haarlem: asyncpg.Pool, dsn: str
+) -> None:
+    assert hub(dsn, "partner", "add", "Woonstichting Test", "--kind", "housing").returncode == 0
+    added = hub(
+        dsn,
+        "agreement",
+        "add",
+        "--step",
+        "first_contact",
+        "--days",
+        "10",
+        "--partner-kind",
+        "housing",
+        "--team",
+        "SWT-HLM-OOST",
+    )
+    assert added.returncode == 0, added.stderr
+    at_closing = hub(dsn, "agreement", "add", "--step", "outcome", "--days", "event")
+    assert at_closing.returncode == 0, at_closing.stderr
+    listed = hub(dsn, "agreement", "list").stdout.splitlines()
+    assert listed[0].split("\t")[1:] == [
+        "housing",
+        "Sociaal Wijkteam Oost",
+        "first_contact",
+        "10 wd",
+    ]
+    assert listed[1].split("\t")[1:] == ["alle partners", "alle teams", "outcome", "at the event"]
+    bad = hub(
+        dsn, "agreement", "add", "--step", "first_contact", "--days", "5", "--team", "SWT-NOWHERE"
+    )
+    assert bad.returncode == 1
+    assert "no team SWT-NOWHERE" in bad.stderr
+
+    webhook = hub(dsn, "partner", "webhook", "Woonstichting Test", "https://partner.example/hook")
+    assert webhook.returncode == 0
+    secret = webhook.stdout.split("'timestamp.body'): ")[1].strip()
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select secret from partner_webhooks") == secret
+
+    assert hub(dsn, "holiday", "add", "2026-12-31", "Oudejaarsdag, sluiting").returncode == 0
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from non_working_days") == 1
+    assert "0 undeliverable" in hub(dsn, "feedback", "dead").stdout
