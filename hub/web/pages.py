@@ -167,6 +167,8 @@ START_PAGE = {
     "member": "/inbox",
     "lead": "/inbox",
     "coordinator": "/coordinator",
+    "manager": "/beheer/terugkoppeling",
+    "admin": "/beheer/terugkoppeling",
 }
 
 

@@ -286,3 +286,30 @@ async def test_pages_of_other_roles_are_404(
     await _login_as(client, email, PASSWORD)
     response = await client.get(path)
     assert response.status == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "start"),
+    [
+        ("member", "/inbox"),
+        ("lead", "/inbox"),
+        ("coordinator", "/coordinator"),
+        ("manager", "/beheer/terugkoppeling"),
+        ("admin", "/beheer/terugkoppeling"),
+    ],
+)
+async def test_login_leads_each_role_to_its_start_page(
+    client: Client, haarlem: asyncpg.Pool, role: str, start: str
+) -> None:
+    from tests.conftest import make_user
+
+    team = "SWT-HLM-OOST" if role in ("member", "lead") else None
+    user, _ = await make_user(haarlem, role, team, password=PASSWORD)
+    page = await (await client.get("/inloggen")).text()
+    response = await client.post(
+        "/inloggen",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": hidden(page, "csrf_token")},
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == start
+    assert (await client.get(start)).status == 200
