@@ -1,0 +1,108 @@
+"""The partner network: partners and teams as nodes, signal flows, agreements and co-signals as
+edges, built from aggregate counts only (no person, no household ever enters here). Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from schemas.signals import PartnerKind
+
+
+@dataclass(frozen=True)
+class PartnerNode:
+    id: str
+    name: str
+    kind: PartnerKind
+    municipality: str | None = None
+
+
+@dataclass(frozen=True)
+class TeamNode:
+    code: str
+    name: str
+    municipality: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Signals from a partner to a team in the period, and in the period before it."""
+
+    partner: str
+    team: str
+    count: int
+    previous: int = 0
+    agreement: bool = False
+    due: int = 0  # feedback deadlines in the period
+    on_time: int = 0
+
+
+@dataclass(frozen=True)
+class CoSignal:
+    """Households two partners both signalled in the period (a count, nothing more)."""
+
+    partner_a: str
+    partner_b: str
+    households: int
+
+
+@dataclass
+class NetworkFacts:
+    partners: list[PartnerNode] = field(default_factory=list)
+    teams: list[TeamNode] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+    cosignals: list[CoSignal] = field(default_factory=list)
+
+
+def partner_node(partner_id: str) -> str:
+    return f"partner:{partner_id}"
+
+
+def team_node(code: str) -> str:
+    return f"team:{code}"
+
+
+def build_graph(facts: NetworkFacts) -> nx.Graph:
+    """An undirected graph: `flow` edges partner-team (current counts), `cosignal` edges
+    partner-partner. Nodes carry `role` (partner/team), `label`, `kind` and `municipality`."""
+    graph = nx.Graph()
+    for partner in facts.partners:
+        graph.add_node(
+            partner_node(partner.id),
+            role="partner",
+            label=partner.name,
+            kind=partner.kind.value,
+            municipality=partner.municipality or "",
+        )
+    for team in facts.teams:
+        graph.add_node(
+            team_node(team.code),
+            role="team",
+            label=team.name,
+            kind="team",
+            municipality=team.municipality,
+        )
+    for flow in facts.flows:
+        if flow.count <= 0:
+            continue
+        graph.add_edge(
+            partner_node(flow.partner),
+            team_node(flow.team),
+            relation="flow",
+            count=flow.count,
+            previous=flow.previous,
+            agreement=flow.agreement,
+            due=flow.due,
+            on_time=flow.on_time,
+        )
+    for tie in facts.cosignals:
+        if tie.households <= 0:
+            continue
+        graph.add_edge(
+            partner_node(tie.partner_a),
+            partner_node(tie.partner_b),
+            relation="cosignal",
+            households=tie.households,
+        )
+    return graph

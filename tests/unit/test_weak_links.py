@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from graphs.network import CoSignal, Flow, NetworkFacts, PartnerNode, TeamNode
+from graphs.weak_links import (
+    Thresholds,
+    WeakLinkKind,
+    analyse,
+    poisson_cdf,
+    single_points_of_failure,
+)
+from schemas.signals import PartnerKind
+
+
+def test_karate_club_bridge_and_articulation_point() -> None:
+    # networkx documents one bridge in Zachary's karate club, (0, 11), and node 0 as the
+    # articulation point that cuts member 11 off.
+    karate = nx.relabel_nodes(nx.karate_club_graph(), lambda n: f"partner:{n}")
+    nx.set_edge_attributes(karate, "flow", "relation")
+    nx.set_edge_attributes(karate, 1, "count")
+    found = single_points_of_failure(karate)
+    bridges = [set(link.nodes) for link in found if link.kind is WeakLinkKind.BRIDGE]
+    points = [link.nodes for link in found if link.kind is WeakLinkKind.ARTICULATION_POINT]
+    assert bridges == [{"partner:0", "partner:11"}]
+    assert points == [("partner:0",)]
+
+
+@pytest.mark.parametrize(
+    ("k", "mean", "expected"),
+    [(0, 10.0, 4.54e-05), (2, 10.0, 0.002769), (10, 10.0, 0.583040), (3, 0.0, 1.0)],
+)
+def test_poisson_cdf(k: int, mean: float, expected: float) -> None:
+    assert poisson_cdf(k, mean) == pytest.approx(expected, rel=1e-3)
+
+
+GP = PartnerNode("gp1", "Huisarts A", PartnerKind.GP)
+GP2 = PartnerNode("gp2", "Huisarts B", PartnerKind.GP)
+HOUSING = PartnerNode("h1", "Corporatie", PartnerKind.HOUSING)
+POLICE = PartnerNode("p1", "Politie", PartnerKind.POLICE)
+TEAMS = [TeamNode(code, code, "Haarlem") for code in ("A", "B", "C", "D")]
+
+
+def kinds(facts: NetworkFacts) -> dict[WeakLinkKind, list[tuple[str, ...]]]:
+    found: dict[WeakLinkKind, list[tuple[str, ...]]] = {}
+    for link in analyse(facts).weak_links:
+        found.setdefault(link.kind, []).append(link.nodes)
+    return found
+
+
+def test_a_district_reached_through_one_partner_only() -> None:
+    facts = NetworkFacts(
+        partners=[GP, GP2],
+        teams=TEAMS[:3],
+        flows=[
+            Flow("gp1", "A", 10, agreement=True),
+            Flow("gp2", "A", 8, agreement=True),
+            Flow("gp1", "B", 9, agreement=True),
+            Flow("gp2", "B", 7, agreement=True),
+            Flow("gp2", "C", 4, agreement=True),
+        ],
+    )
+    found = kinds(facts)
+    assert found[WeakLinkKind.BRIDGE] == [("partner:gp2", "team:C")]
+    assert found[WeakLinkKind.ARTICULATION_POINT] == [("partner:gp2",)]
+    severe = analyse(facts).weak_links[0]
+    assert severe.kind is WeakLinkKind.BRIDGE
+    assert severe.evidence["lonely_node"] == "team:C"
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "flagged"),
+    [(0, 12, True), (2, 15, True), (6, 12, False), (0, 3, False), (12, 12, False)],
+)
+def test_dried_up_flows_are_judged_against_noise(now: int, before: int, flagged: bool) -> None:
+    facts = NetworkFacts(
+        partners=[GP],
+        teams=TEAMS[:1],
+        flows=[Flow("gp1", "A", now, previous=before, agreement=True)],
+    )
+    assert (WeakLinkKind.DRIED_UP_FLOW in kinds(facts)) is flagged
+
+
+def test_agreements_kept_poorly_and_missing() -> None:
+    facts = NetworkFacts(
+        partners=[GP, HOUSING],
+        teams=TEAMS[:1],
+        flows=[
+            Flow("gp1", "A", 20, agreement=True, due=10, on_time=4),
+            Flow("h1", "A", 6, agreement=False),
+        ],
+    )
+    found = kinds(facts)
+    assert found[WeakLinkKind.AGREEMENT_KEPT_POORLY] == [("partner:gp1", "team:A")]
+    assert found[WeakLinkKind.NO_AGREEMENT] == [("partner:h1", "team:A")]
+    kept = NetworkFacts(
+        partners=[GP],
+        teams=TEAMS[:1],
+        flows=[Flow("gp1", "A", 20, agreement=True, due=10, on_time=9)],
+    )
+    assert WeakLinkKind.AGREEMENT_KEPT_POORLY not in kinds(kept)
+
+
+def test_coverage_gap_where_comparable_districts_are_reached() -> None:
+    flows = [Flow("gp1", code, 5, agreement=True) for code in ("A", "B", "C")]
+    flows += [Flow("h1", code, 5, agreement=True) for code in ("A", "B", "C", "D")]
+    facts = NetworkFacts(partners=[GP, HOUSING], teams=TEAMS, flows=flows)
+    gaps = [link for link in analyse(facts).weak_links if link.kind is WeakLinkKind.COVERAGE_GAP]
+    assert [(link.nodes, link.evidence["partner_kind"]) for link in gaps] == [(("team:D",), "gp")]
+
+
+def test_weak_ties_share_households_but_not_districts() -> None:
+    flows = [
+        Flow("gp1", "A", 5, agreement=True),
+        Flow("gp1", "B", 5, agreement=True),
+        Flow("gp1", "C", 5, agreement=True),
+        Flow("p1", "C", 5, agreement=True),
+        Flow("p1", "D", 5, agreement=True),
+        Flow("h1", "A", 5, agreement=True),
+        Flow("h1", "B", 5, agreement=True),
+    ]
+    facts = NetworkFacts(
+        partners=[GP, POLICE, HOUSING],
+        teams=TEAMS,
+        flows=flows,
+        cosignals=[CoSignal("gp1", "p1", 3), CoSignal("gp1", "h1", 4)],
+    )
+    ties = [
+        link
+        for link in analyse(facts, Thresholds(weak_tie_overlap=0.3)).weak_links
+        if link.kind is WeakLinkKind.WEAK_TIE
+    ]
+    assert [link.nodes for link in ties] == [("partner:gp1", "partner:p1")]
+    assert ties[0].evidence["district_overlap"] == 0.25
+
+
+def test_no_personal_data_can_enter_the_graph() -> None:
+    facts = NetworkFacts(partners=[GP], teams=TEAMS[:1], flows=[Flow("gp1", "A", 3)])
+    graph = analyse(facts).graph
+    allowed = {
+        "role",
+        "label",
+        "kind",
+        "municipality",
+        "relation",
+        "count",
+        "previous",
+        "agreement",
+        "due",
+        "on_time",
+        "households",
+    }
+    keys = {k for _, data in graph.nodes(data=True) for k in data}
+    keys |= {k for *_, data in graph.edges(data=True) for k in data}
+    assert keys <= allowed
