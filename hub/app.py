@@ -11,7 +11,7 @@ from aiohttp import web
 from hub.config import Settings
 from hub.db import create_pool, migrate
 from hub.scheduler import scheduler_ctx
-from hub.web import api, fhir, health, inbox, openapi, pages, reports
+from hub.web import api, fhir, health, inbox, network_page, openapi, pages, reports
 from hub.web.keys import DSN, POOL, SETTINGS, TASKS, TEMPLATES
 from hub.web.problems import problem_middleware
 
@@ -58,5 +58,6 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app.router.add_routes(pages.routes)
     app.router.add_routes(inbox.routes)
     app.router.add_routes(reports.routes)
+    app.router.add_routes(network_page.routes)
     app.router.add_static("/static", Path(__file__).parent / "web" / "static")
     return app

@@ -1,0 +1,201 @@
+"""The partner network from the database: SQL counts the facts, `graphs` analyses them.
+
+Only aggregates leave SQL here: counts per partner and team, and per pair of partners the
+number of households both signalled. Counts under five are shown as "<5" wherever a person
+could see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from graphs.network import CoSignal, Flow, NetworkFacts, PartnerNode, TeamNode
+from graphs.weak_links import Analysis, analyse
+from hub.workdays import LOCAL_TIME
+from schemas.signals import PartnerKind
+
+if TYPE_CHECKING:
+    import asyncpg
+
+SMALL = 5
+
+
+def shown(count: int) -> int | str:
+    """A count as people may see it: below five, "<5", so no household can be singled out."""
+    return count if count >= SMALL else "<5"
+
+
+@dataclass(frozen=True)
+class NetworkQuery:
+    start: date
+    end: date  # inclusive
+    municipality: str | None = None
+    partner_kind: PartnerKind | None = None
+    team: str | None = None
+
+    @property
+    def previous(self) -> tuple[date, date]:
+        length = self.end - self.start + timedelta(days=1)
+        return self.start - length, self.start - timedelta(days=1)
+
+
+def default_query(today: date, days: int = 42) -> NetworkQuery:
+    return NetworkQuery(start=today - timedelta(days=days - 1), end=today)
+
+
+def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(first, time.min, LOCAL_TIME),
+        datetime.combine(last + timedelta(days=1), time.min, LOCAL_TIME),
+    )
+
+
+async def load_facts(pool: asyncpg.Pool, query: NetworkQuery) -> NetworkFacts:
+    start, end = _bounds(query.start, query.end)
+    before_start, _ = _bounds(*query.previous)
+    kind = query.partner_kind.value if query.partner_kind else None
+    async with pool.acquire() as conn:
+        teams = await conn.fetch(
+            "select code, name, municipality from teams "
+            "where ($1::text is null or municipality = $1) and ($2::text is null or code = $2) "
+            "order by code",
+            query.municipality,
+            query.team,
+        )
+        partners = await conn.fetch(
+            "select id::text, name, kind from partners where ($1::text is null or kind = $1) "
+            "order by name",
+            kind,
+        )
+        flows = await conn.fetch(
+            """
+            with counted as (
+                select s.partner_id, s.team_id,
+                       count(*) filter (where s.received_at >= $1 and s.received_at < $2) as now,
+                       count(*) filter (where s.received_at >= $3 and s.received_at < $1) as before
+                from signals s where s.team_id is not null and s.received_at >= $3
+                  and s.received_at < $2
+                group by 1, 2
+            ), kept as (
+                select s.partner_id, s.team_id, count(*) as due,
+                       count(*) filter (where o.met_at is not null
+                           and (o.met_at at time zone 'Europe/Amsterdam')::date <= o.due_on)
+                           as on_time
+                from obligations o join signals s on s.id = o.signal_id
+                where o.due_on >= $4 and o.due_on <= $5 and o.step <> 'received'
+                  and s.team_id is not null
+                group by 1, 2
+            )
+            select c.partner_id::text, t.code as team, c.now, c.before,
+                   coalesce(k.due, 0) as due, coalesce(k.on_time, 0) as on_time,
+                   exists (select 1 from feedback_agreements a
+                           where (a.partner_id is null or a.partner_id = c.partner_id)
+                             and (a.partner_kind is null or a.partner_kind = p.kind)
+                             and (a.team_id is null or a.team_id = c.team_id)) as agreement
+            from counted c join teams t on t.id = c.team_id join partners p on p.id = c.partner_id
+            left join kept k on k.partner_id = c.partner_id and k.team_id = c.team_id
+            """,
+            start,
+            end,
+            before_start,
+            query.start,
+            query.end,
+        )
+        cosignals = await conn.fetch(
+            """
+            with pairs as (
+                select distinct a.household_id, a.partner_id as pa, b.partner_id as pb
+                from signals a join signals b
+                  on a.household_id = b.household_id and a.partner_id < b.partner_id
+                where a.received_at >= $1 and a.received_at < $2
+                  and b.received_at >= $1 and b.received_at < $2
+            )
+            select pa::text, pb::text, count(*) as households from pairs group by 1, 2
+            """,
+            start,
+            end,
+        )
+    team_codes = {row["code"] for row in teams}
+    partner_ids = {row["id"] for row in partners}
+    return NetworkFacts(
+        partners=[PartnerNode(r["id"], r["name"], PartnerKind(r["kind"])) for r in partners],
+        teams=[TeamNode(r["code"], r["name"], r["municipality"]) for r in teams],
+        flows=[
+            Flow(
+                r["partner_id"],
+                r["team"],
+                r["now"],
+                r["before"],
+                r["agreement"],
+                r["due"],
+                r["on_time"],
+            )
+            for r in flows
+            if r["team"] in team_codes and r["partner_id"] in partner_ids
+        ],
+        cosignals=[
+            CoSignal(r["pa"], r["pb"], r["households"])
+            for r in cosignals
+            if r["pa"] in partner_ids and r["pb"] in partner_ids
+        ],
+    )
+
+
+async def network(pool: asyncpg.Pool, query: NetworkQuery) -> Analysis:
+    facts = await load_facts(pool, query)
+    # networkx is CPU work: keep it off the event loop.
+    return await asyncio.to_thread(analyse, facts)
+
+
+def node_link(analysis: Analysis, query: NetworkQuery) -> dict[str, Any]:
+    """JSON for exports: node-link data with small counts masked, and the weak links."""
+    graph = masked(analysis.graph)
+    data = nx.node_link_data(graph, edges="links")
+    return {
+        "period": {"from": query.start.isoformat(), "to": query.end.isoformat()},
+        "graph": data,
+        "weak_links": [
+            {
+                "kind": link.kind.value,
+                "nodes": list(link.nodes),
+                "evidence": {
+                    k: shown(v) if isinstance(v, int) and k in _COUNTS else v
+                    for k, v in link.evidence.items()
+                },
+                "severity": link.severity,
+                "action": link.action,
+            }
+            for link in analysis.weak_links
+        ],
+    }
+
+
+_COUNTS = {"count", "previous", "households", "signals", "now", "before", "due", "on_time"}
+
+
+def masked(graph: nx.Graph) -> nx.Graph:
+    copy = graph.copy()
+    for *_, data in copy.edges(data=True):
+        for key in _COUNTS & data.keys():
+            data[key] = shown(int(data[key]))
+    return copy
+
+
+def export(analysis: Analysis, fmt: str) -> str:
+    """GraphML or GEXF (for Gephi) of the masked graph."""
+    graph = masked(analysis.graph)
+    for *_, data in graph.edges(data=True):
+        for key, value in list(data.items()):
+            data[key] = str(value) if not isinstance(value, bool | str) else value
+    buffer = io.BytesIO()
+    if fmt == "graphml":
+        nx.write_graphml(graph, buffer)
+    else:
+        nx.write_gexf(graph, buffer)
+    return buffer.getvalue().decode()

@@ -1,0 +1,238 @@
+"""The managers' network page: the graph drawn on the server as SVG, with its weak links."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import networkx as nx
+from aiohttp import web
+
+from graphs.weak_links import Analysis, WeakLink, WeakLinkKind
+from hub.errors import InvalidFields
+from hub.network import NetworkQuery, default_query, export, network, node_link, shown
+from hub.store import teams as team_store
+from hub.web.keys import POOL
+from hub.web.pages import PageError, render, require_session
+from hub.web.reports import PARTNER_KIND_LABELS
+from hub.web.requests import require_manager
+from hub.workdays import LOCAL_TIME
+from schemas.signals import PartnerKind
+
+routes = web.RouteTableDef()
+COLOURS = {
+    "team": ("wijkteam", "#01689b"),
+    "gp": ("huisarts", "#2e7d32"),
+    "housing": ("woningcorporatie", "#e17000"),
+    "police": ("politie", "#1a237e"),
+    "work_income": ("Werk en Inkomen", "#8e24aa"),
+    "youth": ("CJG", "#c2185b"),
+    "other": ("overig", "#616161"),
+}
+
+
+def parse_query(params: Any) -> NetworkQuery:
+    """Filters from the query string; bad values are the caller's 422."""
+    base = default_query(datetime.now(LOCAL_TIME).date())
+    try:
+        start = date.fromisoformat(params["from"]) if params.get("from") else base.start
+        end = date.fromisoformat(params["to"]) if params.get("to") else base.end
+        kind = PartnerKind(params["partner_kind"]) if params.get("partner_kind") else None
+    except ValueError as error:
+        raise InvalidFields(str(error), errors=[{"loc": ["query"], "msg": str(error)}]) from None
+    if start > end or (end - start).days > 366:
+        message = "from must be on or before to, at most a year apart"
+        raise InvalidFields(message, errors=[{"loc": ["from"], "msg": message}])
+    return NetworkQuery(
+        start, end, params.get("municipality") or None, kind, params.get("team") or None
+    )
+
+
+def anchor(node: str) -> str:
+    return "node-" + re.sub(r"[^A-Za-z0-9-]+", "-", node)
+
+
+def edge_anchor(a: str, b: str) -> str:
+    first, second = sorted((a, b))
+    return "edge-" + re.sub(r"[^A-Za-z0-9-]+", "-", f"{first}--{second}")
+
+
+def describe(link: WeakLink, graph: nx.Graph) -> str:
+    """The weak link in Dutch, with its numbers (small counts masked)."""
+    names = [graph.nodes[node]["label"] if node in graph else node for node in link.nodes]
+    ev = link.evidence
+    match link.kind:
+        case WeakLinkKind.BRIDGE:
+            lonely = ev.get("lonely_node")
+            if isinstance(lonely, str) and lonely.startswith("team:"):
+                return f"Enige verbinding: alleen {names[0]} signaleert bij {names[1]}"
+            return f"Enige verbinding: {names[0]} signaleert alleen bij {names[1]}"
+        case WeakLinkKind.ARTICULATION_POINT:
+            return (
+                f"Knooppunt: zonder {names[0]} valt het netwerk in {ev['components_if_lost']} delen"
+            )
+        case WeakLinkKind.DRIED_UP_FLOW:
+            return (
+                f"Opgedroogd: {names[0]} naar {names[1]}, van {shown(int(ev['before']))} "
+                f"naar {shown(int(ev['now']))} signalen"
+            )
+        case WeakLinkKind.AGREEMENT_KEPT_POORLY:
+            return (
+                f"Afspraak slecht nagekomen: {names[0]} en {names[1]}, "
+                f"{round(float(ev['rate']) * 100)}% op tijd"
+            )
+        case WeakLinkKind.NO_AGREEMENT:
+            return f"Geen terugkoppelingsafspraak: {names[0]} signaleert bij {names[1]}"
+        case WeakLinkKind.COVERAGE_GAP:
+            kind = PARTNER_KIND_LABELS.get(str(ev["partner_kind"]), str(ev["partner_kind"]))
+            return (
+                f"Gat in dekking: geen {kind} signaleert bij {names[0]}, wel bij "
+                f"{ev['comparable_teams_reached']} van {ev['comparable_teams']} teams"
+            )
+        case WeakLinkKind.WEAK_TIE:
+            return f"Zwakke band: {names[0]} en {names[1]} delen huishoudens maar nauwelijks wijken"
+    return link.kind.value
+
+
+ACTIONS_NL = {
+    WeakLinkKind.BRIDGE: "Zoek een tweede partner die deze huishoudens ziet.",
+    WeakLinkKind.ARTICULATION_POINT: (
+        "Spreid de verbindingen: zonder dit knooppunt raken delen los."
+    ),
+    WeakLinkKind.DRIED_UP_FLOW: "Vraag de partner waarom de signalen zijn gestopt.",
+    WeakLinkKind.AGREEMENT_KEPT_POORLY: "Bespreek capaciteit of termijnen met het team.",
+    WeakLinkKind.NO_AGREEMENT: "Maak een terugkoppelingsafspraak met deze partner.",
+    WeakLinkKind.COVERAGE_GAP: "Breng het team in contact met zo'n partner in de wijk.",
+    WeakLinkKind.WEAK_TIE: "Stel deze partners aan elkaar voor.",
+}
+
+
+def drawing(analysis: Analysis, width: int = 900, height: int = 620) -> dict[str, Any]:
+    """Coordinates for the SVG; the layout is computed here, on the server."""
+    graph = analysis.graph
+    weak_nodes = {n for link in analysis.weak_links for n in link.nodes}
+    weak_edges = {frozenset(link.nodes) for link in analysis.weak_links if len(link.nodes) == 2}
+    if graph.number_of_nodes() == 0:
+        return {"width": width, "height": height, "nodes": [], "edges": []}
+    positions = nx.spring_layout(graph, seed=7, weight=None)
+    margin = 40
+
+    def place(node: str) -> tuple[float, float]:
+        x, y = positions[node]
+        return (
+            margin + (x + 1) / 2 * (width - 2 * margin),
+            margin + (y + 1) / 2 * (height - 2 * margin),
+        )
+
+    nodes = []
+    for node, data in graph.nodes(data=True):
+        x, y = place(node)
+        total = sum(
+            int(graph.edges[node, other].get("count", 0)) for other in graph.neighbors(node)
+        )
+        nodes.append(
+            {
+                "id": anchor(node),
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "r": round(6 + min(14, math.sqrt(total)), 1),
+                "colour": COLOURS.get(data["kind"], COLOURS["other"])[1],
+                "weak": node in weak_nodes,
+                "title": f"{data['label']}: {shown(total)} signalen in de periode",
+                "short": data["label"].replace("Sociaal Wijkteam ", "")[:22],
+            }
+        )
+    edges = []
+    for a, b, data in graph.edges(data=True):
+        (x1, y1), (x2, y2) = place(a), place(b)
+        amount = int(data.get("count", data.get("households", 0)))
+        label_a, label_b = graph.nodes[a]["label"], graph.nodes[b]["label"]
+        if data["relation"] == "flow":
+            title = (
+                f"{label_a} - {label_b}: {shown(amount)} signalen "
+                f"(ervoor {shown(int(data['previous']))})"
+            )
+        else:
+            title = f"{label_a} en {label_b}: {shown(amount)} gedeelde huishoudens"
+        edges.append(
+            {
+                "id": edge_anchor(a, b),
+                "x1": round(x1, 1),
+                "y1": round(y1, 1),
+                "x2": round(x2, 1),
+                "y2": round(y2, 1),
+                "relation": data["relation"],
+                "width": round(1 + math.log1p(amount), 1),
+                "weak": frozenset((a, b)) in weak_edges,
+                "title": title,
+            }
+        )
+    return {"width": width, "height": height, "nodes": nodes, "edges": edges}
+
+
+@routes.get("/beheer/netwerk")
+async def network_page(request: web.Request) -> web.Response:
+    session = await require_session(request, "manager", "admin")
+    try:
+        query = parse_query(request.query)
+    except InvalidFields:
+        raise PageError(
+            422, "Kies een geldige periode (van vóór tot, hoogstens een jaar)."
+        ) from None
+    pool = request.app[POOL]
+    analysis = await network(pool, query)
+    picture = await asyncio.to_thread(drawing, analysis)
+    async with pool.acquire() as conn:
+        teams = await team_store.list_teams(conn)
+    weak = [
+        {
+            "text": describe(link, analysis.graph),
+            "action": ACTIONS_NL[link.kind],
+            "anchor": edge_anchor(*link.nodes) if len(link.nodes) == 2 else anchor(link.nodes[0]),
+        }
+        for link in analysis.weak_links
+    ]
+    params = {k: v for k, v in request.query.items() if k != "format" and v}
+    return render(
+        request,
+        "network.html",
+        user=session.user,
+        csrf_token=session.csrf_token,
+        query=query,
+        drawing=picture,
+        weak_links=weak,
+        legend=COLOURS,
+        teams=[(team.code, team.name) for team in teams],
+        municipalities=sorted({team.municipality for team in teams}),
+        partner_kinds=list(PARTNER_KIND_LABELS.items()),
+        export_url="/api/v1/network?" + urlencode(params),
+    )
+
+
+@routes.get("/api/v1/network")
+async def network_api(request: web.Request) -> web.Response:
+    await require_manager(request)
+    query = parse_query(request.query)
+    analysis = await network(request.app[POOL], query)
+    fmt = request.query.get("format", "json")
+    if fmt == "json":
+        return web.json_response(node_link(analysis, query), dumps=_dumps)
+    if fmt in ("graphml", "gexf"):
+        text = await asyncio.to_thread(export, analysis, fmt)
+        return web.Response(
+            text=text,
+            content_type="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="netwerk.{fmt}"'},
+        )
+    message = "format is json, graphml or gexf"
+    raise InvalidFields(message, errors=[{"loc": ["format"], "msg": message}])
+
+
+def _dumps(value: object) -> str:
+    import json
+
+    return json.dumps(value, default=str)

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import networkx as nx
+from aiohttp.test_utils import TestClient
+
+from hub.accounts import login
+from hub.intake import submit_signal
+from hub.network import NetworkQuery, load_facts
+from schemas.signals import PartnerKind, SignalIn
+from tests.api.test_signals import bearer, problem
+from tests.conftest import make_admin_token, make_partner, make_signal, make_user
+
+Client = TestClient[Any, Any]
+
+
+async def send(
+    pool: asyncpg.Pool,
+    partner: Any,
+    postcode: str,
+    number: int,
+    days_ago: int,
+    kind: str = "care_concern",
+) -> None:
+    body = make_signal(
+        kind=kind,
+        address={"postcode": postcode, "house_number": number},
+        person=None,
+        description="Zorgen.",
+    )
+    moment = datetime.now(UTC) - timedelta(days=days_ago)
+    await submit_signal(pool, partner, SignalIn.model_validate(body), received_at=moment)
+
+
+async def network_of(pool: asyncpg.Pool) -> tuple[Any, Any, Any]:
+    gp, _ = await make_partner(pool, PartnerKind.GP, name="Huisarts Oost")
+    housing, _ = await make_partner(pool, PartnerKind.HOUSING, name="Corporatie")
+    police, _ = await make_partner(pool, PartnerKind.POLICE, name="Politie")
+    for n in range(1, 13):  # the previous period: police signalled Oost a dozen times
+        await send(pool, police, "2031AA", n, days_ago=50 + n, kind="care_report")
+    for n in range(1, 8):
+        await send(pool, gp, "2031AA", n, days_ago=n)
+    await send(pool, housing, "2031AA", 1, days_ago=3, kind="rent_arrears")  # shared household
+    await send(pool, housing, "2011AA", 1, days_ago=3, kind="rent_arrears")
+    return gp, housing, police
+
+
+async def test_facts_are_counts_only(haarlem: asyncpg.Pool) -> None:
+    gp, housing, police = await network_of(haarlem)
+    today = datetime.now(UTC).date()
+    facts = await load_facts(haarlem, NetworkQuery(today - timedelta(days=41), today))
+    flows = {(f.partner, f.team): (f.count, f.previous) for f in facts.flows}
+    assert flows[(str(gp.id), "SWT-HLM-OOST")] == (7, 0)
+    assert flows[(str(police.id), "SWT-HLM-OOST")] == (0, 12)
+    assert flows[(str(housing.id), "SWT-HLM-CENTRUM")] == (1, 0)
+    assert [(c.households) for c in facts.cosignals] == [1]
+
+
+async def test_network_json_masks_small_counts_and_lists_weak_links(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    await network_of(haarlem)
+    _, manager = await make_user(haarlem, "manager")
+    response = await client.get("/api/v1/network", headers=bearer(manager))
+    assert response.status == 200
+    body = await response.json()
+    links = body["graph"]["links"]
+    cosignal = next(link for link in links if link["relation"] == "cosignal")
+    assert cosignal["households"] == "<5"
+    gp_flow = next(link for link in links if link.get("count") == 7)
+    assert gp_flow["relation"] == "flow"
+    kinds = {link["kind"] for link in body["weak_links"]}
+    assert {"dried_up_flow", "no_agreement", "bridge"} <= kinds
+    text = str(body)
+    assert "de Vries" not in text
+    assert "2031" not in text
+
+
+async def test_exports_for_gephi(client: Client, haarlem: asyncpg.Pool) -> None:
+    await network_of(haarlem)
+    admin = await make_admin_token(haarlem)
+    for fmt, reader in (("graphml", nx.read_graphml), ("gexf", nx.read_gexf)):
+        response = await client.get(f"/api/v1/network?format={fmt}", headers=bearer(admin))
+        assert response.status == 200
+        graph = reader(io.BytesIO((await response.text()).encode()))
+        assert graph.number_of_nodes() >= 11  # 9 teams and the signalling partners
+        assert any(data.get("relation") == "cosignal" for *_, data in graph.edges(data=True))
+
+
+async def test_network_is_for_managers(client: Client, haarlem: asyncpg.Pool) -> None:
+    _, member = await make_user(haarlem, "member", "SWT-HLM-OOST")
+    gp, gp_token = await make_partner(haarlem)
+    _, manager = await make_user(haarlem, "manager")
+    await problem(await client.get("/api/v1/network", headers=bearer(member)), 403)
+    await problem(await client.get("/api/v1/network", headers=bearer(gp_token)), 403)
+    await problem(await client.get("/api/v1/network"), 401)
+    await problem(await client.get("/api/v1/network?from=2026-13-01", headers=bearer(manager)), 422)
+    await problem(await client.get("/api/v1/network?format=png", headers=bearer(manager)), 422)
+
+
+async def test_the_page_draws_the_network_for_managers_only(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    await network_of(haarlem)
+    manager, _ = await make_user(haarlem, "manager", password="manager-wachtwoord")
+    member, _ = await make_user(haarlem, "member", "SWT-HLM-OOST", password="lid-wachtwoord")
+    session = await login(haarlem, manager.email, "manager-wachtwoord")
+    assert session is not None
+    client.session.cookie_jar.update_cookies({"hub_session": session.token})
+    html = await (await client.get("/beheer/netwerk?partner_kind=")).text()
+    assert "<svg" in html
+    assert "Opgedroogd: Politie naar Sociaal Wijkteam Oost" in html
+    assert len(re.findall(r"<circle ", html)) >= 11
+    filtered = await (await client.get("/beheer/netwerk?partner_kind=gp")).text()
+    assert "Politie" not in filtered
+    client.session.cookie_jar.clear()
+    other = await login(haarlem, member.email, "lid-wachtwoord")
+    assert other is not None
+    client.session.cookie_jar.update_cookies({"hub_session": other.token})
+    assert (await client.get("/beheer/netwerk")).status == 404
