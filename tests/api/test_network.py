@@ -94,7 +94,7 @@ async def test_exports_for_gephi(client: Client, haarlem: asyncpg.Pool) -> None:
 
 async def test_network_is_for_managers(client: Client, haarlem: asyncpg.Pool) -> None:
     _, member = await make_user(haarlem, "member", "SWT-HLM-OOST")
-    gp, gp_token = await make_partner(haarlem)
+    _, gp_token = await make_partner(haarlem)
     _, manager = await make_user(haarlem, "manager")
     await problem(await client.get("/api/v1/network", headers=bearer(member)), 403)
     await problem(await client.get("/api/v1/network", headers=bearer(gp_token)), 403)
