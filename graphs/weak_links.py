@@ -79,16 +79,21 @@ def single_points_of_failure(graph: nx.Graph) -> list[WeakLink]:
     found = []
     for a, b in nx.bridges(flows):
         partner, team = (a, b) if a.startswith("partner:") else (b, a)
-        lonely = team if flows.degree(team) == 1 else partner
+        if flows.degree(team) == 1:
+            lonely, severity, action = team, 0.9, "find a second partner that sees these households"
+        elif flows.degree(partner) == 1:
+            lonely, severity = partner, 0.5
+            action = "this partner reaches no other team: check whether that is right"
+        else:
+            lonely, severity = "", 0.7
+            action = "the only link between two parts of the network: add a second one"
         found.append(
             WeakLink(
                 WeakLinkKind.BRIDGE,
                 (partner, team),
                 {"signals": flows.edges[a, b]["count"], "lonely_node": lonely},
-                severity=0.9 if lonely.startswith("team:") else 0.5,
-                action="find a second partner that sees these households"
-                if lonely.startswith("team:")
-                else "this partner reaches no other team: check whether that is right",
+                severity=severity,
+                action=action,
             )
         )
     for node in nx.articulation_points(flows):

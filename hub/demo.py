@@ -264,32 +264,170 @@ def _signal_for(rng: random.Random, partner: Partner, number: int, postcode: str
     )
 
 
+# Where each demo partner works (team codes), drawn so the network page shows every kind of weak
+# link: no GP signals in Noord-Oost (a coverage gap), Zandvoort reached through its GP alone
+# (a bridge), Zandvoort's police and Work & Income stopped six weeks ago (dried-up flows), CJG
+# without an agreement, and the debt buddies sharing households with CJG in few districts.
+HAARLEM_TEAMS = (
+    "SWT-HLM-CENTRUM",
+    "SWT-HLM-ZUID",
+    "SWT-HLM-WEST",
+    "SWT-HLM-OOST",
+    "SWT-HLM-NOORDOOST",
+    "SWT-HLM-NOORDWEST",
+    "SWT-HLM-SCHALKWIJK-NOORD",
+    "SWT-HLM-SCHALKWIJK-ZUID",
+)
+SCHALKWIJK = ("SWT-HLM-SCHALKWIJK-NOORD", "SWT-HLM-SCHALKWIJK-ZUID")
+AREAS: dict[str, tuple[str, ...]] = {
+    "Huisartsenpraktijk De Linde": tuple(t for t in HAARLEM_TEAMS if t != "SWT-HLM-NOORDOOST"),
+    "Huisartsenpraktijk Spaarnezicht": tuple(t for t in HAARLEM_TEAMS if t != "SWT-HLM-NOORDOOST"),
+    "Gezondheidscentrum Schalkwijk-Midden": SCHALKWIJK,
+    # Mostly Zandvoort, now and then a patient over the border in Haarlem-West.
+    "Huisartsen Zandvoort Centrum": ("SWT-ZVT", "SWT-ZVT", "SWT-ZVT", "SWT-ZVT", "SWT-HLM-WEST"),
+    "Politie basisteam Zandvoort (demo)": ("SWT-ZVT",),
+    "Gemeente Zandvoort, Werk en Inkomen (demo)": ("SWT-ZVT",),
+    "CJG Haarlem (demo)": SCHALKWIJK,
+    "Schuldhulpmaatjes Haarlem (demo)": (
+        "SWT-HLM-CENTRUM",
+        "SWT-HLM-OOST",
+        "SWT-HLM-NOORDOOST",
+        "SWT-HLM-NOORDWEST",
+        "SWT-HLM-SCHALKWIJK-NOORD",
+    ),
+}
+STOPPED_SIX_WEEKS_AGO = {
+    "Politie basisteam Zandvoort (demo)",
+    "Gemeente Zandvoort, Werk en Inkomen (demo)",
+}
+
+
+def _postcodes_by_team() -> dict[str, list[str]]:
+    """Real PC6 codes per demo team, from the shipped routing table and postcode data."""
+    from hub.routing import choose_rule, parse_rules_csv
+
+    teams = [
+        row["team_code"] for row in csv.DictReader(shipped_data("teams_demo.csv").splitlines())
+    ]
+    rules = parse_rules_csv(shipped_data("routing_demo.csv"), teams).rules
+    today = datetime.now(LOCAL_TIME).date()
+    found: dict[str, list[str]] = {team: [] for team in teams}
+    for pc6 in demo_pc6_codes():
+        rule = choose_rule(rules, pc6, 1, today)
+        if rule:
+            found[rule.team_code].append(pc6)
+    found["SWT-ZVT"] = [
+        f"{pc4}{a}{b}" for pc4 in ("2041", "2042") for a in "ABCEG" for b in "ABCEG"
+    ]
+    return found
+
+
 async def load_history(
-    pool: asyncpg.Pool, partners: list[Partner], *, weeks: int = 6, today: date | None = None
+    pool: asyncpg.Pool, partners: list[Partner], *, weeks: int = 12, today: date | None = None
 ) -> int:
     """Weeks of example signals through the real intake, dated in the past; returns the count."""
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
-    haarlem = demo_pc6_codes()
-    zandvoort = [f"{pc4}{a}{b}" for pc4 in ("2041", "2042") for a in "ABCDEG" for b in "ABCDEG"]
+    by_team = _postcodes_by_team()
     end = today or datetime.now(LOCAL_TIME).date()
     count = 0
+    shared = ["2035AB", "2035AC", "2035AD"]  # households both CJG and the buddies signal
     for day_offset in range(weeks * 7, 0, -1):
         day = end - timedelta(days=day_offset)
         if day.weekday() >= 5:
             continue
-        for _ in range(rng.randint(3, 9)):
+        for _ in range(rng.randint(4, 10)):
             partner = rng.choice(partners)
-            if "Zandvoort" in partner.name:
-                postcode = rng.choice(zandvoort)
-            elif rng.random() < 0.02:
+            if partner.name in STOPPED_SIX_WEEKS_AGO and day_offset <= 42:
+                continue
+            area = AREAS.get(partner.name, HAARLEM_TEAMS)
+            if rng.random() < 0.02 and area == HAARLEM_TEAMS:
                 postcode = "2116" + rng.choice(["AB", "CD", "EH"])  # Bentveld: no rule
             else:
-                postcode = rng.choice(haarlem)
+                postcode = rng.choice(by_team[rng.choice(area)])
             moment = datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), LOCAL_TIME)
             count += 1
             signal = _signal_for(rng, partner, count, postcode)
             await submit_signal(pool, partner, signal, received_at=moment.astimezone(UTC))
+    for partner in partners:
+        if partner.name in ("CJG Haarlem (demo)", "Schuldhulpmaatjes Haarlem (demo)"):
+            for index, postcode in enumerate(shared):
+                count += 1
+                signal = _signal_for(rng, partner, count, postcode)
+                signal = signal.model_copy(
+                    update={"address": Address(postcode=postcode, house_number=index + 2)}
+                )
+                moment = datetime.combine(end - timedelta(days=10 + index), time(11), LOCAL_TIME)
+                await submit_signal(pool, partner, signal, received_at=moment.astimezone(UTC))
     return count
+
+
+async def simulate_casework(pool: asyncpg.Pool) -> None:
+    """Months of the teams' work, written as the inbox would have: cases older than four
+    weeks closed, younger ones (from three days) in contact; first contact on time except in
+    Oost, which is slow (an agreement kept poorly)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """
+            create temporary table demo_work on commit drop as
+            select c.id as case_id, c.team_id, t.code, c.opened_at,
+                   (select u.id from users u where u.team_id = c.team_id and u.role = 'member'
+                    order by u.email limit 1) as director,
+                   case when t.code = 'SWT-HLM-OOST' then interval '9 days'
+                        else interval '2 days' end as contact_after,
+                   c.opened_at < now() - interval '28 days' as closing
+            from cases c join teams t on t.id = c.team_id
+            where c.closed_at is null and c.opened_at < now() - interval '3 days'
+            """
+        )
+        await conn.execute(
+            """
+            insert into events (case_id, kind, actor, data, occurred_at)
+            select case_id, 'take', 'user:' || director, '{}'::jsonb, opened_at + interval '1 day'
+            from demo_work where director is not null
+            union all
+            select case_id, 'contact_attempt', 'user:' || director, '{"reached": true}'::jsonb,
+                   opened_at + contact_after
+            from demo_work where director is not null and opened_at + contact_after < now()
+            union all
+            select case_id, 'close', 'user:' || director, '{"outcome": "help_started"}'::jsonb,
+                   opened_at + interval '15 days'
+            from demo_work where director is not null and closing
+            """
+        )
+        await conn.execute(
+            """
+            update obligations o set met_at = w.opened_at + w.contact_after
+            from signals s join demo_work w on w.case_id = s.case_id
+            where o.signal_id = s.id and o.step = 'first_contact' and o.met_at is null
+              and w.opened_at + w.contact_after < now()
+            """
+        )
+        await conn.execute(
+            """
+            update obligations o set met_at = w.opened_at + interval '15 days'
+            from signals s join demo_work w on w.case_id = s.case_id
+            where o.signal_id = s.id and o.step = 'outcome' and o.met_at is null and w.closing
+            """
+        )
+        await conn.execute(
+            """
+            update cases c set director_id = w.director,
+                status = case when w.closing then 'closed' else 'reached' end,
+                outcome = case when w.closing then 'help_started' end,
+                closed_at = case when w.closing then w.opened_at + interval '15 days' end,
+                updated_at = now()
+            from demo_work w where c.id = w.case_id and w.director is not null
+              and (w.closing or w.opened_at + w.contact_after < now())
+            """
+        )
+        await conn.execute(
+            """
+            update signals s set status = case c.status when 'closed' then 'closed'
+                                                        else 'in_contact' end
+            from cases c where s.case_id = c.id and c.status in ('closed', 'reached')
+              and s.status not in ('returned', 'declined')
+            """
+        )
 
 
 async def demo_loaded(pool: asyncpg.Pool) -> bool:
@@ -350,11 +488,14 @@ async def prepare_demo(
     if not loaded:
         await load_agreements(pool)
         await load_history(pool, partners)
+    users = await _demo_users(pool, partners)
+    if not loaded:
+        await simulate_casework(pool)
     return DemoCredentials(
         url,
         admin,
         [{"name": p.name, "kind": p.kind.value, "token": token} for p, token in issued],
-        await _demo_users(pool, partners),
+        users,
     )
 
 

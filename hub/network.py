@@ -27,8 +27,8 @@ SMALL = 5
 
 
 def shown(count: int) -> int | str:
-    """A count as people may see it: below five, "<5", so no household can be singled out."""
-    return count if count >= SMALL else "<5"
+    """A count as people may see it: 1 to 4 as "<5", so no household can be singled out."""
+    return count if count >= SMALL or count == 0 else "<5"
 
 
 @dataclass(frozen=True)

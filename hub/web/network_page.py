@@ -61,6 +61,14 @@ def edge_anchor(a: str, b: str) -> str:
     return "edge-" + re.sub(r"[^A-Za-z0-9-]+", "-", f"{first}--{second}")
 
 
+def link_anchor(link: WeakLink, graph: nx.Graph) -> str:
+    """Where in the drawing a weak link is: its edge, or (a flow that dried up to nothing has
+    no edge) its last node."""
+    if len(link.nodes) == 2 and graph.has_edge(*link.nodes):
+        return edge_anchor(*link.nodes)
+    return anchor(link.nodes[-1])
+
+
 def describe(link: WeakLink, graph: nx.Graph) -> str:
     """The weak link in Dutch, with its numbers (small counts masked)."""
     names = [graph.nodes[node]["label"] if node in graph else node for node in link.nodes]
@@ -70,7 +78,9 @@ def describe(link: WeakLink, graph: nx.Graph) -> str:
             lonely = ev.get("lonely_node")
             if isinstance(lonely, str) and lonely.startswith("team:"):
                 return f"Enige verbinding: alleen {names[0]} signaleert bij {names[1]}"
-            return f"Enige verbinding: {names[0]} signaleert alleen bij {names[1]}"
+            if isinstance(lonely, str) and lonely.startswith("partner:"):
+                return f"Enige verbinding: {names[0]} signaleert alleen bij {names[1]}"
+            return f"Enige brug: {names[0]} en {names[1]} verbinden twee delen van het netwerk"
         case WeakLinkKind.ARTICULATION_POINT:
             return (
                 f"Knooppunt: zonder {names[0]} valt het netwerk in {ev['components_if_lost']} delen"
@@ -118,15 +128,32 @@ def drawing(analysis: Analysis, width: int = 900, height: int = 620) -> dict[str
     weak_edges = {frozenset(link.nodes) for link in analysis.weak_links if len(link.nodes) == 2}
     if graph.number_of_nodes() == 0:
         return {"width": width, "height": height, "nodes": [], "edges": []}
-    positions = nx.spring_layout(graph, seed=7, weight=None)
     margin = 40
+    connected = [node for node in graph if graph.degree(node) > 0]
+    isolated = sorted(node for node in graph if graph.degree(node) == 0)
+    spread = 2.5 / math.sqrt(max(len(connected), 1))
+    raw = (
+        nx.spring_layout(graph.subgraph(connected), seed=7, k=spread, iterations=200)
+        if connected
+        else {}
+    )
+    xs = [float(x) for x, _ in raw.values()] or [0.0]
+    ys = [float(y) for _, y in raw.values()] or [0.0]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    band = 50 if isolated else 0  # nodes without links in the period stand in a row below
+    positions: dict[str, tuple[float, float]] = {
+        node: (
+            margin + (float(x) - min(xs)) / span_x * (width - 2 * margin),
+            margin + (float(y) - min(ys)) / span_y * (height - 2 * margin - band),
+        )
+        for node, (x, y) in raw.items()
+    }
+    for index, node in enumerate(isolated):
+        step = (width - 2 * margin) / max(len(isolated), 1)
+        positions[node] = (margin + step * (index + 0.5), height - margin / 2 - 10)
 
     def place(node: str) -> tuple[float, float]:
-        x, y = positions[node]
-        return (
-            margin + (x + 1) / 2 * (width - 2 * margin),
-            margin + (y + 1) / 2 * (height - 2 * margin),
-        )
+        return positions[node]
 
     nodes = []
     for node, data in graph.nodes(data=True):
@@ -192,7 +219,7 @@ async def network_page(request: web.Request) -> web.Response:
         {
             "text": describe(link, analysis.graph),
             "action": ACTIONS_NL[link.kind],
-            "anchor": edge_anchor(*link.nodes) if len(link.nodes) == 2 else anchor(link.nodes[0]),
+            "anchor": link_anchor(link, analysis.graph),
         }
         for link in analysis.weak_links
     ]

@@ -1,0 +1,61 @@
+"""A manager opens the network page, filters it and sees the drawing; a team member cannot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, expect
+
+from hub.app import create_app
+from hub.config import Settings
+from tests.api.test_network import network_of
+from tests.browser.conftest import log_in
+from tests.conftest import make_user
+
+PASSWORD = "netwerk-wachtwoord"
+
+
+@pytest.fixture
+async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIterator[TestServer]:
+    test_server = TestServer(create_app(settings, dsn))
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+async def test_manager_filters_the_network(
+    browser: Browser, server: TestServer, haarlem: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await network_of(haarlem)
+    manager, _ = await make_user(haarlem, "manager", password=PASSWORD)
+    member, _ = await make_user(haarlem, "member", "SWT-HLM-OOST", password=PASSWORD)
+    page = await browser.new_page(viewport={"width": 1300, "height": 900})
+    await log_in(page, server, manager.email, PASSWORD)
+    await page.get_by_role("link", name="Netwerk").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Partnernetwerk")
+    weak = page.get_by_role("region", name="Zwakke schakels")
+    await expect(weak).to_contain_text("Opgedroogd: Politie naar Sociaal Wijkteam Oost")
+    assert await page.locator("svg circle").count() >= 11
+    link = weak.get_by_role("link").filter(has_text="Opgedroogd")
+    target = (await link.get_attribute("href") or "").removeprefix("#")
+    assert await page.locator(f'[id="{target}"]').count() == 1  # it points into the drawing
+
+    await page.get_by_label("Soort partner").select_option("gp")
+    await page.get_by_role("button", name="Toon").click()
+    await expect(page.get_by_role("region", name="Zwakke schakels")).not_to_contain_text("Politie")
+    assert "partner_kind=gp" in page.url
+    figure = page.locator("figure").first
+    await figure.screenshot(path=tmp_path / "network.png")
+    assert (tmp_path / "network.png").stat().st_size > 5_000
+
+    other = await browser.new_context()
+    refused = await other.new_page()
+    await log_in(refused, server, member.email, PASSWORD)
+    response = await refused.goto(str(server.make_url("/beheer/netwerk")))
+    assert response is not None
+    assert response.status == 404
+    await other.close()
