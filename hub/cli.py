@@ -28,6 +28,7 @@ from hub.demo import (
 )
 from hub.errors import HubError
 from hub.fhir import map_code
+from hub.network import default_query, network, weak_link_text_lines
 from hub.store import feedback as feedback_store
 from hub.workdays import LOCAL_TIME
 from schemas.address import display_postcode, parse_postcode
@@ -264,6 +265,21 @@ def cmd_feedback_retry(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if done else 1
 
 
+def cmd_graph_report(settings: Settings, args: argparse.Namespace) -> int:
+    today = datetime.now(LOCAL_TIME).date()
+    query = default_query(today, args.days)
+    with database(settings) as dsn:
+        analysis = _with_pool(dsn, lambda pool: network(pool, query))
+    print(
+        f"Partner network {query.start} .. {query.end}: {analysis.graph.number_of_nodes()} "
+        f"nodes, {analysis.graph.number_of_edges()} links, "
+        f"{len(analysis.weak_links)} weak link(s)"
+    )
+    for line in weak_link_text_lines(analysis):
+        print(line)
+    return 0
+
+
 def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as dsn:
         team = _with_pool(
@@ -413,6 +429,13 @@ def _parser() -> argparse.ArgumentParser:
     retry = feedback.add_parser("retry", help="deliver an undeliverable message again")
     retry.add_argument("id", type=int)
     retry.set_defaults(run=cmd_feedback_retry)
+
+    graph = commands.add_parser("graph", help="the partner network").add_subparsers(
+        dest="graph_command", required=True, metavar="ACTION"
+    )
+    report = graph.add_parser("report", help="print the weak links of the partner network")
+    report.add_argument("--days", type=int, default=42, help="the period, ending today")
+    report.set_defaults(run=cmd_graph_report)
 
     team = commands.add_parser("team", help="district teams").add_subparsers(
         dest="team_command", required=True, metavar="ACTION"

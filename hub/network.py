@@ -199,3 +199,58 @@ def export(analysis: Analysis, fmt: str) -> str:
     else:
         nx.write_gexf(graph, buffer)
     return buffer.getvalue().decode()
+
+
+async def snapshot(pool: asyncpg.Pool, day: date) -> int:
+    """Keep the figures of every link of the default window ending on `day` (idempotent)."""
+    analysis = await network(pool, default_query(day))
+    rows = [
+        (
+            day,
+            min(a, b),
+            max(a, b),
+            data["relation"],
+            {key: value for key, value in data.items() if key != "relation"},
+        )
+        for a, b, data in analysis.graph.edges(data=True)
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("delete from network_snapshots where day = $1", day)
+        await conn.executemany(
+            "insert into network_snapshots (day, node_a, node_b, relation, figures) "
+            "values ($1, $2, $3, $4, $5)",
+            rows,
+        )
+    return len(rows)
+
+
+async def earlier_figures(
+    pool: asyncpg.Pool, before: date, days_back: int = 30
+) -> dict[tuple[str, str], tuple[date, dict[str, Any]]]:
+    """Per link, the oldest snapshot within `days_back` days before `before`."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            """
+            select distinct on (node_a, node_b) node_a, node_b, day, figures
+            from network_snapshots where day >= $1 and day < $2
+            order by node_a, node_b, day
+            """,
+            before - timedelta(days=days_back),
+            before,
+        )
+    return {(r["node_a"], r["node_b"]): (r["day"], r["figures"]) for r in rows}
+
+
+def weak_link_text_lines(analysis: Analysis) -> list[str]:
+    """The weak links as plain text lines for `hub graph report` (English, for administrators)."""
+    graph = analysis.graph
+    lines = []
+    for link in analysis.weak_links:
+        names = " / ".join(graph.nodes[n]["label"] if n in graph else n for n in link.nodes)
+        evidence = ", ".join(
+            f"{key}={shown(value) if isinstance(value, int) and key in _COUNTS else value}"
+            for key, value in link.evidence.items()
+        )
+        lines.append(f"{link.severity:.2f}  {link.kind.value:<22} {names}  ({evidence})")
+        lines.append(f"      -> {link.action}")
+    return lines

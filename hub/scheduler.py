@@ -16,7 +16,9 @@ from hub.dropfolder import poll_drop_folders
 from hub.feedback import deliver_feedback, sweep
 from hub.intake import policy_of
 from hub.mail import deliver_mail
+from hub.network import snapshot
 from hub.web.keys import POOL, SETTINGS
+from hub.workdays import LOCAL_TIME
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ LOCK_DROP_FOLDERS = 0x5348_0002
 LOCK_MAIL = 0x5348_0003
 LOCK_FEEDBACK = 0x5348_0004
 LOCK_SWEEP = 0x5348_0005
+LOCK_SNAPSHOT = 0x5348_0006
 
 
 async def run_once_across_instances(
@@ -85,6 +88,20 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         feedback, id="feedback.deliver", seconds=settings.feedback_poll_seconds, **common
     )
     scheduler.add_job(obligations, id="feedback.sweep", seconds=settings.sweep_seconds, **common)
+
+    async def nightly_snapshot() -> None:
+        day = datetime.now(LOCAL_TIME).date()
+        await run_once_across_instances(app, LOCK_SNAPSHOT, lambda: snapshot(pool, day))
+
+    scheduler.add_job(
+        nightly_snapshot,
+        "cron",
+        id="network.snapshot",
+        hour=2,
+        minute=30,
+        max_instances=1,
+        coalesce=True,
+    )
     if settings.smtp_host:
 
         async def mail() -> None:

@@ -14,7 +14,15 @@ from aiohttp import web
 
 from graphs.weak_links import Analysis, WeakLink, WeakLinkKind
 from hub.errors import InvalidFields
-from hub.network import NetworkQuery, default_query, export, network, node_link, shown
+from hub.network import (
+    NetworkQuery,
+    default_query,
+    earlier_figures,
+    export,
+    network,
+    node_link,
+    shown,
+)
 from hub.store import teams as team_store
 from hub.web.keys import POOL
 from hub.web.pages import PageError, render, require_session
@@ -59,6 +67,20 @@ def anchor(node: str) -> str:
 def edge_anchor(a: str, b: str) -> str:
     first, second = sorted((a, b))
     return "edge-" + re.sub(r"[^A-Za-z0-9-]+", "-", f"{first}--{second}")
+
+
+def _earlier(link: WeakLink, earlier: dict[tuple[str, str], tuple[date, dict[str, Any]]]) -> str:
+    """How the link looked in the oldest snapshot of the last month, if there is one."""
+    if len(link.nodes) != 2:
+        return ""
+    found = earlier.get((min(link.nodes), max(link.nodes)))
+    if found is None:
+        return ""
+    day, figures = found
+    amount = figures.get("count", figures.get("households"))
+    if not isinstance(amount, int):
+        return ""
+    return f"Op {day.strftime('%d-%m-%Y')}: {shown(amount)}"
 
 
 def link_anchor(link: WeakLink, graph: nx.Graph) -> str:
@@ -215,11 +237,13 @@ async def network_page(request: web.Request) -> web.Response:
     picture = await asyncio.to_thread(drawing, analysis)
     async with pool.acquire() as conn:
         teams = await team_store.list_teams(conn)
+    earlier = await earlier_figures(pool, query.end)
     weak = [
         {
             "text": describe(link, analysis.graph),
             "action": ACTIONS_NL[link.kind],
             "anchor": link_anchor(link, analysis.graph),
+            "earlier": _earlier(link, earlier),
         }
         for link in analysis.weak_links
     ]

@@ -123,3 +123,21 @@ async def test_the_page_draws_the_network_for_managers_only(
     assert other is not None
     client.session.cookie_jar.update_cookies({"hub_session": other.token})
     assert (await client.get("/beheer/netwerk")).status == 404
+
+
+async def test_nightly_snapshot_keeps_figures_per_day(haarlem: asyncpg.Pool) -> None:
+    from hub.network import earlier_figures, snapshot
+
+    await network_of(haarlem)
+    today = datetime.now(UTC).date()
+    first = await snapshot(haarlem, today - timedelta(days=7))
+    assert first > 0
+    assert await snapshot(haarlem, today - timedelta(days=7)) == first  # idempotent
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from network_snapshots") == first
+    earlier = await earlier_figures(haarlem, today)
+    flows = [figures for _, figures in earlier.values() if "count" in figures]
+    assert flows
+    assert all(
+        set(figures) <= {"count", "previous", "agreement", "due", "on_time"} for figures in flows
+    )

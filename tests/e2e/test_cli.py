@@ -139,3 +139,14 @@ async def test_agreements_webhooks_and_holidays_from_the_command_line(
     async with haarlem.acquire() as conn:
         assert await conn.fetchval("select count(*) from non_working_days") == 1
     assert "0 undeliverable" in hub(dsn, "feedback", "dead").stdout
+
+
+async def test_graph_report_prints_the_weak_links(haarlem: asyncpg.Pool, dsn: str) -> None:
+    from tests.api.test_network import network_of
+
+    await network_of(haarlem)
+    report = hub(dsn, "graph", "report")
+    assert report.returncode == 0, report.stderr
+    assert "weak link(s)" in report.stdout.splitlines()[0]
+    assert "dried_up_flow" in report.stdout
+    assert "Politie / Sociaal Wijkteam Oost" in report.stdout
