@@ -96,10 +96,14 @@ def single_points_of_failure(graph: nx.Graph) -> list[WeakLink]:
                 action=action,
             )
         )
+    # Losing a cut vertex splits its component into as many parts as there are biconnected
+    # components around it: counted once, not by removing each vertex in turn.
+    around: dict[str, int] = {}
+    for component in nx.biconnected_components(flows):
+        for node in component:
+            around[node] = around.get(node, 0) + 1
     for node in nx.articulation_points(flows):
-        without = flows.copy()
-        without.remove_node(node)
-        pieces = nx.number_connected_components(without) - nx.number_connected_components(flows) + 1
+        pieces = around[node]
         found.append(
             WeakLink(
                 WeakLinkKind.ARTICULATION_POINT,
