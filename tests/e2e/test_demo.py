@@ -98,6 +98,18 @@ def test_demo_serves_haarlem_and_stops_cleanly(
     assert inbox["items"][0]["id"] == receipt["id"]
     assert len(inbox["items"]) > 5  # weeks of demo history
 
+    # The demo shows every kind of weak link on first start.
+    weak = get_json(f"{url}/api/v1/network", credentials["admin_token"])["weak_links"]
+    assert {link["kind"] for link in weak} == {
+        "bridge",
+        "articulation_point",
+        "dried_up_flow",
+        "agreement_kept_poorly",
+        "no_agreement",
+        "coverage_gap",
+        "weak_tie",
+    }
+
     stop(process)
     assert not embedded_postgres_running(data_dir)
 
