@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from hub.accounts import login
 from hub.intake import submit_signal
 from hub.network import NetworkQuery, load_facts
+from hub.workdays import LOCAL_TIME
 from schemas.signals import PartnerKind, SignalIn
 from tests.api.test_signals import bearer, problem
 from tests.conftest import make_admin_token, make_partner, make_signal, make_user
@@ -52,7 +53,7 @@ async def network_of(pool: asyncpg.Pool) -> tuple[Any, Any, Any]:
 
 async def test_facts_are_counts_only(haarlem: asyncpg.Pool) -> None:
     gp, housing, police = await network_of(haarlem)
-    today = datetime.now(UTC).date()
+    today = datetime.now(LOCAL_TIME).date()
     facts = await load_facts(haarlem, NetworkQuery(today - timedelta(days=41), today))
     flows = {(f.partner, f.team): (f.count, f.previous) for f in facts.flows}
     assert flows[(str(gp.id), "SWT-HLM-OOST")] == (7, 0)
@@ -129,10 +130,10 @@ async def test_nightly_snapshot_keeps_figures_per_day(haarlem: asyncpg.Pool) -> 
     from hub.network import earlier_figures, snapshot
 
     await network_of(haarlem)
-    today = datetime.now(UTC).date()
-    first = await snapshot(haarlem, today - timedelta(days=7))
+    today = datetime.now(LOCAL_TIME).date()
+    first = await snapshot(haarlem, today - timedelta(days=1))
     assert first > 0
-    assert await snapshot(haarlem, today - timedelta(days=7)) == first  # idempotent
+    assert await snapshot(haarlem, today - timedelta(days=1)) == first  # idempotent
     async with haarlem.acquire() as conn:
         assert await conn.fetchval("select count(*) from network_snapshots") == first
     earlier = await earlier_figures(haarlem, today)
