@@ -16,7 +16,13 @@ from hub.store import feedback as feedback_store
 from hub.store import routing as routing_store
 from hub.store import teams as team_store
 from hub.store.batches import set_custom_profile
-from hub.store.partners import Partner, add_partner, issue_token, partner_by_name
+from hub.store.partners import (
+    Partner,
+    add_partner,
+    issue_token,
+    partner_by_name,
+    revoke_tokens,
+)
 from hub.store.users import user_by_email
 from schemas.routing import RoutingRule
 from schemas.signals import PartnerKind, kinds_for
@@ -182,3 +188,15 @@ async def add_non_working_day(pool: asyncpg.Pool, day: date, reason: str) -> Non
             day,
             reason,
         )
+
+
+async def new_partner_token(pool: asyncpg.Pool, name: str) -> str:
+    partner = await require_partner(pool, name)
+    async with pool.acquire() as conn:
+        return await issue_token(conn, "partner", partner)
+
+
+async def revoke_partner_tokens(pool: asyncpg.Pool, name: str) -> int:
+    partner = await require_partner(pool, name)
+    async with pool.acquire() as conn:
+        return await revoke_tokens(conn, partner)

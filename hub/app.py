@@ -10,9 +10,10 @@ from aiohttp import web
 
 from hub.config import Settings
 from hub.db import create_pool, migrate
+from hub.ratelimit import TokenBuckets
 from hub.scheduler import scheduler_ctx
 from hub.web import api, fhir, health, inbox, network_page, openapi, pages, reports
-from hub.web.keys import DSN, POOL, SETTINGS, TASKS, TEMPLATES
+from hub.web.keys import DSN, LIMITS, POOL, SETTINGS, TASKS, TEMPLATES
 from hub.web.problems import problem_middleware
 
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[SETTINGS] = settings
     app[DSN] = dsn
     app[TASKS] = set()
+    app[LIMITS] = TokenBuckets(settings.partner_rate_per_minute, settings.partner_rate_burst)
     app[TEMPLATES] = pages.template_environment()
     inbox.install_template_helpers(app[TEMPLATES])
     app.cleanup_ctx.append(_database)

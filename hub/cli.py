@@ -141,6 +141,20 @@ def cmd_fhir_map(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partner_token(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        token = _with_pool(dsn, lambda pool: admin.new_partner_token(pool, args.name))
+    print(f"new token for {args.name} (shown once, store it now): {token}")
+    return 0
+
+
+def cmd_partner_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        revoked = _with_pool(dsn, lambda pool: admin.revoke_partner_tokens(pool, args.name))
+    print(f"{revoked} token(s) of {args.name} revoked")
+    return 0
+
+
 def cmd_partner_profile(settings: Settings, args: argparse.Namespace) -> int:
     profile = BatchProfile.model_validate_json(Path(args.file).read_text(encoding="utf-8"))
     with database(settings) as dsn:
@@ -358,6 +372,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--kind", required=True, choices=[kind.value for kind in PartnerKind])
     add.set_defaults(run=cmd_partner_add)
 
+    token = partner.add_parser("token", help="issue another API token for a partner (shown once)")
+    token.add_argument("name")
+    token.set_defaults(run=cmd_partner_token)
+    revoke = partner.add_parser("revoke", help="revoke every API token of a partner")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=cmd_partner_revoke)
     profile = partner.add_parser("profile", help="set a partner's own CSV column profile (JSON)")
     profile.add_argument("name")
     profile.add_argument("file")

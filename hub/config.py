@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = 15
     feedback_poll_seconds: float = 10
     sweep_seconds: float = 60
+    partner_rate_per_minute: float = Field(
+        default=600, gt=0, description="Requests a partner may make per minute, per process."
+    )
+    partner_rate_burst: int = Field(default=120, ge=1)
     inbox_refresh_seconds: float = Field(
         default=15, gt=0, description="How often an open inbox page refreshes its counts."
     )

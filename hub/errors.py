@@ -12,10 +12,17 @@ class HubError(Exception):
     slug: ClassVar[str] = "internal"
     title: ClassVar[str] = "Internal error"
 
-    def __init__(self, detail: str, *, errors: list[dict[str, object]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, object]] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.retry_after = retry_after
 
     @property
     def type(self) -> str:
@@ -74,3 +81,9 @@ class Forbidden(HubError):
     status = 403
     slug = "forbidden"
     title = "Not allowed with this token"
+
+
+class TooManyRequests(HubError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"

@@ -9,9 +9,11 @@ import jinja2
 from aiohttp import web
 
 from hub.config import Settings
+from hub.ratelimit import TokenBuckets
 
 SETTINGS = web.AppKey("settings", Settings)
 DSN = web.AppKey("dsn", str)
 POOL = web.AppKey("pool", asyncpg.Pool)
 TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+LIMITS = web.AppKey("limits", TokenBuckets)

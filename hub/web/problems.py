@@ -97,6 +97,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         if isinstance(error, Unavailable):
             headers = {"Retry-After": "1"}
+        if error.retry_after is not None:
+            headers = {"Retry-After": str(error.retry_after)}
         return _render(request, error, headers)
     except web.HTTPException as error:
         if error.status < 400:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import TypeVar
 from uuid import UUID
@@ -15,12 +16,13 @@ from hub.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
 )
 from hub.store.partners import Caller, Partner, caller_for_token
 from hub.store.users import User, user_by_id
-from hub.web.keys import POOL, SETTINGS
+from hub.web.keys import LIMITS, POOL, SETTINGS
 from hub.web.problems import invalid_fields
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -82,9 +84,15 @@ async def require_manager(request: web.Request) -> str:
 
 
 async def require_partner(request: web.Request) -> Partner:
+    """The partner behind the token, within its rate limit (429 with Retry-After beyond)."""
     caller = await authenticate(request)
     if caller.partner is None:
         raise Forbidden("only a partner's token can do this")
+    wait = request.app[LIMITS].take(str(caller.partner.id))
+    if wait is not None:
+        raise TooManyRequests(
+            "too many requests for this partner; slow down", retry_after=max(1, math.ceil(wait))
+        )
     return caller.partner
 
 

@@ -363,3 +363,23 @@ async def test_home_page_warns_it_is_not_for_emergencies(client: Client) -> None
     assert response.status == 200
     assert "112" in text
     assert "Veilig Thuis" in text
+
+
+async def test_a_partner_over_its_rate_gets_429_with_retry_after(
+    haarlem: asyncpg.Pool, dsn: str, settings: Any
+) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from hub.app import create_app
+
+    slow = settings.model_copy(update={"partner_rate_per_minute": 6, "partner_rate_burst": 2})
+    _, token = await make_partner(haarlem)
+    _, other = await make_partner(haarlem)
+    async with TestClient(TestServer(create_app(slow, dsn))) as limited:
+        statuses = [(await post(limited, token, make_signal())).status for _ in range(3)]
+        assert statuses == [202, 202, 429]
+        refused = await post(limited, token, make_signal())
+        found = await problem(refused, 429)
+        assert found["title"] == "Too many requests"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 10
+        assert (await post(limited, other, make_signal())).status == 202

@@ -150,3 +150,17 @@ async def test_graph_report_prints_the_weak_links(haarlem: asyncpg.Pool, dsn: st
     assert "weak link(s)" in report.stdout.splitlines()[0]
     assert "dried_up_flow" in report.stdout
     assert "Politie / Sociaal Wijkteam Oost" in report.stdout
+
+
+async def test_partner_tokens_are_issued_and_revoked(haarlem: asyncpg.Pool, dsn: str) -> None:
+    from hub.store.partners import caller_for_token
+
+    assert hub(dsn, "partner", "add", "Praktijk Token", "--kind", "gp").returncode == 0
+    issued = hub(dsn, "partner", "token", "Praktijk Token")
+    token = issued.stdout.split("store it now): ")[1].strip()
+    async with haarlem.acquire() as conn:
+        assert await caller_for_token(conn, token) is not None
+    revoked = hub(dsn, "partner", "revoke", "Praktijk Token")
+    assert "2 token(s) of Praktijk Token revoked" in revoked.stdout
+    async with haarlem.acquire() as conn:
+        assert await caller_for_token(conn, token) is None

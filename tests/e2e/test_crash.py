@@ -22,7 +22,10 @@ KILL_AFTER = 100
 async def serve(
     dsn: str, port: int, log: Path, processes: list[subprocess.Popen[bytes]]
 ) -> subprocess.Popen[bytes]:
-    process = start_hub(["serve", "--port", str(port)], hub_env(DATABASE_URL=dsn), log)
+    env = hub_env(
+        DATABASE_URL=dsn, HUB_PARTNER_RATE_PER_MINUTE="1000000", HUB_PARTNER_RATE_BURST="100000"
+    )
+    process = start_hub(["serve", "--port", str(port)], env, log)
     processes.append(process)
     await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}", process)
     return process
