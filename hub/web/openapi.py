@@ -28,6 +28,7 @@ ERROR_TEXT = {
     413: "Body larger than 64 KiB",
     415: "Body is not JSON",
     422: "Fields at fault, listed in `errors`",
+    429: "Over the partner's rate limit; retry after `Retry-After` seconds",
     503: "Database unreachable; retry after `Retry-After` seconds",
 }
 
@@ -61,14 +62,14 @@ OPERATIONS = [
         SignalReceipt,
         202,
         SignalIn,
-        (400, 401, 403, 409, 413, 415, 422, 503),
+        (400, 401, 403, 409, 413, 415, 422, 429, 503),
     ),
     Operation(
         "get",
         "/api/v1/signals/{id}",
         "Read back your own signal's status (partner token)",
         PartnerSignalView,
-        errors=(401, 403, 404, 503),
+        errors=(401, 403, 404, 429, 503),
         parameters=[
             {
                 "name": "id",
@@ -105,7 +106,7 @@ OPERATIONS += [
         "Hand over a CSV batch (partner token); processed row by row after the 202",
         BatchView,
         202,
-        errors=(400, 401, 403, 413, 415, 422, 503),
+        errors=(400, 401, 403, 413, 415, 422, 429, 503),
         parameters=[
             {
                 "name": "profile",
@@ -122,7 +123,7 @@ OPERATIONS += [
         "/api/v1/batches/{id}",
         "A batch's counts and per-row problems (partner token)",
         BatchView,
-        errors=(401, 403, 404, 503),
+        errors=(401, 403, 404, 429, 503),
         parameters=[
             {
                 "name": "id",
