@@ -1,0 +1,130 @@
+"""Nothing personal in logs, metrics, exports, the network graph or error messages.
+
+A real `hub serve` takes signals carrying distinctive personal data through every channel (and
+some bad ones, which it refuses); then its whole log, the network exports, the compliance
+figures and every error body are searched for that data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from schemas.signals import PartnerKind
+from tests.api.test_fhir import contained
+from tests.conftest import free_port, make_admin_token, make_partner, make_signal
+from tests.e2e.conftest import hub_env, start_hub, wait_ready
+
+NAME = "Zyxwarta Qelvenbroek"
+BIRTH = "1958-07-19"
+DESCRIPTION = "Vertelt over Kwispelzorg en de Blauwe Trompet"
+NUMBER = 4711
+SECRETS = [
+    NAME,
+    "Zyxwarta",
+    "Qelvenbroek",
+    BIRTH,
+    "19-07-1958",
+    "Kwispelzorg",
+    "Blauwe Trompet",
+    str(NUMBER),
+]
+
+
+async def test_personal_data_stays_out_of_logs_exports_and_errors(
+    haarlem: asyncpg.Pool, dsn: str, tmp_path: Path, processes: list[Any]
+) -> None:
+    _, gp = await make_partner(haarlem, PartnerKind.GP)
+    _, housing = await make_partner(haarlem, PartnerKind.HOUSING)
+    admin = await make_admin_token(haarlem)
+    port = free_port()
+    log = tmp_path / "hub.log"
+    process = start_hub(["-v", "serve", "--port", str(port)], hub_env(DATABASE_URL=dsn), log)
+    processes.append(process)
+    await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}", process)
+    base = f"http://127.0.0.1:{port}"
+    person = {"name": NAME, "birth_date": BIRTH}
+    address = {"postcode": "2031 AA", "house_number": NUMBER}
+    seen: list[str] = []
+
+    async with aiohttp.ClientSession(base_url=base) as http:
+
+        async def call(method: str, path: str, token: str, **kwargs: Any) -> None:
+            async with http.request(
+                method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs
+            ) as response:
+                seen.append(await response.text())
+
+        await call(
+            "POST",
+            "/api/v1/signals",
+            gp,
+            json=make_signal(person=person, address=address, description=DESCRIPTION),
+        )
+        for bad in (
+            {"person": {**person, "birth_date": "19-07-1958"}},
+            {"address": {**address, "postcode": "0000 " + NAME[:2]}},
+            {"description": DESCRIPTION * 100},
+            {"kind": NAME},
+            {"external_ref": NAME},
+        ):
+            await call(
+                "POST",
+                "/api/v1/signals",
+                gp,
+                json=make_signal(**{"person": person, "address": address, **bad}),
+            )
+        await call("POST", "/api/v1/signals", gp, data=f'{{"name": "{NAME}"'.encode())
+        referral = contained({"line": [f"Ramplaan {NUMBER}"], "postalCode": "2015GB"})
+        referral["contained"][0]["name"] = [{"text": NAME}]
+        referral["note"] = [{"text": DESCRIPTION}]
+        async with http.post(
+            "/fhir/ServiceRequest",
+            data=json.dumps(referral),
+            headers={"Authorization": f"Bearer {gp}", "Content-Type": "application/fhir+json"},
+        ) as response:
+            seen.append(await response.text())
+        csv = (
+            "Referentie;Postcode;Huisnummer;Naam huurder;Achterstand;Geboortedatum\n"
+            f"R1;2031AA;{NUMBER};{NAME};1.200,00;19-07-1958\n"
+            f"R2;0000XX;{NUMBER};{NAME};veel;19-07-1958\n"
+        ).encode("cp1252")
+        async with http.post(
+            "/api/v1/batches",
+            data=csv,
+            headers={"Authorization": f"Bearer {housing}", "Content-Type": "text/csv"},
+        ) as response:
+            batch = await response.json()
+        for _ in range(50):
+            async with http.get(
+                f"/api/v1/batches/{batch['id']}", headers={"Authorization": f"Bearer {housing}"}
+            ) as response:
+                view = await response.text()
+            if '"pending"' not in view:
+                break
+            await asyncio.sleep(0.2)
+        seen.append(view)
+        for path in (
+            "/api/v1/network",
+            "/api/v1/network?format=graphml",
+            "/api/v1/network?format=gexf",
+            "/api/v1/metrics/feedback",
+        ):
+            await call("GET", path, admin)
+
+    process.terminate()
+    await asyncio.to_thread(process.wait, 30)
+    logged = log.read_text(encoding="utf-8", errors="replace")
+    assert "POST /api/v1/signals" in logged  # the log is there, and verbose
+    for secret in SECRETS:
+        assert secret not in logged, f"{secret!r} in the log"
+        for body in seen:
+            assert secret not in body, f"{secret!r} in a response: {body[:200]}"
+    async with haarlem.acquire() as conn:
+        stored = await conn.fetchval("select count(*) from signals where person_name = $1", NAME)
+    assert stored >= 2  # the data did go in: the test would see it if it leaked
