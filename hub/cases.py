@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hub.casework import SIGNAL_STATUS_OF_CASE, Actor, transition
+from hub.casework import SIGNAL_STATUS_OF_CASE, Action, Actor, transition
 from hub.errors import Forbidden, InvalidFields, NotFound
 from hub.feedback import on_case_step
 from hub.intake import DEFAULT_POLICY, IntakePolicy
@@ -34,7 +34,6 @@ from schemas.cases import (
     Outcome,
     Return,
     Role,
-    Take,
     TimelineEntry,
 )
 from schemas.signals import (
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 
     from hub.store.users import User
 
-Action = Take | Assign | ContactAttempt | Close | Return | Decline
 TEAM_ROLES = (Role.MEMBER.value, Role.LEAD.value)
 
 

@@ -22,6 +22,7 @@ _ISSUE_CODE = {
     413: "too-costly",
     415: "not-supported",
     422: "processing",
+    429: "throttled",
     503: "transient",
 }
 
