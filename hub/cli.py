@@ -26,6 +26,7 @@ from hub.demo import (
     read_saved_credentials,
     write_credentials,
 )
+from hub.dropfolder import partner_folder
 from hub.errors import HubError
 from hub.fhir import map_code
 from hub.network import default_query, network, weak_link_text_lines
@@ -52,6 +53,12 @@ def _with_pool(dsn: str, use: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
             await pool.close()
 
     return asyncio.run(run())
+
+
+def _use(settings: Settings, use: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """Run one use case on the hub's database (embedded or `DATABASE_URL`)."""
+    with database(settings) as dsn:
+        return _with_pool(dsn, use)
 
 
 def _serve(settings: Settings, dsn: str, banner: str | None = None) -> None:
@@ -124,10 +131,9 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        partner, token = _with_pool(
-            dsn, lambda pool: admin.create_partner(pool, args.name, PartnerKind(args.kind))
-        )
+    partner, token = _use(
+        settings, lambda pool: admin.create_partner(pool, args.name, PartnerKind(args.kind))
+    )
     print(f"partner {partner.name} ({partner.kind.value}) id {partner.id}")
     print(f"token (shown once, store it now): {token}")
     return 0
@@ -135,38 +141,33 @@ def cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_fhir_map(settings: Settings, args: argparse.Namespace) -> int:
     kind = SignalKind(args.kind)
-    with database(settings) as dsn:
-        _with_pool(dsn, lambda pool: map_code(pool, args.system, args.code, kind))
+    _use(settings, lambda pool: map_code(pool, args.system, args.code, kind))
     print(f"{args.system}|{args.code} -> {kind.value}")
     return 0
 
 
 def cmd_partner_token(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        token = _with_pool(dsn, lambda pool: admin.new_partner_token(pool, args.name))
+    token = _use(settings, lambda pool: admin.new_partner_token(pool, args.name))
     print(f"new token for {args.name} (shown once, store it now): {token}")
     return 0
 
 
 def cmd_partner_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        revoked = _with_pool(dsn, lambda pool: admin.revoke_partner_tokens(pool, args.name))
+    revoked = _use(settings, lambda pool: admin.revoke_partner_tokens(pool, args.name))
     print(f"{revoked} token(s) of {args.name} revoked")
     return 0
 
 
 def cmd_partner_profile(settings: Settings, args: argparse.Namespace) -> int:
     profile = BatchProfile.model_validate_json(Path(args.file).read_text(encoding="utf-8"))
-    with database(settings) as dsn:
-        _with_pool(dsn, lambda pool: admin.set_batch_profile(pool, args.name, profile))
+    _use(settings, lambda pool: admin.set_batch_profile(pool, args.name, profile))
     print(f"CSV profile {profile.name} ({profile.kind.value}) set for {args.name}")
     return 0
 
 
 def cmd_partner_dropdir(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        partner = _with_pool(dsn, lambda pool: admin.require_partner(pool, args.name))
-    folder = drop_root(settings) / str(partner.id)
+    partner = _use(settings, lambda pool: admin.require_partner(pool, args.name))
+    folder = partner_folder(drop_root(settings), partner.id)
     folder.mkdir(parents=True, exist_ok=True)
     print(folder.resolve())
     return 0
@@ -187,8 +188,7 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
             pool, args.email, password, role.value, partner, team.id if team else None
         )
 
-    with database(settings) as dsn:
-        _with_pool(dsn, add)
+    _use(settings, add)
     print(f"user {args.email}: {role.value} {args.partner or args.team or ''}".rstrip())
     if not args.password:
         print(f"password (shown once, store it now): {password}")
@@ -196,35 +196,32 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_user_token(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        token = _with_pool(dsn, lambda pool: admin.create_user_token(pool, args.email))
+    token = _use(settings, lambda pool: admin.create_user_token(pool, args.email))
     print(f"personal token for {args.email} (shown once, store it now): {token}")
     return 0
 
 
 def cmd_agreement_add(settings: Settings, args: argparse.Namespace) -> int:
     kind = PartnerKind(args.partner_kind) if args.partner_kind else None
-    with database(settings) as dsn:
-        agreement_id = _with_pool(
-            dsn,
-            lambda pool: admin.add_agreement(
-                pool,
-                step=args.step,
-                working_days=None if args.days == "event" else int(args.days),
-                partner=args.partner,
-                partner_kind=kind,
-                team=args.team,
-                valid_from=date.fromisoformat(args.valid_from) if args.valid_from else None,
-                valid_to=date.fromisoformat(args.valid_to) if args.valid_to else None,
-            ),
-        )
+    agreement_id = _use(
+        settings,
+        lambda pool: admin.add_agreement(
+            pool,
+            step=args.step,
+            working_days=None if args.days == "event" else int(args.days),
+            partner=args.partner,
+            partner_kind=kind,
+            team=args.team,
+            valid_from=date.fromisoformat(args.valid_from) if args.valid_from else None,
+            valid_to=date.fromisoformat(args.valid_to) if args.valid_to else None,
+        ),
+    )
     print(f"agreement {agreement_id} added")
     return 0
 
 
 def cmd_agreement_list(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        rows = _with_pool(dsn, admin.list_agreements)
+    rows = _use(settings, admin.list_agreements)
     for row in rows:
         days = "at the event" if row["working_days"] is None else f"{row['working_days']} wd"
         valid = (
@@ -237,8 +234,7 @@ def cmd_agreement_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_partner_webhook(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        secret = _with_pool(dsn, lambda pool: admin.set_webhook(pool, args.name, args.url))
+    secret = _use(settings, lambda pool: admin.set_webhook(pool, args.name, args.url))
     print(f"feedback for {args.name} goes to {args.url}")
     print(f"signing secret (shown once; HMAC-SHA256 over 'timestamp.body'): {secret}")
     return 0
@@ -246,8 +242,7 @@ def cmd_partner_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_holiday_add(settings: Settings, args: argparse.Namespace) -> int:
     day = date.fromisoformat(args.day)
-    with database(settings) as dsn:
-        _with_pool(dsn, lambda pool: admin.add_non_working_day(pool, day, args.reason))
+    _use(settings, lambda pool: admin.add_non_working_day(pool, day, args.reason))
     print(f"{day} is not a working day: {args.reason}")
     return 0
 
@@ -257,8 +252,7 @@ def cmd_feedback_dead(settings: Settings, args: argparse.Namespace) -> int:
         async with pool.acquire() as conn:
             return await feedback_store.dead_letters(conn)
 
-    with database(settings) as dsn:
-        rows = _with_pool(dsn, dead)
+    rows = _use(settings, dead)
     for row in rows:
         print(
             f"{row['id']}\t{row['partner']}\t{row['step']}\t{row['attempts']} attempts\t"
@@ -273,8 +267,7 @@ def cmd_feedback_retry(settings: Settings, args: argparse.Namespace) -> int:
         async with pool.acquire() as conn:
             return await feedback_store.retry_dead(conn, args.id, datetime.now(LOCAL_TIME))
 
-    with database(settings) as dsn:
-        done = _with_pool(dsn, retry)
+    done = _use(settings, retry)
     print("queued for delivery again" if done else f"no undeliverable feedback {args.id}")
     return 0 if done else 1
 
@@ -282,8 +275,7 @@ def cmd_feedback_retry(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_graph_report(settings: Settings, args: argparse.Namespace) -> int:
     today = datetime.now(LOCAL_TIME).date()
     query = default_query(today, args.days)
-    with database(settings) as dsn:
-        analysis = _with_pool(dsn, lambda pool: network(pool, query))
+    analysis = _use(settings, lambda pool: network(pool, query))
     print(
         f"Partner network {query.start} .. {query.end}: {analysis.graph.number_of_nodes()} "
         f"nodes, {analysis.graph.number_of_edges()} links, "
@@ -295,30 +287,27 @@ def cmd_graph_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        team = _with_pool(
-            dsn,
-            lambda pool: admin.add_team(
-                pool, args.code, args.name, args.municipality_code, args.municipality, args.email
-            ),
-        )
+    team = _use(
+        settings,
+        lambda pool: admin.add_team(
+            pool, args.code, args.name, args.municipality_code, args.municipality, args.email
+        ),
+    )
     print(f"team {team.code}: {team.name} ({team.municipality})")
     return 0
 
 
 def cmd_admin_token(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
-        token = _with_pool(dsn, admin.create_admin_token)
+    token = _use(settings, admin.create_admin_token)
     print(f"admin token (shown once, store it now): {token}")
     return 0
 
 
 def cmd_routing_import(settings: Settings, args: argparse.Namespace) -> int:
     text = Path(args.file).read_text(encoding="utf-8-sig")
-    with database(settings) as dsn:
-        report, applied = _with_pool(
-            dsn, lambda pool: admin.import_routing_table(pool, text, partial=args.partial)
-        )
+    report, applied = _use(
+        settings, lambda pool: admin.import_routing_table(pool, text, partial=args.partial)
+    )
     for line, reason in report.refused:
         print(f"line {line}: refused: {reason}")
     print(f"{len(report.accepted)} rule(s) accepted, {len(report.refused)} line(s) refused")
@@ -335,10 +324,7 @@ def cmd_routing_import(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_routing_check(settings: Settings, args: argparse.Namespace) -> int:
     postcode = parse_postcode(args.postcode)
     on = date.fromisoformat(args.on) if args.on else datetime.now(LOCAL_TIME).date()
-    with database(settings) as dsn:
-        answer = _with_pool(
-            dsn, lambda pool: admin.check_routing(pool, postcode, args.house_number, on)
-        )
+    answer = _use(settings, lambda pool: admin.check_routing(pool, postcode, args.house_number, on))
     where = f"{display_postcode(postcode)} {args.house_number}"
     if answer.rule is None or answer.team is None:
         print(f"{where}: no rule; a signal goes to the coordinator queue")

@@ -15,7 +15,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -305,7 +305,3 @@ async def compliance(pool: asyncpg.Pool, now: datetime, weeks: int = 12) -> list
             today,
         )
     return [dict(row) for row in rows]
-
-
-def deadline_end(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), LOCAL_TIME)

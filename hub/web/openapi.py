@@ -10,9 +10,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.batches import BatchView
+from schemas.cases import CaseActionIn, CaseList, CaseView
 from schemas.problems import Problem
 from schemas.signals import (
     EMERGENCY_NOTICE,
+    PartnerKind,
     PartnerSignalView,
     SignalIn,
     SignalReceipt,
@@ -45,6 +47,7 @@ class Operation:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     secured: bool = True
     raw_request: dict[str, Any] | None = None
+    raw_response: dict[str, Any] | None = None
 
 
 CSV_BODY = {
@@ -53,6 +56,30 @@ CSV_BODY = {
     "Windows-1252, decimal commas and dd-mm-jjjj dates; columns named as the profile says.",
     "content": {"text/csv": {"schema": {"type": "string"}}},
 }
+
+
+def path_id(description: str = "uuid") -> dict[str, Any]:
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": description},
+    }
+
+
+def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+NETWORK_FILTERS = [
+    query("from", {"type": "string", "format": "date"}),
+    query("to", {"type": "string", "format": "date"}),
+    query("municipality", {"type": "string"}),
+    query("partner_kind", {"type": "string", "enum": [kind.value for kind in PartnerKind]}),
+    query("team", {"type": "string"}),
+]
+TEAM_ERRORS = (401, 403, 404, 503)
 
 OPERATIONS = [
     Operation(
@@ -70,36 +97,20 @@ OPERATIONS = [
         "Read back your own signal's status (partner token)",
         PartnerSignalView,
         errors=(401, 403, 404, 429, 503),
-        parameters=[
-            {
-                "name": "id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "format": "uuid"},
-            }
-        ],
+        parameters=[path_id()],
     ),
     Operation(
         "get",
         "/api/v1/teams/{code}/signals",
-        "A team's routed signals, newest first (admin token for now)",
+        "A team's routed signals, newest first (admin token)",
         TeamSignalPage,
         errors=(401, 403, 404, 422, 503),
         parameters=[
             {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-            },
-            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
+            query("cursor", {"type": "string"}),
         ],
     ),
-]
-
-
-OPERATIONS += [
     Operation(
         "post",
         "/api/v1/batches",
@@ -108,13 +119,10 @@ OPERATIONS += [
         202,
         errors=(400, 401, 403, 413, 415, 422, 429, 503),
         parameters=[
-            {
-                "name": "profile",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "enum": ["rent_arrears", "non_responder", "custom"]},
-            },
-            {"name": "filename", "in": "query", "required": False, "schema": {"type": "string"}},
+            query(
+                "profile", {"type": "string", "enum": ["rent_arrears", "non_responder", "custom"]}
+            ),
+            query("filename", {"type": "string"}),
         ],
         raw_request=CSV_BODY,
     ),
@@ -124,14 +132,84 @@ OPERATIONS += [
         "A batch's counts and per-row problems (partner token)",
         BatchView,
         errors=(401, 403, 404, 429, 503),
+        parameters=[path_id()],
+    ),
+    Operation(
+        "get",
+        "/api/v1/cases",
+        "The caller's team's cases (personal token or session)",
+        CaseList,
+        errors=(401, 403, 422, 503),
         parameters=[
-            {
-                "name": "id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "format": "uuid"},
-            }
+            query(
+                "tab",
+                {"type": "string", "enum": ["new", "mine", "open", "closed"], "default": "open"},
+            )
         ],
+    ),
+    Operation(
+        "get",
+        "/api/v1/cases/counts",
+        "How many cases each inbox tab holds",
+        None,
+        errors=(401, 403, 404, 503),
+        raw_response=JSON_OBJECT,
+    ),
+    Operation(
+        "get",
+        "/api/v1/cases/{id}",
+        "A case with its signals and timeline",
+        CaseView,
+        errors=TEAM_ERRORS,
+        parameters=[path_id()],
+    ),
+    Operation(
+        "post",
+        "/api/v1/cases/{id}/actions",
+        "Take, assign, record a contact attempt, close, return or decline a case",
+        CaseView,
+        request=CaseActionIn,
+        errors=(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        parameters=[path_id()],
+    ),
+    Operation(
+        "get",
+        "/api/v1/metrics/feedback",
+        "Feedback kept per partner, team, step and week (managers)",
+        None,
+        errors=(401, 403, 422, 503),
+        parameters=[query("weeks", {"type": "integer", "minimum": 1, "maximum": 104})],
+        raw_response=JSON_OBJECT,
+    ),
+    Operation(
+        "get",
+        "/api/v1/network",
+        'The partner network with its weak links; counts 1-4 as "<5" (managers)',
+        None,
+        errors=(401, 403, 422, 503),
+        parameters=[
+            *NETWORK_FILTERS,
+            query("format", {"type": "string", "enum": ["json", "graphml", "gexf"]}),
+        ],
+        raw_response={**JSON_OBJECT, "application/xml": {"schema": {"type": "string"}}},
+    ),
+    Operation(
+        "get",
+        "/api/v1/admin/deliveries",
+        "Feedback that could not be delivered (admin token)",
+        None,
+        errors=(401, 403, 503),
+        raw_response=JSON_OBJECT,
+    ),
+    Operation(
+        "post",
+        "/api/v1/admin/deliveries/{id}/retry",
+        "Deliver a dead feedback message again",
+        None,
+        202,
+        errors=(401, 403, 404, 503),
+        parameters=[path_id("int64")],
+        raw_response=JSON_OBJECT,
     ),
 ]
 
@@ -153,6 +231,8 @@ def openapi_document() -> dict[str, Any]:
                 "description": op.summary,
                 "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
             }
+        elif op.raw_response:
+            responses[str(op.status)] = {"description": op.summary, "content": op.raw_response}
         for status in op.errors:
             responses[str(status)] = {
                 "description": ERROR_TEXT[status],

@@ -383,3 +383,19 @@ async def test_a_partner_over_its_rate_gets_429_with_retry_after(
         assert found["title"] == "Too many requests"
         assert 1 <= int(refused.headers["Retry-After"]) <= 10
         assert (await post(limited, other, make_signal())).status == 202
+
+
+async def test_every_api_route_is_in_the_openapi_document(client: Client) -> None:
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    documented = {
+        (method.upper(), path) for path, item in document["paths"].items() for method in item
+    }
+    served = {
+        (route.method, route.resource.canonical)
+        for route in client.server.app.router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/api/v1/")
+        and route.method != "HEAD"
+        and route.resource.canonical != "/api/v1/openapi.json"
+    }
+    assert served == documented
