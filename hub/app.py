@@ -10,9 +10,11 @@ from aiohttp import web
 
 from hub.config import Settings
 from hub.db import create_pool, migrate
+from hub.keys import prepare_keys
 from hub.ratelimit import TokenBuckets
 from hub.scheduler import scheduler_ctx
 from hub.web import api, fhir, health, inbox, network_page, openapi, pages, reports
+from hub.web.access import access_control
 from hub.web.keys import DSN, LIMITS, POOL, SETTINGS, TASKS, TEMPLATES
 from hub.web.problems import problem_middleware
 
@@ -23,6 +25,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
+        await prepare_keys(pool, settings)
         app[POOL] = pool
         yield
     finally:
@@ -41,7 +44,13 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     # Each route enforces its own body limit (64 KiB for a signal, more for a CSV batch).
     app = web.Application(
         client_max_size=max(settings.max_body_bytes, settings.max_batch_bytes),
-        middlewares=[pages.security_headers, problem_middleware, pages.page_errors],
+        middlewares=[
+            pages.security_headers,
+            problem_middleware,
+            pages.page_errors,
+            pages.form_limit,
+            access_control,
+        ],
     )
     app[SETTINGS] = settings
     app[DSN] = dsn

@@ -46,6 +46,7 @@ from schemas.signals import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from uuid import UUID
 
     import asyncpg
@@ -55,6 +56,11 @@ if TYPE_CHECKING:
 TEAM_ROLES = (Role.MEMBER.value, Role.LEAD.value)
 
 
+def on_behalf_of(user: User) -> str:
+    """For the access log: the team (or role) a person reads for."""
+    return f"team:{user.team.code}" if user.team else f"role:{user.role}"
+
+
 def _team_of(user: User) -> int:
     """The team whose cases this user may see; others see no cases at all."""
     if user.role not in TEAM_ROLES or user.team is None:
@@ -62,7 +68,7 @@ def _team_of(user: User) -> int:
     return user.team.id
 
 
-def _summary(row: asyncpg.Record) -> CaseSummary:
+def _summary(row: Mapping[str, Any]) -> CaseSummary:
     return CaseSummary(
         id=row["id"],
         status=CaseStatus(row["status"]),
@@ -102,8 +108,9 @@ async def inbox(
                 conn,
                 f"user:{user.id}",
                 "list_cases",
-                "cases:" + ",".join(str(row["id"]) for row in rows),
                 f"inbox {tab}",
+                [(f"case:{row['id']}", row["household_id"]) for row in rows],
+                on_behalf_of(user),
             )
     return [_summary(row) for row in rows], counts
 
@@ -122,7 +129,14 @@ async def case_view(pool: asyncpg.Pool, user: User, case_id: UUID) -> CaseView:
             raise NotFound("no such case")
         signals = await case_store.case_signals(conn, case_id)
         timeline = await case_store.case_timeline(conn, case_id)
-        await audit.log_access(conn, f"user:{user.id}", "read_case", f"case:{case_id}", "casework")
+        await audit.log_access(
+            conn,
+            f"user:{user.id}",
+            "read_case",
+            "casework",
+            [(f"case:{case_id}", row["household_id"])],
+            on_behalf_of(user),
+        )
     return CaseView(
         **_summary(row).model_dump(),
         signals=[
@@ -149,7 +163,7 @@ async def case_view(pool: asyncpg.Pool, user: User, case_id: UUID) -> CaseView:
                 at=t["occurred_at"],
                 kind=t["kind"],
                 actor=t["email"] or ("hub" if t["actor"] == "hub" else "partner"),
-                detail=t["data"] or {},
+                detail=signal_store.open_event_data(t["data"] or {}),
             )
             for t in timeline
         ],
@@ -179,7 +193,7 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: Action) -> 
         if isinstance(action, Close):
             detail["outcome"] = action.outcome.value
         if isinstance(action, Return | Decline):
-            detail["reason"] = action.reason
+            detail["reason_sealed"] = signal_store.sealed_note(action.reason)
         closing = step.status not in (
             CaseStatus.NEW,
             CaseStatus.ACCEPTED,
@@ -234,8 +248,9 @@ async def coordinator_queue(pool: asyncpg.Pool, user: User) -> list[QueuedSignal
                 conn,
                 f"user:{user.id}",
                 "list_queue",
-                "signals:" + ",".join(str(row["id"]) for row in rows),
                 "coordinator queue",
+                [(f"signal:{row['id']}", row["household_id"]) for row in rows],
+                on_behalf_of(user),
             )
     queued = []
     for row in rows:

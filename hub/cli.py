@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,7 +18,9 @@ from connectors.csv_batch import BatchProfile
 from hub import admin
 from hub.accounts import create_user, new_password
 from hub.app import create_app
-from hub.config import Settings, drop_root
+from hub.audit import household_access_log
+from hub.config import Settings, drop_root, key_path
+from hub.crypto import KeyringError
 from hub.db import create_pool, database, migrate
 from hub.demo import (
     CREDENTIALS_FILE,
@@ -29,10 +31,13 @@ from hub.demo import (
 from hub.dropfolder import partner_folder
 from hub.errors import HubError
 from hub.fhir import map_code
+from hub.keys import prepare_keys, retire_old_keys, rotate_keys
 from hub.network import default_query, network, weak_link_text_lines
+from hub.retention import apply_retention
+from hub.retention import policy_of as retention_policy
 from hub.store import feedback as feedback_store
 from hub.workdays import LOCAL_TIME
-from schemas.address import display_postcode, parse_postcode
+from schemas.address import Address, display_postcode, parse_postcode
 from schemas.cases import Role
 from schemas.signals import EMERGENCY_NOTICE, PartnerKind, SignalKind
 
@@ -40,14 +45,15 @@ T = TypeVar("T")
 log = logging.getLogger("hub")
 
 
-def _with_pool(dsn: str, use: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
-    """Run one use case on a migrated database, then close the pool."""
+def _with_pool(settings: Settings, dsn: str, use: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """Run one use case on a migrated database with the hub's keys, then close the pool."""
 
     async def run() -> T:
         pool = await create_pool(dsn, min_size=1, max_size=2)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
+            await prepare_keys(pool, settings)
             return await use(pool)
         finally:
             await pool.close()
@@ -58,7 +64,7 @@ def _with_pool(dsn: str, use: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
 def _use(settings: Settings, use: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
     """Run one use case on the hub's database (embedded or `DATABASE_URL`)."""
     with database(settings) as dsn:
-        return _with_pool(dsn, use)
+        return _with_pool(settings, dsn, use)
 
 
 def _serve(settings: Settings, dsn: str, banner: str | None = None) -> None:
@@ -85,7 +91,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         url = f"http://{settings.host}:{settings.port}"
         path = settings.data_dir / CREDENTIALS_FILE
         saved = read_saved_credentials(path)
-        credentials = _with_pool(dsn, lambda pool: prepare_demo(pool, saved, url))
+        credentials = _with_pool(settings, dsn, lambda pool: prepare_demo(pool, saved, url))
         write_credentials(path, credentials)
         lines = [
             f"Signal hub demo on {url}",
@@ -303,6 +309,48 @@ def cmd_admin_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    counts = _use(settings, lambda pool: rotate_keys(pool, settings))
+    print(f"new current key written to {key_path(settings)}; re-encrypted:")
+    for place, count in counts.items():
+        print(f"  {place}: {count}")
+    print("restart every hub instance, then run `hub keys retire` to drop the old keys")
+    return 0
+
+
+def cmd_keys_retire(settings: Settings, args: argparse.Namespace) -> int:
+    retired = _use(settings, lambda pool: retire_old_keys(pool, settings))
+    print(f"retired keys: {', '.join(map(str, retired)) or 'none'}")
+    return 0
+
+
+def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
+    policy = retention_policy(settings)
+    result = _use(settings, lambda pool: apply_retention(pool, policy, datetime.now(UTC)))
+    print(
+        f"personal data removed from {result.signals} signals; "
+        f"{result.households} household addresses removed"
+    )
+    return 0
+
+
+def cmd_audit_household(settings: Settings, args: argparse.Namespace) -> int:
+    address = Address(
+        postcode=args.postcode,
+        house_number=args.house_number,
+        house_letter=args.letter,
+        addition=args.addition,
+    )
+    found = _use(settings, lambda pool: household_access_log(pool, "cli:admin", address))
+    for entry in found.entries:
+        print(
+            f"{entry.occurred_at:%Y-%m-%d %H:%M:%S}  {entry.action:<18} {entry.who or entry.actor}"
+            f"  ({entry.on_behalf_of or '-'})  {entry.subject}"
+        )
+    print(f"{len(found.entries)} entries")
+    return 0
+
+
 def cmd_routing_import(settings: Settings, args: argparse.Namespace) -> int:
     text = Path(args.file).read_text(encoding="utf-8-sig")
     report, applied = _use(
@@ -458,6 +506,35 @@ def _parser() -> argparse.ArgumentParser:
         run=cmd_admin_token
     )
 
+    keys = commands.add_parser("keys", help="the keys personal data is sealed with").add_subparsers(
+        dest="keys_command", required=True, metavar="ACTION"
+    )
+    keys.add_parser(
+        "rotate", help="add a new current key and re-encrypt all personal data under it"
+    ).set_defaults(run=cmd_keys_rotate)
+    keys.add_parser(
+        "retire", help="drop old keys from the key file once nothing is sealed under them"
+    ).set_defaults(run=cmd_keys_retire)
+
+    retention = commands.add_parser("retention", help="removing personal data").add_subparsers(
+        dest="retention_command", required=True, metavar="ACTION"
+    )
+    retention.add_parser(
+        "run", help="remove now what the retention periods say is due (also runs nightly)"
+    ).set_defaults(run=cmd_retention_run)
+
+    audit = commands.add_parser("audit", help="the access log").add_subparsers(
+        dest="audit_command", required=True, metavar="ACTION"
+    )
+    household = audit.add_parser(
+        "household", help="who read or changed one household's data (a resident's request)"
+    )
+    household.add_argument("postcode")
+    household.add_argument("house_number", type=int)
+    household.add_argument("--letter", help="house letter (huisletter)")
+    household.add_argument("--addition", help="addition (toevoeging)")
+    household.set_defaults(run=cmd_audit_household)
+
     routing = commands.add_parser("routing", help="the routing table").add_subparsers(
         dest="routing_command", required=True, metavar="ACTION"
     )
@@ -491,6 +568,9 @@ def main(argv: list[str] | None = None) -> int:
         result: int = args.run(settings, args)
     except HubError as error:
         print(f"hub: {error.detail}", file=sys.stderr)
+        return 1
+    except KeyringError as error:
+        print(f"hub: {error}", file=sys.stderr)
         return 1
     except ValueError as error:
         print(f"hub: {error}", file=sys.stderr)

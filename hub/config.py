@@ -49,12 +49,37 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure; set when TLS ends at a proxy."
     )
+    keys: SecretStr | None = Field(
+        default=None, description="The keyring as JSON (what the key file holds), from a vault."
+    )
+    key_file: Path | None = Field(
+        default=None, description="The key file; default data_dir/keys.json (mode 0600)."
+    )
+    retention_closed_days: int = Field(
+        default=730, ge=1, description="Days after a case closes before personal data goes."
+    )
+    retention_by_outcome: dict[str, int] = Field(
+        default_factory=lambda: {
+            "no_help_needed": 365,
+            "not_reached": 365,
+            "declined": 365,
+            "repeat_signal": 365,
+        },
+        description="Per case outcome, its own period (JSON); the shortest that applies wins.",
+    )
+    retention_by_kind: dict[str, int] = Field(
+        default_factory=dict, description="Per signal kind, its own period (JSON)."
+    )
     db_pool_min: int = 2
     db_pool_max: int = 10
 
 
 def drop_root(settings: Settings) -> Path:
     return settings.drop_dir or settings.data_dir / "drop"
+
+
+def key_path(settings: Settings) -> Path:
+    return settings.key_file or settings.data_dir / "keys.json"
 
 
 def redact_dsn(dsn: str) -> str:

@@ -17,6 +17,8 @@ from hub.feedback import deliver_feedback, sweep
 from hub.intake import policy_of
 from hub.mail import deliver_mail
 from hub.network import snapshot
+from hub.retention import apply_retention
+from hub.retention import policy_of as retention_policy
 from hub.web.keys import POOL, SETTINGS
 from hub.workdays import LOCAL_TIME
 
@@ -29,6 +31,7 @@ LOCK_MAIL = 0x5348_0003
 LOCK_FEEDBACK = 0x5348_0004
 LOCK_SWEEP = 0x5348_0005
 LOCK_SNAPSHOT = 0x5348_0006
+LOCK_RETENTION = 0x5348_0007
 
 
 async def run_once_across_instances(
@@ -99,6 +102,22 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         id="network.snapshot",
         hour=2,
         minute=30,
+        max_instances=1,
+        coalesce=True,
+    )
+
+    async def nightly_retention() -> None:
+        policy = retention_policy(settings)
+        await run_once_across_instances(
+            app, LOCK_RETENTION, lambda: apply_retention(pool, policy, datetime.now(UTC))
+        )
+
+    scheduler.add_job(
+        nightly_retention,
+        "cron",
+        id="retention",
+        hour=3,
+        minute=15,
         max_instances=1,
         coalesce=True,
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -14,7 +16,7 @@ from hub.intake import receipt_from_row
 from hub.store import audit
 from hub.store import signals as signal_store
 from hub.store import teams as team_store
-from hub.store.partners import Caller, Partner
+from hub.store.partners import Partner
 from schemas.address import Address
 from schemas.signals import (
     PartnerKind,
@@ -73,7 +75,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise InvalidFields(message, errors=[{"loc": ["cursor"], "msg": message}]) from None
 
 
-def _team_view(row: asyncpg.Record) -> TeamSignalView:
+def _team_view(row: Mapping[str, Any]) -> TeamSignalView:
     person = None
     if row["person_name"] is not None or row["person_birth_date"] is not None:
         person = Person(name=row["person_name"], birth_date=row["person_birth_date"])
@@ -99,7 +101,7 @@ def _team_view(row: asyncpg.Record) -> TeamSignalView:
 
 
 async def team_inbox(
-    pool: asyncpg.Pool, caller: Caller, team_code: str, *, limit: int, cursor: str | None
+    pool: asyncpg.Pool, actor: str, team_code: str, *, limit: int, cursor: str | None
 ) -> TeamSignalPage:
     """The team's routed signals, newest first; the read is recorded in the access log."""
     before = decode_cursor(cursor) if cursor else None
@@ -112,10 +114,11 @@ async def team_inbox(
         if page:
             await audit.log_access(
                 conn,
-                caller.actor,
+                actor,
                 "list_team_signals",
-                "signals:" + ",".join(str(row["id"]) for row in page),
                 f"team inbox {team.code}",
+                [(f"signal:{row['id']}", row["household_id"]) for row in page],
+                "administration",
             )
     last = page[-1] if page and len(rows) > limit else None
     return TeamSignalPage(

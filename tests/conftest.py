@@ -20,16 +20,21 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from hub.admin import import_routing_table
 from hub.app import create_app
 from hub.config import Settings
+from hub.crypto import new_keyring, use_keyring
 from hub.db import create_pool, embedded_postgres, migrate, with_database
 from hub.demo import load_teams, shipped_data
 from hub.store.partners import Partner, add_partner, issue_token
 from schemas.signals import PartnerKind, SignalIn
 
 TEMPLATE = f"hub_template_{os.getpid()}"
+# One keyring for the whole run: the test process and every hub it starts seal with it.
+TEST_KEYRING = new_keyring()
+use_keyring(TEST_KEYRING)
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +139,9 @@ def make_signal(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for an app under test: its own data directory, no scheduled jobs."""
-    return Settings(data_dir=tmp_path / "hub-data", scheduler=False)
+    return Settings(
+        data_dir=tmp_path / "hub-data", scheduler=False, keys=SecretStr(TEST_KEYRING.to_json())
+    )
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hub.crypto import keyring
 from hub.store import Connection
 
 if TYPE_CHECKING:
@@ -30,8 +31,9 @@ async def add_batch(
     """Store a received file; (id, False) when the partner sent this very file before."""
     row = await conn.fetchrow(
         """
-        insert into batches (partner_id, source, filename, file_sha256, profile, content)
-        values ($1, $2, $3, $4, $5, $6)
+        insert into batches (partner_id, source, filename, file_sha256, profile, content,
+                             content_sealed)
+        values ($1, $2, $3, $4, $5, $6, true)
         on conflict (partner_id, file_sha256) do nothing
         returning id
         """,
@@ -40,7 +42,7 @@ async def add_batch(
         filename,
         file_sha256,
         profile,
-        content,
+        keyring().seal_bytes(content, "batches.content"),
     )
     if row is not None:
         return row["id"], True
@@ -50,9 +52,10 @@ async def add_batch(
     return existing, False
 
 
-async def claim_pending(conn: Connection, batch_id: UUID) -> asyncpg.Record | None:
-    """Lock a pending batch for processing; None if it is done or another worker has it."""
-    return await conn.fetchrow(
+async def claim_pending(conn: Connection, batch_id: UUID) -> dict[str, Any] | None:
+    """Lock a pending batch for processing (its file opened); None if it is done or another
+    worker has it."""
+    row = await conn.fetchrow(
         """
         select id, partner_id, profile, content from batches
         where id = $1 and status = 'pending'
@@ -60,6 +63,9 @@ async def claim_pending(conn: Connection, batch_id: UUID) -> asyncpg.Record | No
         """,
         batch_id,
     )
+    if row is None:
+        return None
+    return {**row, "content": keyring().unseal_bytes(row["content"], "batches.content")}
 
 
 async def pending_ids(conn: Connection, limit: int) -> list[UUID]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hub.crypto import keyring
 from hub.store import Connection
+from hub.store.signals import opened
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -85,13 +87,15 @@ async def refresh_cases(
 _SUMMARY = """
     c.id, c.status, c.stacked, c.urgency, c.outcome, c.opened_at, c.updated_at, c.closed_at,
     c.director_id, c.team_id, d.email as director, t.code as team_code, t.name as team_name,
-    h.postcode, h.house_number, h.house_letter, h.addition,
+    h.address, c.household_id,
     (select count(*) from signals s where s.case_id = c.id) as signal_count,
     (select min(o.due_on) from obligations o join signals s on s.id = o.signal_id
      where s.case_id = c.id and o.met_at is null) as feedback_due
 """
+# A household whose address retention removed is no longer anyone's case to see.
 _FROM = """
-    cases c join teams t on t.id = c.team_id join households h on h.id = c.household_id
+    cases c join teams t on t.id = c.team_id
+    join households h on h.id = c.household_id and h.address is not null
     left join users d on d.id = c.director_id
 """
 _TABS = {
@@ -105,14 +109,14 @@ TABS = tuple(_TABS)
 
 async def team_cases(
     conn: Connection, team_id: int, tab: str, user_id: UUID, limit: int = 200
-) -> list[asyncpg.Record]:
+) -> list[dict[str, Any]]:
     """A tab of the team's inbox: stacked and urgent first, then oldest first."""
     order = (
         "c.closed_at desc"
         if tab == "closed"
         else ("c.stacked desc, (c.urgency = 'high') desc, c.opened_at asc")
     )
-    return await conn.fetch(
+    rows = await conn.fetch(
         f"select {_SUMMARY} from {_FROM} where c.team_id = $1 and ({_TABS[tab]}) "  # noqa: S608 - constant fragments
         "and $2::uuid is not null "
         f"order by {order} limit $3",
@@ -120,6 +124,7 @@ async def team_cases(
         user_id,
         limit,
     )
+    return [opened(row) for row in rows]
 
 
 async def tab_counts(conn: Connection, team_id: int, user_id: UUID) -> dict[str, int]:
@@ -127,7 +132,8 @@ async def tab_counts(conn: Connection, team_id: int, user_id: UUID) -> dict[str,
         f"count(*) filter (where {condition}) as {tab}" for tab, condition in _TABS.items()
     )
     row = await conn.fetchrow(
-        f"select {columns} from cases c where c.team_id = $1 and ($2::uuid is not null)",  # noqa: S608 - constant fragments
+        f"select {columns} from cases c join households h on h.id = c.household_id "  # noqa: S608 - constant fragments
+        "and h.address is not null where c.team_id = $1 and ($2::uuid is not null)",
         team_id,
         user_id,
     )
@@ -136,27 +142,28 @@ async def tab_counts(conn: Connection, team_id: int, user_id: UUID) -> dict[str,
 
 async def team_case(
     conn: Connection, case_id: UUID, team_id: int, *, for_update: bool = False
-) -> asyncpg.Record | None:
+) -> dict[str, Any] | None:
     """The team's case; another team's is as absent as one that never was."""
     lock = " for update of c" if for_update else ""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"select {_SUMMARY} from {_FROM} where c.id = $1 and c.team_id = $2{lock}",  # noqa: S608 - constant fragments
         case_id,
         team_id,
     )
+    return opened(row) if row else None
 
 
-async def case_signals(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def case_signals(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
         """
         select s.id, p.name as partner, p.kind as partner_kind, s.kind, s.urgency, s.status,
-               s.received_at, s.description, s.person_name, s.person_birth_date,
-               s.resident_informed, s.not_informed_reason, s.repeat_of
+               s.received_at, s.personal, s.resident_informed, s.repeat_of
         from signals s join partners p on p.id = s.partner_id
-        where s.case_id = $1 order by s.received_at
+        where s.case_id = $1 and s.pseudonymised_at is null order by s.received_at
         """,
         case_id,
     )
+    return [opened(row) for row in rows]
 
 
 async def case_timeline(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
@@ -204,24 +211,24 @@ async def set_signals_of_case(
         """
         update signals set status = $2,
             team_id = case when $3 then null else team_id end,
-            returned_reason = case when $3 then $4 else returned_reason end
+            returned_note = case when $3 then $4 else returned_note end
         where case_id = $1 and status not in ('returned', 'declined', 'closed', 'unrouted')
         returning id
         """,
         case_id,
         status,
         to_queue,
-        reason,
+        keyring().seal(reason, "signals.returned_note") if to_queue else None,
     )
     return [row["id"] for row in rows]
 
 
-async def queue(conn: Connection, limit: int = 200) -> list[asyncpg.Record]:
+async def queue(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
     """Signals no rule routed, and signals a team returned: the coordinator's work."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """
-        select s.id, s.status, s.kind, s.urgency, s.received_at, s.returned_reason,
-               p.name as partner, h.postcode, h.house_number, h.house_letter, h.addition,
+        select s.id, s.household_id, s.status, s.kind, s.urgency, s.received_at, s.returned_note,
+               p.name as partner, h.address,
                (select t.name from cases c join teams t on t.id = c.team_id
                 where c.id = s.case_id) as returned_by
         from signals s join partners p on p.id = s.partner_id
@@ -232,6 +239,7 @@ async def queue(conn: Connection, limit: int = 200) -> list[asyncpg.Record]:
         """,
         limit,
     )
+    return [opened(row) for row in rows]
 
 
 async def queued_signal(conn: Connection, signal_id: UUID) -> asyncpg.Record | None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from hub.crypto import keyring
 from hub.store import Connection
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
     from decimal import Decimal
     from uuid import UUID
@@ -24,24 +27,81 @@ HouseholdKey = tuple[str, int, str, str]
 async def upsert_households(
     conn: Connection, addresses: Sequence[Address]
 ) -> dict[HouseholdKey, UUID]:
-    """The household id of every address, created where new."""
+    """The household id of every address, created where new; matched by the keyed address
+    digest, with the address itself sealed."""
     keys = sorted({address.household_key() for address in addresses})
     if not keys:
         return {}
+    sealer = keyring()
+    by_digest = {sealer.address_digest(key): key for key in keys}
+    sealed = {address.household_key(): address for address in addresses}
     rows = await conn.fetch(
         """
-        insert into households (postcode, house_number, house_letter, addition)
-        select * from unnest($1::text[], $2::int[], $3::text[], $4::text[])
-        on conflict (postcode, house_number, house_letter, addition)
-            do update set postcode = excluded.postcode
-        returning id, postcode, house_number, house_letter, addition
+        insert into households (address_digest, address)
+        select * from unnest($1::bytea[], $2::bytea[])
+        on conflict (address_digest) do update set address_digest = excluded.address_digest
+        returning id, address_digest
         """,
-        *(list(column) for column in zip(*keys, strict=True)),
+        list(by_digest),
+        [
+            sealer.seal(sealed[key].model_dump(mode="json"), "households.address")
+            for key in by_digest.values()
+        ],
     )
+    return {by_digest[bytes(row["address_digest"])]: row["id"] for row in rows}
+
+
+def open_address(row: asyncpg.Record | Mapping[str, Any]) -> dict[str, Any]:
+    """The household's address parts from a row's sealed `address`."""
+    parts = keyring().unseal(row["address"], "households.address") or {}
     return {
-        (row["postcode"], row["house_number"], row["house_letter"], row["addition"]): row["id"]
-        for row in rows
+        "postcode": parts.get("postcode"),
+        "house_number": parts.get("house_number"),
+        "house_letter": parts.get("house_letter") or "",
+        "addition": parts.get("addition") or "",
     }
+
+
+def open_personal(row: asyncpg.Record | Mapping[str, Any]) -> dict[str, Any]:
+    """A signal's personal fields from a row's sealed `personal` (all None once removed)."""
+    fields = keyring().unseal(row["personal"], "signals.personal") or {}
+    birth = fields.get("birth_date")
+    return {
+        "person_name": fields.get("name"),
+        "person_birth_date": date.fromisoformat(birth) if birth else None,
+        "description": fields.get("description"),
+        "not_informed_reason": fields.get("reason"),
+        "client_ref": fields.get("client_ref"),
+    }
+
+
+EVENT_NOTE = "events.reason"
+
+
+def sealed_note(reason: str) -> str:
+    """A team's free-text reason as kept in an event's data: sealed, in base64."""
+    return base64.b64encode(keyring().seal_bytes(reason.encode(), EVENT_NOTE)).decode()
+
+
+def open_event_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's data with its sealed note (if any, and not yet removed) opened as `reason`."""
+    result = dict(data)
+    note = result.pop("reason_sealed", None)
+    if note is not None:
+        result["reason"] = keyring().unseal_bytes(base64.b64decode(note), EVENT_NOTE).decode()
+    return result
+
+
+def opened(row: asyncpg.Record | Mapping[str, Any]) -> dict[str, Any]:
+    """The row as a dict with its sealed columns opened."""
+    result = dict(row)
+    if "address" in result:
+        result.update(open_address(row))
+    if "personal" in result:
+        result.update(open_personal(row))
+    if "returned_note" in result:
+        result["returned_reason"] = keyring().unseal(row["returned_note"], "signals.returned_note")
+    return result
 
 
 _RECEIPT = """
@@ -138,23 +198,23 @@ async def insert_signals(
     def column(pick: Any) -> list[Any]:
         return [pick(row) for row in rows]
 
+    sealer = keyring()
+
     result = await conn.fetch(
         """
         insert into signals (partner_id, external_ref, payload_sha256, kind, urgency, household_id,
-                             person_name, person_birth_date, resident_informed,
-                             not_informed_reason, description, status, team_id, routed_by,
-                             repeat_of, arrears_amount, arrears_since, client_ref,
+                             personal, resident_informed, status, team_id, routed_by,
+                             repeat_of, arrears_amount, arrears_since,
                              invitation_dates, batch_id, received_at)
-        select $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.name, r.birth, r.informed,
-               r.reason, r.description,
+        select $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.personal, r.informed,
                case when r.team is null then 'unrouted' else 'routed' end,
-               r.team, r.rule, r.repeat_of, r.amount, r.since, r.client_ref,
-               string_to_array(r.invitations, ',')::date[], $19, $20
-        from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[], $7::text[],
-                    $8::date[], $9::bool[], $10::text[], $11::text[], $12::bigint[], $13::text[],
-                    $14::uuid[], $15::numeric[], $16::date[], $17::text[], $18::text[])
-             as r (ref, digest, kind, urgency, household, name, birth, informed, reason,
-                   description, team, rule, repeat_of, amount, since, client_ref, invitations)
+               r.team, r.rule, r.repeat_of, r.amount, r.since,
+               string_to_array(r.invitations, ',')::date[], $15, $16
+        from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[], $7::bytea[],
+                    $8::bool[], $9::bigint[], $10::text[], $11::uuid[], $12::numeric[],
+                    $13::date[], $14::text[])
+             as r (ref, digest, kind, urgency, household, personal, informed, team, rule,
+                   repeat_of, amount, since, invitations)
         on conflict (partner_id, external_ref) do nothing
         returning external_ref, id
         """,
@@ -164,17 +224,13 @@ async def insert_signals(
         column(lambda r: r.signal.kind.value),
         column(lambda r: r.signal.urgency.value),
         column(lambda r: r.household_id),
-        column(lambda r: r.signal.person.name if r.signal.person else None),
-        column(lambda r: r.signal.person.birth_date if r.signal.person else None),
+        column(lambda r: sealer.seal(_personal(r.signal), "signals.personal")),
         column(lambda r: r.signal.resident_informed.informed),
-        column(lambda r: r.signal.resident_informed.reason),
-        column(lambda r: r.signal.description),
         column(lambda r: r.team_id),
         column(lambda r: r.routed_by),
         column(lambda r: r.repeat_of),
         column(lambda r: r.signal.arrears.amount_eur if r.signal.arrears else None),
         column(lambda r: r.signal.arrears.since if r.signal.arrears else None),
-        column(lambda r: r.signal.non_response.client_ref if r.signal.non_response else None),
         column(
             lambda r: (
                 ",".join(d.isoformat() for d in r.signal.non_response.invitations)
@@ -186,6 +242,18 @@ async def insert_signals(
         received_at,
     )
     return {row["external_ref"]: row["id"] for row in result}
+
+
+def _personal(signal: SignalIn) -> dict[str, Any]:
+    """What of a signal is sealed: everything that names or describes a person."""
+    person = signal.person
+    return {
+        "name": person.name if person else None,
+        "birth_date": person.birth_date.isoformat() if person and person.birth_date else None,
+        "description": signal.description,
+        "reason": signal.resident_informed.reason,
+        "client_ref": signal.non_response.client_ref if signal.non_response else None,
+    }
 
 
 async def append_events(
@@ -216,13 +284,12 @@ async def team_signals(
     team_id: int,
     limit: int,
     before: tuple[datetime, UUID] | None,
-) -> list[asyncpg.Record]:
+) -> list[dict[str, Any]]:
     """The team's signals, newest first, keyset-paged: those older than `before`."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """
-        select s.id, s.kind, s.urgency, s.person_name, s.person_birth_date, s.resident_informed,
-               s.not_informed_reason, s.description, s.received_at,
-               h.postcode, h.house_number, h.house_letter, h.addition,
+        select s.id, s.household_id, s.kind, s.urgency, s.personal, s.resident_informed,
+               s.received_at, h.address,
                p.name as partner_name, p.kind as partner_kind
         from signals s
         join households h on h.id = s.household_id
@@ -237,3 +304,4 @@ async def team_signals(
         before[1] if before else None,
         limit,
     )
+    return [opened(row) for row in rows]

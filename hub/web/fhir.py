@@ -17,9 +17,10 @@ from connectors.fhir import (
 from hub.errors import BadRequest, UnsupportedMediaType
 from hub.fhir import kind_codes, read_task, submit_referral
 from hub.intake import IntakePolicy, policy_of
+from hub.web.access import partner_of
 from hub.web.keys import POOL, SETTINGS
 from hub.web.outcomes import FHIR_JSON, FhirRequestError, fhir_response
-from hub.web.requests import path_id, read_body, require_partner
+from hub.web.requests import path_id, read_body
 
 routes = web.RouteTableDef()
 
@@ -43,6 +44,8 @@ async def _read_resource(request: web.Request) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON (UTF-8)") from None
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply to be a FHIR resource") from None
 
 
 def _policy(request: web.Request) -> IntakePolicy:
@@ -51,7 +54,7 @@ def _policy(request: web.Request) -> IntakePolicy:
 
 @routes.post("/fhir/ServiceRequest")
 async def post_service_request(request: web.Request) -> web.Response:
-    partner = await require_partner(request)
+    partner = partner_of(request)
     referral = await _read_referral(request, referral_from_service_request)
     result = await submit_referral(request.app[POOL], partner, referral, policy=_policy(request))
     location = f"/fhir/Task/{result.task['id']}"
@@ -64,7 +67,7 @@ async def post_transaction(request: web.Request) -> web.Response:
 
     The ServiceRequest's entry carries the Task that tracks the referral (and its location).
     """
-    partner = await require_partner(request)
+    partner = partner_of(request)
     referral, entry_types = await _read_referral(request, referral_from_bundle)
     result = await submit_referral(request.app[POOL], partner, referral, policy=_policy(request))
     status = "201 Created" if result.created else "200 OK"
@@ -90,7 +93,7 @@ async def post_transaction(request: web.Request) -> web.Response:
 
 @routes.get("/fhir/Task/{id}")
 async def get_task(request: web.Request) -> web.Response:
-    partner = await require_partner(request)
+    partner = partner_of(request)
     task_id = path_id(request, "Task")
     return fhir_response(await read_task(request.app[POOL], partner, task_id))
 

@@ -12,8 +12,10 @@ from hub.errors import HubError, NotFound
 from hub.intake import policy_of
 from hub.store import teams as team_store
 from hub.store.users import team_colleagues
+from hub.web.access import session_of
 from hub.web.keys import POOL, SETTINGS
-from hub.web.pages import PageError, check_csrf, render, require_session
+from hub.web.pages import render
+from hub.web.problems import PageError
 from hub.web.requests import path_id
 from schemas.address import Address, display_postcode
 from schemas.cases import CaseActionIn, CaseStatus, Outcome, TimelineEntry
@@ -89,7 +91,7 @@ def install_template_helpers(environment: Any) -> None:
 
 @routes.get("/inbox")
 async def inbox_page(request: web.Request) -> web.Response:
-    session = await require_session(request, *TEAM_ROLES)
+    session = session_of(request)
     tab = request.query.get("tab", "new")
     if tab not in TAB_LABELS:
         raise PageError(404, "Deze lijst bestaat niet.")
@@ -111,7 +113,7 @@ async def inbox_page(request: web.Request) -> web.Response:
 async def _case_page(
     request: web.Request, status: int = 200, error: str | None = None
 ) -> web.Response:
-    session = await require_session(request, *TEAM_ROLES)
+    session = session_of(request)
     pool = request.app[POOL]
     case_id = path_id(request, "case")
     try:
@@ -148,9 +150,8 @@ async def case_page(request: web.Request) -> web.Response:
 
 @routes.post("/inbox/zaken/{id}/acties")
 async def case_action(request: web.Request) -> web.StreamResponse:
-    session = await require_session(request, *TEAM_ROLES)
+    session = session_of(request)
     form = await request.post()
-    check_csrf(session.csrf_token, form)
     case_id = path_id(request, "case")
     fields: dict[str, Any] = {
         key: str(value) for key, value in form.items() if key not in ("csrf_token",)
@@ -185,7 +186,7 @@ async def coordinator_page(request: web.Request) -> web.Response:
 
 
 async def _coordinator_page(request: web.Request, error: str | None = None) -> web.Response:
-    session = await require_session(request, "coordinator")
+    session = session_of(request)
     pool = request.app[POOL]
     queue = await cases.coordinator_queue(pool, session.user)
     async with pool.acquire() as conn:
@@ -203,9 +204,8 @@ async def _coordinator_page(request: web.Request, error: str | None = None) -> w
 
 @routes.post("/coordinator/signalen/{id}")
 async def route_by_hand(request: web.Request) -> web.StreamResponse:
-    session = await require_session(request, "coordinator")
+    session = session_of(request)
     form = await request.post()
-    check_csrf(session.csrf_token, form)
     signal_id = path_id(request, "signal")
     try:
         await cases.send_to_team(

@@ -24,10 +24,11 @@ from hub.network import (
     shown,
 )
 from hub.store import teams as team_store
+from hub.web.access import principal_of, session_of
 from hub.web.keys import POOL
-from hub.web.pages import PageError, render, require_session
+from hub.web.pages import render
+from hub.web.problems import PageError
 from hub.web.reports import PARTNER_KIND_LABELS
-from hub.web.requests import require_manager
 from hub.workdays import LOCAL_TIME
 from schemas.signals import PartnerKind
 
@@ -225,7 +226,7 @@ def drawing(analysis: Analysis, width: int = 900, height: int = 620) -> dict[str
 
 @routes.get("/beheer/netwerk")
 async def network_page(request: web.Request) -> web.Response:
-    session = await require_session(request, "manager", "admin")
+    session = session_of(request)
     try:
         query = parse_query(request.query)
     except InvalidFields:
@@ -266,7 +267,7 @@ async def network_page(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/network")
 async def network_api(request: web.Request) -> web.Response:
-    await require_manager(request)
+    principal_of(request)
     query = parse_query(request.query)
     analysis = await network(request.app[POOL], query)
     fmt = request.query.get("format", "json")

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from schemas.audit import HouseholdAccessLog
 from schemas.batches import BatchView
 from schemas.cases import CaseActionIn, CaseList, CaseView
 from schemas.problems import Problem
@@ -210,6 +211,19 @@ OPERATIONS = [
         errors=(401, 403, 404, 503),
         parameters=[path_id("int64")],
         raw_response=JSON_OBJECT,
+    ),
+    Operation(
+        "get",
+        "/api/v1/admin/access-log",
+        "Who read or changed one household's data, for a resident's request (administrators)",
+        HouseholdAccessLog,
+        errors=(401, 403, 404, 422, 503),
+        parameters=[
+            {**query("postcode", {"type": "string", "examples": ["2034AB"]}), "required": True},
+            {**query("house_number", {"type": "integer", "minimum": 1}), "required": True},
+            query("house_letter", {"type": "string"}),
+            query("addition", {"type": "string"}),
+        ],
     ),
 ]
 

@@ -13,17 +13,18 @@ from uuid import UUID
 
 import jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
-from hub.accounts import Session, login, logout, session_for
+from hub.accounts import Session, login, logout
 from hub.admin import check_routing
 from hub.errors import Conflict, InvalidFields, NotFound
 from hub.intake import policy_of, submit_signal
 from hub.signals import partner_signal, partner_signals
+from hub.web.access import SESSION_COOKIE, principal_of, session_of
 from hub.web.keys import POOL, SETTINGS, TEMPLATES
-from hub.web.requests import SESSION_COOKIE
+from hub.web.problems import PageError
 from hub.workdays import LOCAL_TIME
-from schemas.cases import Role
 from schemas.signals import PartnerSignalView, SignalIn, SignalKind, kinds_for
 
 if TYPE_CHECKING:
@@ -147,21 +148,6 @@ def see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
 
-async def current_session(request: web.Request) -> Session | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    return await session_for(request.app[POOL], token) if token else None
-
-
-async def require_session(request: web.Request, *roles: str) -> Session:
-    """The logged-in user's session, if their role is one of `roles` (default: partner)."""
-    session = await current_session(request)
-    if session is None:
-        raise web.HTTPSeeOther("/inloggen")
-    if session.user.role not in (roles or ("partner",)):
-        raise PageError(404, "Deze pagina bestaat niet, of is niet voor u.")
-    return session
-
-
 START_PAGE = {
     "partner": "/signalen/nieuw",
     "member": "/inbox",
@@ -172,16 +158,9 @@ START_PAGE = {
 }
 
 
-class PageError(Exception):
-    """A page that cannot be shown: answered with a Dutch page, not problem+json."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def check_csrf(expected: str, form: Mapping[str, Any]) -> None:
+def check_login_csrf(expected: str, form: Mapping[str, Any]) -> None:
+    """The login form's token (double-submit cookie: there is no session yet to bind it to).
+    Forms in a session are checked for all routes at once by the access middleware."""
     given = form.get("csrf_token")
     if not expected or not isinstance(given, str) or not secrets.compare_digest(expected, given):
         raise PageError(
@@ -193,7 +172,7 @@ def check_csrf(expected: str, form: Mapping[str, Any]) -> None:
 
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
-    session = await current_session(request)
+    session = principal_of(request).session
     if session is not None and session.user.role in START_PAGE:
         raise web.HTTPSeeOther(START_PAGE[session.user.role])
     return render(
@@ -215,7 +194,7 @@ async def login_page(request: web.Request) -> web.Response:
 @routes.post("/inloggen")
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
-    check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form)
+    check_login_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     session = await login(request.app[POOL], email, password) if email and password else None
     if session is None:
@@ -242,8 +221,7 @@ async def login_submit(request: web.Request) -> web.Response:
 
 @routes.post("/uitloggen")
 async def logout_submit(request: web.Request) -> web.Response:
-    session = await require_session(request, *(role.value for role in Role))
-    check_csrf(session.csrf_token, await request.post())
+    session = session_of(request)
     await logout(request.app[POOL], session.token)
     response = see_other("/inloggen")
     response.del_cookie(SESSION_COOKIE, path="/")
@@ -273,7 +251,7 @@ def _form_page(
 
 @routes.get("/signalen/nieuw")
 async def signal_form(request: web.Request) -> web.Response:
-    session = await require_session(request)
+    session = session_of(request)
     # The form's own reference makes a double submit (a second click, a resend) one signal.
     values = {"form_ref": f"WEB-{secrets.token_hex(6).upper()}", "urgency": "normal"}
     return _form_page(request, session, values)
@@ -327,9 +305,8 @@ def form_errors(error: ValidationError) -> dict[str, str]:
 
 @routes.post("/signalen/nieuw")
 async def signal_submit(request: web.Request) -> web.StreamResponse:
-    session = await require_session(request)
+    session = session_of(request)
     form = await request.post()
-    check_csrf(session.csrf_token, form)
     values = {field: str(form.get(field, "")).strip() for field in FORM_FIELDS}
     partner = session.user.partner
     if partner is None:
@@ -361,7 +338,7 @@ async def signal_submit(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/signalen")
 async def my_signals(request: web.Request) -> web.Response:
-    session = await require_session(request)
+    session = session_of(request)
     if session.user.partner is None:
         raise web.HTTPSeeOther("/inloggen")
     signals = await partner_signals(request.app[POOL], session.user.partner)
@@ -376,7 +353,7 @@ async def my_signals(request: web.Request) -> web.Response:
 
 @routes.get("/signalen/{id}")
 async def signal_page(request: web.Request) -> web.Response:
-    session = await require_session(request)
+    session = session_of(request)
     if session.user.partner is None:
         raise web.HTTPSeeOther("/inloggen")
     try:
@@ -405,6 +382,24 @@ async def security_headers(request: web.Request, handler: Any) -> web.StreamResp
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+@web.middleware
+async def form_limit(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A form a page posts is small: its length is stated and at most `max_body_bytes`. (The
+    application admits larger bodies only for the API's CSV batches.)"""
+    if request.method == "POST" and not request.path.startswith(("/api/", "/fhir")):
+        length = request.content_length
+        if length is None:
+            raise PageError(411, "Het formulier kwam zonder lengte aan. Probeer het opnieuw.")
+        if length > request.app[SETTINGS].max_body_bytes:
+            raise PageError(413, "Het formulier is te groot. Kort de tekst in en probeer opnieuw.")
+        try:
+            await request.post()  # read once here; handlers get the parsed form from the cache
+        except (ValueError, HttpProcessingError):
+            raise PageError(400, "Het formulier kon niet worden gelezen.") from None
+    response: web.StreamResponse = await handler(request)
     return response
 
 

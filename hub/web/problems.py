@@ -19,6 +19,15 @@ PROBLEM_JSON = "application/problem+json"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class PageError(Exception):
+    """A page that cannot be shown: answered with a Dutch page, not problem+json."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def _is_fhir(request: web.Request) -> bool:
     return request.path == "/fhir" or request.path.startswith("/fhir/")
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import asyncpg
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from hub.app import create_app
 from hub.config import Settings
 from schemas.signals import PartnerKind
 from tests.api.test_batches import MIXED
-from tests.conftest import make_partner
+from tests.conftest import TEST_KEYRING, make_partner
 
 
 def settle(path: Path) -> None:
@@ -48,7 +49,11 @@ async def test_scheduled_job_picks_up_files(
     settle(good)
     settle(wrong)
     settings = Settings(
-        data_dir=tmp_path / "data", drop_dir=drop, drop_poll_seconds=0.2, batch_poll_seconds=0.2
+        data_dir=tmp_path / "data",
+        drop_dir=drop,
+        drop_poll_seconds=0.2,
+        batch_poll_seconds=0.2,
+        keys=SecretStr(TEST_KEYRING.to_json()),
     )
     async with TestClient(TestServer(create_app(settings, dsn))):
         await wait_for(good.parent / "done" / f"{good.name}.report.json")

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from connectors.fhir import ADXP, KIND_SYSTEM
 from hub.fhir import map_code
+from hub.store.signals import opened
 from schemas.signals import PartnerKind, SignalKind
 from tests.api.test_signals import bearer
 from tests.conftest import make_partner
@@ -123,15 +124,16 @@ async def outcome(response: Any, status: int) -> list[dict[str, Any]]:
     return issues
 
 
-async def stored(pool: asyncpg.Pool) -> asyncpg.Record:
+async def stored(pool: asyncpg.Pool) -> dict[str, Any]:
+    """The one signal stored, its sealed personal data and address opened."""
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
-            """select s.*, h.postcode, h.house_number, h.house_letter, h.addition, t.code
+            """select s.*, h.address, t.code
                from signals s join households h on h.id = s.household_id
                left join teams t on t.id = s.team_id"""
         )
     assert row is not None
-    return row
+    return opened(row)
 
 
 async def test_service_request_with_contained_patient(

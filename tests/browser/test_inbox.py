@@ -87,3 +87,33 @@ async def test_new_signals_show_up_in_the_counts_without_a_reload(
     await signal_from(haarlem, gp, address={"postcode": "2032AB", "house_number": 4})
     await expect(page.locator('[data-count="new"]')).to_have_text("2")
     await expect(page.get_by_text("Er zijn nieuwe signalen binnengekomen.")).to_be_visible()
+
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>'; drop table signals; --"
+
+
+async def test_markup_in_a_signal_is_shown_as_text_and_never_runs(
+    browser: Browser, server: TestServer, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    await signal_from(
+        haarlem,
+        gp,
+        description=HOSTILE,
+        person={"name": "<b onmouseover=alert(3)>Jan</b>"},
+        resident_informed={"informed": False, "reason": HOSTILE},
+    )
+    page = await browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await log_in(page, server, member.email, PASSWORD)
+    await page.get_by_role("link", name="2031 AA 9B-BIS").click()
+    # Stored verbatim and shown as the text it is: the description, the reason and the name.
+    await expect(page.get_by_text(HOSTILE, exact=True)).to_have_count(1)
+    await expect(page.get_by_text(HOSTILE)).to_have_count(2)
+    await expect(page.get_by_text("<b onmouseover=alert(3)>Jan</b>")).to_be_visible()
+    await page.get_by_text("<b onmouseover=alert(3)>Jan</b>").hover()
+    assert await page.locator("img[src=x], b[onmouseover]").count() == 0
+    await page.wait_for_timeout(300)
+    assert dialogs == []

@@ -14,6 +14,7 @@ from playwright.async_api import Browser, expect
 from hub.accounts import create_user
 from hub.app import create_app
 from hub.config import Settings
+from hub.store.signals import opened
 from schemas.signals import PartnerKind
 from tests.browser.conftest import log_in
 from tests.conftest import make_partner
@@ -80,7 +81,7 @@ async def test_partner_sends_a_signal_through_the_form(
     await expect(row).to_contain_text("Doorgestuurd naar Sociaal Wijkteam Schalkwijk-Zuid")
 
     async with haarlem.acquire() as conn:
-        stored = await conn.fetch("select description, external_ref from signals")
+        stored = [opened(row) for row in await conn.fetch("select * from signals")]
     assert [(row["external_ref"]) for row in stored] == [reference]
     assert stored[0]["description"] == "Mist afspraken <script>alert(1)</script>"
     assert scripts_run == []

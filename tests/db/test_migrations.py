@@ -59,12 +59,12 @@ async def test_logs_are_append_only(pool: asyncpg.Pool, table: str) -> None:
                 "insert into partners (name, kind) values ('p', 'gp') returning id"
             )
             household = await conn.fetchval(
-                "insert into households (postcode, house_number) values ('2034AB', 1) returning id"
+                "insert into households (address_digest) values ('\\x01') returning id"
             )
             signal = await conn.fetchval(
                 """insert into signals (partner_id, external_ref, payload_sha256, kind, urgency,
-                       household_id, resident_informed, description, status)
-                   values ($1, 'r', '\\x00', 'care_concern', 'normal', $2, true, 'd', 'unrouted')
+                       household_id, resident_informed, status)
+                   values ($1, 'r', '\\x00', 'care_concern', 'normal', $2, true, 'unrouted')
                    returning id""",
                 partner,
                 household,

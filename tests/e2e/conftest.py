@@ -14,12 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_KEYRING
+
 HUB = shutil.which("hub") or str(Path(sys.executable).with_name("hub"))
 
 
-def hub_env(**extra: str) -> dict[str, str]:
+def hub_env(*, test_keys: bool = True, **extra: str) -> dict[str, str]:
+    """The environment of a hub process: the test keyring (unless `test_keys` is false: then
+    the hub finds or makes its key file as on a new machine) and `extra`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("HUB_")}
     env.pop("DATABASE_URL", None)
+    if test_keys:
+        env["HUB_KEYS"] = TEST_KEYRING.to_json()
     env.update(extra)
     return env
 

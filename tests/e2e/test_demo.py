@@ -44,7 +44,9 @@ def run_demo(
     data_dir: Path, port: int, processes: list[subprocess.Popen[bytes]]
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     process = start_hub(
-        ["demo", "--port", str(port)], hub_env(HUB_DATA_DIR=str(data_dir)), data_dir / "hub.log"
+        ["demo", "--port", str(port)],
+        hub_env(test_keys=False, HUB_DATA_DIR=str(data_dir)),
+        data_dir / "hub.log",
     )
     processes.append(process)
     wait_ready(f"http://127.0.0.1:{port}", process, seconds=120)

@@ -1,0 +1,223 @@
+"""The access matrix, walked whole: every route against every role.
+
+A probe middleware placed after the access control records which requests reached a handler;
+a request reaches one exactly when the matrix lets the caller's role through. Refusals answer as
+documented: 401 or the login page for anonymous callers, 404 for pages and resources that are
+not for the caller, 403 for API operations not for the caller's role.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from hub.accounts import create_user, login
+from hub.app import create_app
+from hub.config import Settings
+from hub.web.access import MATRIX, ROLES, allowed_roles
+from tests.conftest import make_admin_token, make_partner, make_user
+
+PASSWORD = "wachtwoord-123"
+OOST = "SWT-HLM-OOST"
+
+
+def app_routes() -> list[tuple[str, str]]:
+    app = create_app(Settings(scheduler=False), "postgresql://unused")
+    return sorted(
+        {
+            (route.method, route.resource.canonical)
+            for route in app.router.routes()
+            if route.resource is not None and route.method != "HEAD"
+        }
+    )
+
+
+ROUTES = app_routes()
+
+
+def test_the_matrix_names_every_route_and_nothing_else() -> None:
+    assert set(MATRIX) == set(ROUTES)
+    assert all(roles <= set(ROLES) for roles in MATRIX.values())
+
+
+def test_a_route_missing_from_the_matrix_is_refused_to_everyone() -> None:
+    assert allowed_roles("GET", "/api/v1/not-in-the-matrix") == frozenset()
+    assert allowed_roles("DELETE", "/api/v1/signals/{id}") == frozenset()
+    assert allowed_roles("HEAD", "/healthz") == allowed_roles("GET", "/healthz")
+
+
+@dataclass
+class Caller:
+    """One caller per role; `admin_token` is the administrator's machine token."""
+
+    role: str
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Probe:
+    reached: list[tuple[str, str]] = field(default_factory=list)
+
+    @web.middleware
+    async def middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]
+    ) -> Any:
+        route = request.match_info.route
+        if route.resource is not None:
+            self.reached.append((request.method, route.resource.canonical))
+        return await handler(request)
+
+
+@pytest.fixture
+async def probed(
+    haarlem: asyncpg.Pool, dsn: str, settings: Settings
+) -> AsyncIterator[tuple[TestClient[Any, Any], Probe]]:
+    app = create_app(settings, dsn)
+    probe = Probe()
+    app.middlewares.append(probe.middleware)  # innermost: after the access control
+    async with TestClient(TestServer(app)) as client:
+        yield client, probe
+
+
+async def callers(pool: asyncpg.Pool) -> list[Caller]:
+    partner, partner_token = await make_partner(pool)
+    result = [
+        Caller("anonymous"),
+        Caller("partner_token", headers={"Authorization": f"Bearer {partner_token}"}),
+        Caller("admin", headers={"Authorization": f"Bearer {await make_admin_token(pool)}"}),
+    ]
+    partner_user = await create_user(
+        pool, f"p-{uuid.uuid4().hex[:6]}@example.invalid", PASSWORD, "partner", partner
+    )
+    people = [partner_user]
+    for role in ("member", "lead", "coordinator", "manager", "admin"):
+        user, _ = await make_user(pool, role, OOST if role in ("member", "lead") else None)
+        people.append(user)
+    for user in people:
+        session = await login(pool, user.email, PASSWORD)
+        assert session is not None
+        result.append(
+            Caller(
+                user.role,
+                headers={"X-CSRF-Token": session.csrf_token},
+                cookies={"hub_session": session.token},
+            )
+        )
+    return result
+
+
+def concrete(route: str) -> str:
+    return (
+        route.replace("{id}", str(uuid.uuid4()))
+        .replace("{code}", OOST)
+        .replace("/static", "/static/hub.css")
+    )
+
+
+def is_api(path: str) -> bool:
+    return path.startswith(("/api/", "/fhir"))
+
+
+async def test_each_role_reaches_each_route_exactly_when_the_matrix_allows(
+    probed: tuple[TestClient[Any, Any], Probe], haarlem: asyncpg.Pool
+) -> None:
+    client, probe = probed
+    everyone = await callers(haarlem)
+    # Logging out ends the sessions, so that route comes last.
+    for method, route in sorted(ROUTES, key=lambda r: r == ("POST", "/uitloggen")):
+        allowed = allowed_roles(method, route)
+        for caller in everyone:
+            probe.reached.clear()
+            client.session.cookie_jar.clear()
+            client.session.cookie_jar.update_cookies(caller.cookies)
+            path = concrete(route)
+            response = await client.request(
+                method, path, headers=caller.headers, allow_redirects=False
+            )
+            reached = probe.reached == [(method, route)]
+            where = f"{caller.role} {method} {path}: {response.status}"
+            if caller.role in allowed:
+                assert reached, where
+                continue
+            assert not reached, where
+            if caller.role == "anonymous":
+                if is_api(path):
+                    assert response.status == 401, where
+                else:
+                    assert response.status == 303, where
+                    assert response.headers["Location"] == "/inloggen", where
+            elif not is_api(path) or "{id}" in route:
+                assert response.status == 404, where
+            else:
+                assert response.status == 403, where
+
+
+async def test_a_changing_request_in_a_session_needs_its_csrf_token(
+    probed: tuple[TestClient[Any, Any], Probe], haarlem: asyncpg.Pool
+) -> None:
+    client, probe = probed
+    by_role = {caller.role: caller for caller in await callers(haarlem) if caller.cookies}
+    changing = [
+        (m, r)
+        for m, r in ROUTES
+        if m != "GET" and r != "/inloggen" and allowed_roles(m, r) & set(by_role)
+    ]
+    assert len(changing) >= 5
+    for method, route in changing:
+        role = sorted(allowed_roles(method, route) & set(by_role))[0]
+        client.session.cookie_jar.clear()
+        client.session.cookie_jar.update_cookies(by_role[role].cookies)
+        for headers in ({}, {"X-CSRF-Token": "forged"}):
+            probe.reached.clear()
+            response = await client.request(
+                method, concrete(route), headers=headers, data={"csrf_token": "forged"}
+            )
+            assert response.status == 403, (method, route, headers)
+            assert probe.reached == [], (method, route, headers)
+
+
+def test_the_matrix_keeps_residents_data_to_those_who_work_with_it() -> None:
+    """The matrix itself, read as a privacy officer would: who may see residents' data."""
+    residents_data = {
+        ("GET", "/api/v1/cases"): {"member", "lead"},
+        ("GET", "/api/v1/cases/{id}"): {"member", "lead"},
+        ("GET", "/inbox"): {"member", "lead"},
+        ("GET", "/inbox/zaken/{id}"): {"member", "lead"},
+        ("GET", "/coordinator"): {"coordinator"},
+        ("GET", "/api/v1/teams/{code}/signals"): {"admin"},
+        ("GET", "/api/v1/admin/access-log"): {"admin"},
+    }
+    for key, roles in residents_data.items():
+        assert MATRIX[key] == roles, key
+    open_to_all = {key for key, roles in MATRIX.items() if "anonymous" in roles}
+    assert open_to_all == {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/fhir/metadata"),
+        ("GET", "/static"),
+        ("GET", "/"),
+        ("GET", "/inloggen"),
+        ("POST", "/inloggen"),
+    }
+    # Managers see figures about the network, never a household.
+    for_managers = {
+        route
+        for (_, route), roles in MATRIX.items()
+        if "manager" in roles and "anonymous" not in roles
+    }
+    assert for_managers == {
+        "/api/v1/metrics/feedback",
+        "/api/v1/network",
+        "/beheer/terugkoppeling",
+        "/beheer/netwerk",
+        "/uitloggen",
+    }

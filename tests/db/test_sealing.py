@@ -1,0 +1,209 @@
+"""Personal data at rest: sealed with AES-GCM, households matched by a keyed hash, legacy rows
+sealed at start, keys rotated with re-encryption, and a key file that is not the database's
+refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from pydantic import SecretStr
+
+from hub.config import Settings
+from hub.crypto import KeyringError, load_keyring, new_keyring, use_keyring
+from hub.db import migrations
+from hub.intake import submit_signal
+from hub.keys import prepare_keys, retire_old_keys, rotate_keys
+from hub.store import Connection
+from hub.store.signals import opened
+from schemas.signals import PartnerKind, SignalIn
+from tests.conftest import TEST_KEYRING, make_partner, make_signal
+
+NAME = "Wilhelmina Kwakernaak"
+DESCRIPTION = "Schulden bij de Belastingdienst en een dreigende afsluiting van gas"
+
+
+async def dump(conn: Connection) -> str:
+    """Every row of the tables that hold residents' data, as text, the way a stolen backup
+    would show them."""
+    parts = []
+    for table in ("households", "signals", "batches", "events", "access_log", "cases"):
+        rows = await conn.fetch(f"select t::text as row from {table} t")  # noqa: S608
+        parts.extend(row["row"] for row in rows)
+    return "\n".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def _test_keys() -> Iterator[None]:
+    """Tests here make other keyrings current; every other test expects the test keyring."""
+    use_keyring(TEST_KEYRING)
+    yield
+    use_keyring(TEST_KEYRING)
+
+
+async def test_nothing_personal_is_stored_in_the_clear(haarlem: asyncpg.Pool) -> None:
+    partner, _ = await make_partner(haarlem, PartnerKind.GP)
+    body = make_signal(
+        person={"name": NAME, "birth_date": "1950-03-04"},
+        description=DESCRIPTION,
+        address={"postcode": "2034AB", "house_number": 77, "house_letter": "C"},
+    )
+    first = await submit_signal(haarlem, partner, SignalIn.model_validate(body))
+    body["external_ref"] += "-2"
+    second = await submit_signal(haarlem, partner, SignalIn.model_validate(body))
+    async with haarlem.acquire() as conn:
+        text = await dump(conn)
+        households = await conn.fetch("select * from households")
+        row = await conn.fetchrow(
+            "select s.*, h.address from signals s join households h on h.id = s.household_id "
+            "where s.id = $1",
+            first.receipt.id,
+        )
+    for secret in (NAME, "Kwakernaak", "Belastingdienst", "1950-03-04", "2034AB", "2034 AB"):
+        assert secret not in text, f"{secret!r} stored in the clear"
+    # The same address is one household, found by its keyed digest, not by a plain address.
+    assert len(households) == 1
+    assert second.receipt.id != first.receipt.id
+    assert households[0]["address_digest"] == TEST_KEYRING.address_digest(("2034AB", 77, "C", ""))
+    assert row is not None
+    signal = opened(row)
+    assert (signal["person_name"], signal["description"]) == (NAME, DESCRIPTION)
+    assert (signal["postcode"], signal["house_number"], signal["house_letter"]) == (
+        "2034AB",
+        77,
+        "C",
+    )
+
+
+def test_a_sealed_value_opens_only_in_its_own_place_and_with_its_key() -> None:
+    sealed = TEST_KEYRING.seal({"name": NAME}, "signals.personal")
+    assert TEST_KEYRING.unseal(sealed, "signals.personal") == {"name": NAME}
+    with pytest.raises(KeyringError):
+        TEST_KEYRING.unseal(sealed, "households.address")
+    with pytest.raises(KeyringError):
+        new_keyring().unseal(sealed, "signals.personal")
+    tampered = bytearray(sealed or b"")
+    tampered[-1] ^= 1
+    with pytest.raises(KeyringError):
+        TEST_KEYRING.unseal(bytes(tampered), "signals.personal")
+    # Random nonces: the same value sealed twice gives two different ciphertexts.
+    assert TEST_KEYRING.seal("x", "p") != TEST_KEYRING.seal("x", "p")
+
+
+async def test_rows_written_before_sealing_are_sealed_at_start(
+    empty_dsn: str, tmp_path: Path
+) -> None:
+    conn = await asyncpg.connect(empty_dsn)
+    try:
+        await conn.execute(
+            "create table schema_migrations (version integer primary key, name text not null, "
+            "applied_at timestamptz not null default now())"
+        )
+        for migration in migrations():
+            if migration.version < 8:
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "insert into schema_migrations (version, name) values ($1, $2)",
+                    migration.version,
+                    migration.name,
+                )
+        partner = await conn.fetchval(
+            "insert into partners (name, kind) values ('Huisarts', 'gp') returning id"
+        )
+        household = await conn.fetchval(
+            "insert into households (postcode, house_number, house_letter) "
+            "values ('2011AA', 3, 'B') returning id"
+        )
+        await conn.execute(
+            """insert into signals (partner_id, external_ref, payload_sha256, kind, urgency,
+                   household_id, person_name, person_birth_date, resident_informed,
+                   description, status, returned_reason)
+               values ($1, 'OLD-1', '\\x00', 'care_concern', 'normal', $2, $3, '1950-03-04',
+                       true, $4, 'returned', 'Hoort bij Noord')""",
+            partner,
+            household,
+            NAME,
+            DESCRIPTION,
+        )
+    finally:
+        await conn.close()
+
+    from hub.db import create_pool, migrate
+
+    pool = await create_pool(empty_dsn, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        settings = Settings(data_dir=tmp_path, keys=SecretStr(TEST_KEYRING.to_json()))
+        await prepare_keys(pool, settings)
+        async with pool.acquire() as conn:
+            text = await dump(conn)
+            row = await conn.fetchrow(
+                "select s.*, h.address, h.address_digest from signals s "
+                "join households h on h.id = s.household_id"
+            )
+    finally:
+        await pool.close()
+    for secret in (NAME, DESCRIPTION, "2011AA", "Hoort bij Noord"):
+        assert secret not in text
+    assert row is not None
+    signal = opened(row)
+    assert signal["person_name"] == NAME
+    assert str(signal["person_birth_date"]) == "1950-03-04"
+    assert signal["description"] == DESCRIPTION
+    assert signal["returned_reason"] == "Hoort bij Noord"
+    assert (signal["postcode"], signal["house_number"], signal["house_letter"]) == (
+        "2011AA",
+        3,
+        "B",
+    )
+    assert row["address_digest"] == TEST_KEYRING.address_digest(("2011AA", 3, "B", ""))
+
+
+async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
+    haarlem: asyncpg.Pool, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "keys.json"
+    settings = Settings(data_dir=tmp_path)
+    await prepare_keys(haarlem, settings)  # a new installation: a new key file
+    assert json.loads(key_file.read_text())["current"] == 1
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    partner, _ = await make_partner(haarlem, PartnerKind.GP)
+    for number in range(3):
+        address = {"postcode": "2034AB", "house_number": number + 1}
+        body = make_signal(person={"name": NAME}, address=address)
+        await submit_signal(haarlem, partner, SignalIn.model_validate(body))
+    original = load_keyring(None, key_file, create=False)
+    key_file.write_text(original.rotated().to_json())  # a new key, nothing re-encrypted yet
+    with pytest.raises(KeyringError, match="still sealed under an old key"):
+        await retire_old_keys(haarlem, settings)
+    key_file.write_text(original.to_json())
+
+    counts = await rotate_keys(haarlem, settings)
+    assert counts["signals.personal"] == 3
+    assert counts["households.address"] == 3
+    assert await retire_old_keys(haarlem, settings) == [1]
+    only_new = load_keyring(None, key_file, create=False)
+    assert set(only_new.keys) == {2}
+    use_keyring(only_new)
+    async with haarlem.acquire() as conn:
+        rows = await conn.fetch(
+            "select s.personal, h.address from signals s join households h on h.id = s.household_id"
+        )
+    assert sorted(opened(row)["house_number"] for row in rows) == [1, 2, 3]
+    assert {opened(row)["person_name"] for row in rows} == {NAME}
+
+
+async def test_a_key_file_that_is_not_the_databases_is_refused(
+    haarlem: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await prepare_keys(haarlem, Settings(data_dir=tmp_path / "first"))
+    with pytest.raises(KeyringError, match="not the one this database"):
+        await prepare_keys(
+            haarlem, Settings(data_dir=tmp_path, keys=SecretStr(new_keyring().to_json()))
+        )
+    with pytest.raises(KeyringError, match="no keys"):
+        await prepare_keys(haarlem, Settings(data_dir=tmp_path / "empty"))

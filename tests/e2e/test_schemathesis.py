@@ -1,0 +1,96 @@
+"""Schemathesis against the running hub's own OpenAPI document: generated valid and invalid
+requests to every operation, as each role that may use it. No 5xx, and every response (status,
+content type, body) as the document says."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.conftest import free_port, make_admin_token, make_partner, make_user
+from tests.e2e.conftest import hub_env, start_hub, wait_ready
+
+ST = shutil.which("st") or str(Path(sys.executable).with_name("st"))
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+    )
+)
+# Which operations each caller fuzzes (a path regex): every /api/v1 operation is in one.
+RUNS = {
+    "partner": r"^/api/v1/(signals|batches)",
+    "member": r"^/api/v1/cases",
+    "manager": r"^/api/v1/(metrics|network)",
+    "admin": r"^/api/v1/(admin|teams|openapi)",
+}
+
+
+@pytest.mark.timeout(600)
+async def test_the_api_keeps_to_its_document_under_generated_input(
+    haarlem: asyncpg.Pool, dsn: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    tokens = {
+        "partner": (await make_partner(haarlem))[1],
+        "member": (await make_user(haarlem, "member", "SWT-HLM-OOST"))[1],
+        "manager": (await make_user(haarlem, "manager"))[1],
+        "admin": await make_admin_token(haarlem),
+    }
+    port = free_port()
+    env = hub_env(
+        DATABASE_URL=dsn, HUB_PARTNER_RATE_PER_MINUTE="1000000", HUB_PARTNER_RATE_BURST="100000"
+    )
+    process = start_hub(["serve", "--port", str(port)], env, tmp_path / "hub.log")
+    processes.append(process)
+    base = f"http://127.0.0.1:{port}"
+    await asyncio.to_thread(wait_ready, base, process)
+
+    failures = []
+    for role, paths in RUNS.items():
+        command = [
+            ST,
+            "run",
+            f"{base}/api/v1/openapi.json",
+            "--checks",
+            CHECKS,
+            "--header",
+            f"Authorization: Bearer {tokens[role]}",
+            "--include-path-regex",
+            paths,
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "40",
+            "--seed",
+            "7392",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "10",
+            "--no-color",
+            "--generation-database",
+            "none",
+            "--suppress-health-check",
+            "all",
+        ]
+        result = await asyncio.to_thread(
+            subprocess.run,
+            command,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=tmp_path,  # its caches and reports stay out of the checkout
+        )
+        if result.returncode != 0:
+            failures.append(f"--- {role} ---\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+    assert process.poll() is None, "the hub died under generated input"
+    assert not failures, "\n".join(failures)
