@@ -16,6 +16,7 @@ from hub.store import users as user_store
 if TYPE_CHECKING:
     import asyncpg
 
+    from hub.store import Connection
     from hub.store.partners import Partner
     from hub.store.users import User
 
@@ -82,11 +83,25 @@ async def login(pool: asyncpg.Pool, email: str, password: str) -> Session | None
             return None
         rehash = _hasher.hash(password) if _hasher.check_needs_rehash(found.password_hash) else None
         await user_store.record_login(conn, found.user.id, rehash)
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        await user_store.add_session(
-            conn, _digest(token), found.user.id, csrf, now + SESSION_LIFETIME
-        )
-    return Session(token, csrf, found.user)
+        return await _new_session(conn, found.user, now)
+
+
+async def login_signed_on(pool: asyncpg.Pool, email: str) -> Session | None:
+    """A new session for a person the municipality's sign-on vouched for; None for an e-mail
+    address without an account here (sign-on proves who, the hub decides what)."""
+    async with pool.acquire() as conn, conn.transaction():
+        user = await user_store.user_by_email(conn, email.strip())
+        if user is None:
+            return None
+        now: datetime = await conn.fetchval("select now()")
+        return await _new_session(conn, user, now)
+
+
+async def _new_session(conn: Connection, user: User, now: datetime) -> Session:
+    """Always a fresh token: a session id known before login is worth nothing after."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    await user_store.add_session(conn, _digest(token), user.id, csrf, now + SESSION_LIFETIME)
+    return Session(token, csrf, user)
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -11,11 +11,12 @@ from aiohttp import web
 from hub.config import Settings
 from hub.db import create_pool, migrate
 from hub.keys import prepare_keys
+from hub.oidc import Provider
 from hub.ratelimit import TokenBuckets
 from hub.scheduler import scheduler_ctx
-from hub.web import api, fhir, health, inbox, network_page, openapi, pages, reports
+from hub.web import api, fhir, health, inbox, network_page, openapi, pages, reports, sso
 from hub.web.access import access_control
-from hub.web.keys import DSN, LIMITS, POOL, SETTINGS, TASKS, TEMPLATES
+from hub.web.keys import DSN, LIMITS, POOL, SETTINGS, SSO, TASKS, TEMPLATES
 from hub.web.problems import problem_middleware
 
 
@@ -57,6 +58,15 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[TASKS] = set()
     app[LIMITS] = TokenBuckets(settings.partner_rate_per_minute, settings.partner_rate_burst)
     app[TEMPLATES] = pages.template_environment()
+    if settings.oidc_issuer:
+        if not settings.oidc_client_id or not settings.oidc_client_secret:
+            raise ValueError("HUB_OIDC_ISSUER needs HUB_OIDC_CLIENT_ID and HUB_OIDC_CLIENT_SECRET")
+        app[SSO] = Provider(
+            settings.oidc_issuer,
+            settings.oidc_client_id,
+            settings.oidc_client_secret.get_secret_value(),
+            settings.oidc_scopes,
+        )
     inbox.install_template_helpers(app[TEMPLATES])
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(scheduler_ctx)
@@ -67,6 +77,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app.router.add_routes(api.routes)
     app.router.add_routes(fhir.routes)
     app.router.add_routes(pages.routes)
+    app.router.add_routes(sso.routes)
     app.router.add_routes(inbox.routes)
     app.router.add_routes(reports.routes)
     app.router.add_routes(network_page.routes)

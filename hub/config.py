@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure; set when TLS ends at a proxy."
     )
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer for single sign-on; unset: no SSO."
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email"
     keys: SecretStr | None = Field(
         default=None, description="The keyring as JSON (what the key file holds), from a vault."
     )

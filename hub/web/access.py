@@ -55,6 +55,8 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/"): EVERYONE,
     ("GET", "/inloggen"): EVERYONE,
     ("POST", "/inloggen"): EVERYONE,
+    ("GET", "/inloggen/sso"): EVERYONE,
+    ("GET", "/inloggen/sso/terug"): EVERYONE,
     ("POST", "/uitloggen"): PEOPLE,
     # Partners' systems: signals in, receipts and status back.
     ("POST", "/api/v1/signals"): _only(PARTNER_TOKEN),

@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from hub.config import Settings
+from hub.oidc import Provider
 from hub.ratelimit import TokenBuckets
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,3 +18,4 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 LIMITS = web.AppKey("limits", TokenBuckets)
+SSO = web.AppKey("sso", Provider)

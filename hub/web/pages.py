@@ -120,12 +120,13 @@ def render(request: web.Request, name: str, status: int = 200, **context: Any) -
     context.setdefault("errors", {})
     context.setdefault("values", {})
     context.setdefault("preview", None)
+    context.setdefault("sso", request.app[SETTINGS].oidc_issuer is not None)
     return web.Response(
         text=template.render(**context), content_type="text/html", charset="utf-8", status=status
     )
 
 
-def _set_cookie(
+def set_cookie(
     request: web.Request,
     response: web.StreamResponse,
     name: str,
@@ -187,7 +188,7 @@ async def home(request: web.Request) -> web.Response:
 async def login_page(request: web.Request) -> web.Response:
     token = secrets.token_urlsafe(32)
     response = render(request, "login.html", csrf_token=token)
-    _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
     return response
 
 
@@ -210,11 +211,11 @@ async def login_submit(request: web.Request) -> web.Response:
                 "tijdelijk geblokkeerd na te veel pogingen"
             },
         )
-        _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+        set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
         return response
     response = see_other(START_PAGE.get(session.user.role, "/"))
     # A fresh token at every login: a session id known before login is worth nothing after.
-    _set_cookie(request, response, SESSION_COOKIE, session.token)
+    set_cookie(request, response, SESSION_COOKIE, session.token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
 

@@ -207,6 +207,8 @@ def test_the_matrix_keeps_residents_data_to_those_who_work_with_it() -> None:
         ("GET", "/"),
         ("GET", "/inloggen"),
         ("POST", "/inloggen"),
+        ("GET", "/inloggen/sso"),
+        ("GET", "/inloggen/sso/terug"),
     }
     # Managers see figures about the network, never a household.
     for_managers = {
