@@ -17,6 +17,7 @@ from hub.scheduler import scheduler_ctx
 from hub.web import api, fhir, health, inbox, network_page, openapi, pages, reports, sso
 from hub.web.access import access_control
 from hub.web.keys import DSN, LIMITS, POOL, SETTINGS, SSO, TASKS, TEMPLATES
+from hub.web.load import bounded
 from hub.web.problems import problem_middleware
 
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         middlewares=[
             pages.security_headers,
             problem_middleware,
+            bounded(settings.max_in_flight),
             pages.page_errors,
             pages.form_limit,
             access_control,

@@ -76,6 +76,7 @@ def _serve(settings: Settings, dsn: str, banner: str | None = None) -> None:
         host=settings.host,
         port=settings.port,
         print=announce,
+        backlog=2048,  # a burst of connections waits in the kernel, not in SYN retries
         access_log_format='%a "%r" %s %b %Tfs',
     )
 

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     retention_by_kind: dict[str, int] = Field(
         default_factory=dict, description="Per signal kind, its own period (JSON)."
     )
+    max_in_flight: int = Field(
+        default=256,
+        ge=1,
+        description="Requests one process works on at once; beyond it 503 with Retry-After.",
+    )
     db_pool_min: int = 2
     db_pool_max: int = 10
 

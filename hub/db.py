@@ -94,9 +94,19 @@ async def _init_connection(conn: Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+# A database that does not answer a new connection within this is down for now: requests get
+# a 503 at once instead of waiting (asyncpg's default is a minute).
+CONNECT_TIMEOUT_SECONDS = 1.0
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=30,
+        timeout=CONNECT_TIMEOUT_SECONDS,
     )
     log.info("connected to %s", redact_dsn(dsn))
     return pool
