@@ -47,6 +47,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app = web.Application(
         client_max_size=max(settings.max_body_bytes, settings.max_batch_bytes),
         middlewares=[
+            health.measure,
             pages.security_headers,
             problem_middleware,
             bounded(settings.max_in_flight),
@@ -75,6 +76,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app.cleanup_ctx.append(_background_tasks)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
+    app.router.add_get("/metrics", health.metrics)
     app.router.add_get("/api/v1/openapi.json", openapi.get_openapi)
     app.router.add_routes(api.routes)
     app.router.add_routes(fhir.routes)

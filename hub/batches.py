@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from connectors.csv_batch import DEFAULT_PROFILES, BatchFileError, BatchProfile, parse_batch
 from hub.errors import Conflict, InvalidFields, NotFound
 from hub.intake import DEFAULT_POLICY, IntakePolicy, kind_error, store_signals
+from hub.metrics import record_intake
 from hub.store import batches as batch_store
 from hub.store.partners import partner_by_id
 from schemas.batches import BatchCounts, BatchRowProblem, BatchStatus, BatchView
@@ -164,6 +165,7 @@ async def process_batch(
             counts=_count(results, parsed.total, len(refused_lines)),
             report=problems,
         )
+    record_intake("batch", partner.kind.value, results)
     log.info("batch %s processed: %d rows", batch_id, parsed.total)
     return True
 

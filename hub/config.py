@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     retention_by_kind: dict[str, int] = Field(
         default_factory=dict, description="Per signal kind, its own period (JSON)."
     )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="If set, /metrics answers only `Authorization: Bearer <it>`."
+    )
     max_in_flight: int = Field(
         default=256,
         ge=1,

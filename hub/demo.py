@@ -347,7 +347,9 @@ async def load_history(
             moment = datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), LOCAL_TIME)
             count += 1
             signal = _signal_for(rng, partner, count, postcode)
-            await submit_signal(pool, partner, signal, received_at=moment.astimezone(UTC))
+            await submit_signal(
+                pool, partner, signal, received_at=moment.astimezone(UTC), channel="demo"
+            )
     for partner in partners:
         if partner.name in ("CJG Haarlem (demo)", "Schuldhulpmaatjes Haarlem (demo)"):
             for index, postcode in enumerate(shared):
@@ -357,7 +359,9 @@ async def load_history(
                     update={"address": Address(postcode=postcode, house_number=index + 2)}
                 )
                 moment = datetime.combine(end - timedelta(days=10 + index), time(11), LOCAL_TIME)
-                await submit_signal(pool, partner, signal, received_at=moment.astimezone(UTC))
+                await submit_signal(
+                    pool, partner, signal, received_at=moment.astimezone(UTC), channel="demo"
+                )
     return count
 
 

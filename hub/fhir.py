@@ -7,12 +7,14 @@ requested -> accepted -> in-progress -> completed, or rejected / cancelled.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from connectors.fhir import DEFAULT_KIND_CODES, Referral, task_for
 from hub.errors import Conflict, InvalidFields, NotFound
 from hub.intake import DEFAULT_POLICY, IntakePolicy, kind_error, store_signals
+from hub.metrics import record_intake
 from schemas.signals import SignalKind, SignalStatus
 
 if TYPE_CHECKING:
@@ -70,6 +72,7 @@ async def submit_referral(
     *,
     policy: IntakePolicy = DEFAULT_POLICY,
 ) -> TaskResult:
+    started = time.monotonic()
     problem = kind_error(partner, referral.signal)
     if problem:
         raise InvalidFields(problem, errors=[{"loc": ["ServiceRequest", "code"], "msg": problem}])
@@ -86,6 +89,7 @@ async def submit_referral(
             referral.focus,
         )
         task = await _task(conn, partner, result.receipt.id)
+    record_intake("fhir", partner.kind.value, [result], time.monotonic() - started)
     return TaskResult(task, result.created)
 
 

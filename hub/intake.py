@@ -7,6 +7,7 @@ lost. Every channel (API, FHIR, CSV batch, web form) ends here; one signal is a 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from uuid import UUID
 from hub.errors import Conflict, InvalidFields
 from hub.feedback import on_signals_stored
 from hub.mail import mail_for_new_signals
+from hub.metrics import record_intake
 from hub.routing import choose_rule
 from hub.store import cases as case_store
 from hub.store import routing as routing_store
@@ -236,9 +238,11 @@ async def submit_signal(
     *,
     received_at: datetime | None = None,
     policy: IntakePolicy = DEFAULT_POLICY,
+    channel: str = "api",
 ) -> Submitted:
     """Route and store one signal; raises InvalidFields for a kind not the partner's and
     Conflict for a reference used before for other content."""
+    started = time.monotonic()
     problem = kind_error(partner, signal)
     if problem:
         raise InvalidFields(problem, errors=[{"loc": ["kind"], "msg": problem}])
@@ -248,4 +252,5 @@ async def submit_signal(
         )
     if isinstance(result, Conflict):
         raise result
+    record_intake(channel, partner.kind.value, [result], time.monotonic() - started)
     return result

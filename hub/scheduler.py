@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from hub.dropfolder import poll_drop_folders
 from hub.feedback import deliver_feedback, sweep
 from hub.intake import policy_of
 from hub.mail import deliver_mail
+from hub.metrics import JOB_RUNS, JOB_SECONDS
 from hub.network import snapshot
 from hub.retention import apply_retention
 from hub.retention import policy_of as retention_policy
@@ -25,6 +27,7 @@ from hub.workdays import LOCAL_TIME
 log = logging.getLogger(__name__)
 
 # Advisory lock keys, one per job, the same in every hub process.
+JOB_NAMES: dict[int, str] = {}  # filled below, for metrics and logs
 LOCK_PENDING_BATCHES = 0x5348_0001
 LOCK_DROP_FOLDERS = 0x5348_0002
 LOCK_MAIL = 0x5348_0003
@@ -32,18 +35,38 @@ LOCK_FEEDBACK = 0x5348_0004
 LOCK_SWEEP = 0x5348_0005
 LOCK_SNAPSHOT = 0x5348_0006
 LOCK_RETENTION = 0x5348_0007
+JOB_NAMES.update(
+    {
+        LOCK_PENDING_BATCHES: "batches.pending",
+        LOCK_DROP_FOLDERS: "drop_folders",
+        LOCK_MAIL: "mail.deliver",
+        LOCK_FEEDBACK: "feedback.deliver",
+        LOCK_SWEEP: "feedback.sweep",
+        LOCK_SNAPSHOT: "network.snapshot",
+        LOCK_RETENTION: "retention",
+    }
+)
 
 
 async def run_once_across_instances(
     app: web.Application, lock: int, job: Callable[[], Awaitable[object]]
 ) -> None:
-    """Run `job` only if no other hub instance is running it now."""
+    """Run `job` only if no other hub instance is running it now; count and time the run."""
+    name = JOB_NAMES[lock]
     async with app[POOL].acquire() as conn:
         if not await conn.fetchval("select pg_try_advisory_lock($1)", lock):
+            JOB_RUNS.labels(name, "skipped").inc()
             return
+        started = time.monotonic()
         try:
             await job()
+        except Exception:
+            JOB_RUNS.labels(name, "failed").inc()
+            raise
+        else:
+            JOB_RUNS.labels(name, "done").inc()
         finally:
+            JOB_SECONDS.labels(name).observe(time.monotonic() - started)
             await conn.execute("select pg_advisory_unlock($1)", lock)
 
 

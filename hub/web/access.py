@@ -49,6 +49,7 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     # Open to all: health, the API description, login, static files.
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/readyz"): EVERYONE,
+    ("GET", "/metrics"): EVERYONE,  # counts only; HUB_METRICS_TOKEN guards it
     ("GET", "/api/v1/openapi.json"): EVERYONE,
     ("GET", "/fhir/metadata"): EVERYONE,
     ("GET", "/static"): EVERYONE,

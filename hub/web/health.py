@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from hub.db import pending_migrations
-from hub.errors import Unavailable
-from hub.web.keys import POOL
+from hub.errors import Unauthorized, Unavailable
+from hub.metrics import REQUEST_SECONDS, exposition
+from hub.web.keys import POOL, SETTINGS
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -26,3 +32,34 @@ async def readyz(request: web.Request) -> web.Response:
     if pending:
         raise Unavailable(f"{len(pending)} migration(s) not applied; run 'hub migrate'")
     return web.json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format; with HUB_METRICS_TOKEN set, only for `Bearer <that token>`."""
+    token = request.app[SETTINGS].metrics_token
+    if token is not None:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not secrets.compare_digest(given.encode(), token.get_secret_value().encode()):
+            raise Unauthorized("send the metrics token as 'Authorization: Bearer <token>'")
+    body = await exposition(request.app[POOL])
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
+
+
+@web.middleware
+async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Time every request by its route pattern (`/api/v1/cases/{id}`, never an id)."""
+    started = time.monotonic()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        REQUEST_SECONDS.labels(route, request.method, str(status)).observe(
+            time.monotonic() - started
+        )

@@ -327,7 +327,11 @@ async def signal_submit(request: web.Request) -> web.StreamResponse:
         return _form_page(request, session, values, preview=preview)
     try:
         submitted = await submit_signal(
-            request.app[POOL], partner, signal, policy=policy_of(request.app[SETTINGS])
+            request.app[POOL],
+            partner,
+            signal,
+            policy=policy_of(request.app[SETTINGS]),
+            channel="form",
         )
     except Conflict:
         message = "Dit kenmerk is al gebruikt voor een ander signaal; kies een ander kenmerk"

@@ -201,6 +201,7 @@ def test_the_matrix_keeps_residents_data_to_those_who_work_with_it() -> None:
     assert open_to_all == {
         ("GET", "/healthz"),
         ("GET", "/readyz"),
+        ("GET", "/metrics"),
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/fhir/metadata"),
         ("GET", "/static"),

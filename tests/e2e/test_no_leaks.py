@@ -130,6 +130,11 @@ async def test_personal_data_stays_out_of_logs_exports_and_errors(
             "/api/v1/metrics/feedback",
         ):
             await call("GET", path, admin)
+        async with http.get("/metrics") as response:
+            assert response.status == 200
+            metrics = await response.text()
+            assert "hub_signals_received_total" in metrics
+            seen.append(metrics)
 
     process.terminate()
     await asyncio.to_thread(process.wait, 30)
