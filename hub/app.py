@@ -47,6 +47,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app = web.Application(
         client_max_size=max(settings.max_body_bytes, settings.max_batch_bytes),
         middlewares=[
+            health.request_id,
             health.measure,
             pages.security_headers,
             problem_middleware,

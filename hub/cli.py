@@ -32,6 +32,8 @@ from hub.dropfolder import partner_folder
 from hub.errors import HubError
 from hub.fhir import map_code
 from hub.keys import prepare_keys, retire_old_keys, rotate_keys
+from hub.logs import AccessLogger
+from hub.logs import configure as configure_logs
 from hub.network import default_query, network, weak_link_text_lines
 from hub.retention import apply_retention
 from hub.retention import policy_of as retention_policy
@@ -77,7 +79,7 @@ def _serve(settings: Settings, dsn: str, banner: str | None = None) -> None:
         port=settings.port,
         print=announce,
         backlog=2048,  # a burst of connections waits in the kernel, not in SYN retries
-        access_log_format='%a "%r" %s %b %Tfs',
+        access_log_class=AccessLogger,
     )
 
 
@@ -556,15 +558,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     serving = args.command in ("demo", "serve")
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO if serving else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
     overrides = {
         key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None
     }
     settings = Settings(**overrides)
+    configure_logs(
+        logging.DEBUG if args.verbose else logging.INFO if serving else logging.WARNING,
+        structured=settings.log_format == "json"
+        or (settings.log_format == "auto" and args.command == "serve"),
+    )
     try:
         result: int = args.run(settings, args)
     except HubError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +84,9 @@ class Settings(BaseSettings):
         default=256,
         ge=1,
         description="Requests one process works on at once; beyond it 503 with Retry-After.",
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="auto: JSON lines for `hub serve`, text for the rest."
     )
     db_pool_min: int = 2
     db_pool_max: int = 10

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from hub.db import pending_migrations
 from hub.errors import Unauthorized, Unavailable
+from hub.logs import REQUEST_ID, REQUEST_KEY
 from hub.metrics import REQUEST_SECONDS, exposition
 from hub.web.keys import POOL, SETTINGS
 
@@ -63,3 +66,23 @@ async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
         REQUEST_SECONDS.labels(route, request.method, str(status)).observe(
             time.monotonic() - started
         )
+
+
+_GIVEN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+@web.middleware
+async def request_id(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request gets an id (the caller's X-Request-Id if it is a sane one), in each log line
+    about it and in the answer's X-Request-Id, so a partner's report can be found in the logs."""
+    given = request.headers.get("X-Request-Id", "")
+    value = given if _GIVEN_ID.match(given) else uuid.uuid4().hex
+    request[REQUEST_KEY] = value
+    REQUEST_ID.set(value)
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        error.headers["X-Request-Id"] = value
+        raise
+    response.headers["X-Request-Id"] = value
+    return response

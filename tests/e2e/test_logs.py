@@ -1,0 +1,60 @@
+"""`hub serve` logs JSON lines, each request with its id (the caller's, or a new one, echoed in
+X-Request-Id), by route pattern: no path ids, no query strings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+from tests.conftest import free_port, make_admin_token, make_partner, make_signal
+from tests.e2e.conftest import hub_env, start_hub, wait_ready
+
+
+async def test_request_lines_are_json_with_their_request_id(
+    haarlem: asyncpg.Pool, dsn: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    _, token = await make_partner(haarlem)
+    admin = await make_admin_token(haarlem)
+    port = free_port()
+    log = tmp_path / "hub.log"
+    process = start_hub(["serve", "--port", str(port)], hub_env(DATABASE_URL=dsn), log)
+    processes.append(process)
+    await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}", process)
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+        async with http.post(
+            "/api/v1/signals",
+            json=make_signal(),
+            headers={"Authorization": f"Bearer {token}", "X-Request-Id": "partner-req-42"},
+        ) as response:
+            assert response.status == 202
+            assert response.headers["X-Request-Id"] == "partner-req-42"
+        async with http.get(
+            "/api/v1/admin/access-log?postcode=2034AB&house_number=12",
+            headers={"Authorization": f"Bearer {admin}", "X-Request-Id": "bad id\twith tab"},
+        ) as response:
+            assert response.status == 404
+            generated = response.headers["X-Request-Id"]
+            assert len(generated) == 32
+        async with http.get(f"/api/v1/signals/{generated}x") as response:
+            assert response.status == 401
+    process.terminate()
+    await asyncio.to_thread(process.wait, 30)
+
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert lines, log.read_text()[-2000:]
+    requests = [line for line in lines if line["logger"] == "aiohttp.access"]
+    by_id = {line.get("request_id"): line for line in requests}
+    posted = by_id["partner-req-42"]
+    assert (posted["method"], posted["route"], posted["status"]) == ("POST", "/api/v1/signals", 202)
+    assert posted["ms"] >= 0
+    looked = by_id[generated]
+    assert looked["route"] == "/api/v1/admin/access-log"
+    text = log.read_text()
+    assert "2034AB" not in text  # the query string is not logged
+    assert "/api/v1/signals/{id}" in text
+    assert f"{generated}x" not in text  # nor the path's id
