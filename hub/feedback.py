@@ -37,6 +37,8 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 TIMESTAMP_HEADER = "X-Hub-Timestamp"
+# The same for every attempt at one message: a receiver deduplicates retries by it.
+DELIVERY_HEADER = "X-Hub-Delivery"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ async def deliver_feedback(
             "Content-Type": "application/json",
             TIMESTAMP_HEADER: stamp,
             SIGNATURE_HEADER: sign(row["secret"], stamp, body),
+            DELIVERY_HEADER: str(row["id"]),
         }
         error: str | None = None
         try:

@@ -1,0 +1,115 @@
+"""Two hub processes on one PostgreSQL: both serve the API; each scheduled job runs once per
+tick across both; every feedback message reaches the partner's receiver, once per message id."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
+
+from hub.feedback import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from hub.store import feedback as feedback_store
+from schemas.signals import PartnerKind
+from tests.conftest import free_port, make_partner, make_signal
+from tests.e2e.conftest import hub_env, start_hub, wait_ready
+
+SIGNALS = 40
+SWEEP_SECONDS = 0.5
+SECRET = "two-instances-secret"
+
+
+async def job_runs(http: aiohttp.ClientSession, base: str, job: str) -> float:
+    async with http.get(f"{base}/metrics") as response:
+        text = await response.text()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "hub_job_runs_total" and sample.labels == {
+                "job": job,
+                "result": "done",
+            }:
+                return sample.value
+    return 0.0
+
+
+@pytest.mark.timeout(180)
+async def test_two_instances_share_the_work_without_doing_it_twice(
+    haarlem: asyncpg.Pool, dsn: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    deliveries: Counter[str] = Counter()
+    all_arrived = asyncio.Event()
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        stamp = request.headers[TIMESTAMP_HEADER]
+        if request.headers[SIGNATURE_HEADER] != sign(SECRET, stamp, body):
+            return web.Response(status=401)
+        deliveries[request.headers[DELIVERY_HEADER]] += 1
+        if len(deliveries) >= SIGNALS:
+            all_arrived.set()
+        return web.Response(status=204)
+
+    receiver = web.Application()
+    receiver.router.add_post("/hook", receive)
+    runner = web.AppRunner(receiver)
+    await runner.setup()
+    hook_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", hook_port).start()
+
+    gp, token = await make_partner(haarlem, PartnerKind.GP)
+    async with haarlem.acquire() as conn:
+        await feedback_store.add_agreement(conn, step="received", working_days=0)
+        await feedback_store.set_webhook(conn, gp.id, f"http://127.0.0.1:{hook_port}/hook", SECRET)
+
+    env = hub_env(
+        DATABASE_URL=dsn,
+        HUB_PARTNER_RATE_PER_MINUTE="1000000",
+        HUB_PARTNER_RATE_BURST="100000",
+        HUB_FEEDBACK_POLL_SECONDS="0.3",
+        HUB_SWEEP_SECONDS=str(SWEEP_SECONDS),
+    )
+    bases = []
+    for name in ("a", "b"):
+        port = free_port()
+        process = start_hub(["serve", "--port", str(port)], env, tmp_path / f"hub-{name}.log")
+        processes.append(process)
+        bases.append(f"http://127.0.0.1:{port}")
+        await asyncio.to_thread(wait_ready, bases[-1], process)
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as http:
+        sweeps_before = [await job_runs(http, base, "feedback.sweep") for base in bases]
+        started = time.monotonic()
+        for number in range(SIGNALS):
+            base = bases[number % 2]
+            body = make_signal(address={"postcode": "2034AB", "house_number": number + 1})
+            async with http.post(f"{base}/api/v1/signals", json=body, headers=headers) as answer:
+                assert answer.status == 202, await answer.text()
+        await asyncio.wait_for(all_arrived.wait(), timeout=30)
+        await asyncio.sleep(max(0.0, 5 - (time.monotonic() - started)))
+        elapsed = time.monotonic() - started
+        sweeps = [await job_runs(http, base, "feedback.sweep") for base in bases]
+    await runner.cleanup()
+
+    async with haarlem.acquire() as conn:
+        messages = {str(row["id"]) for row in await conn.fetch("select id from feedback_outbox")}
+        undelivered = await conn.fetchval(
+            "select count(*) from feedback_outbox where delivered_at is null"
+        )
+    assert len(messages) == SIGNALS  # one "received" message a signal
+    assert set(deliveries) == messages  # every message arrived
+    assert max(deliveries.values()) == 1, deliveries.most_common(3)  # and none twice
+    assert undelivered == 0
+
+    # Both instances run the sweep, taking turns: together once per tick, not twice.
+    runs = [after - before for after, before in zip(sweeps, sweeps_before, strict=True)]
+    ticks = elapsed / SWEEP_SECONDS
+    assert sum(runs) <= ticks + 2, (runs, ticks)
+    assert sum(runs) >= ticks / 2, (runs, ticks)
