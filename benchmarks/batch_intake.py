@@ -23,6 +23,7 @@ import asyncpg
 from connectors.csv_batch import RENT_ARREARS, parse_batch
 from hub.admin import import_routing_table
 from hub.batches import process_batch, receive_batch
+from hub.crypto import new_keyring, use_keyring
 from hub.db import create_pool, embedded_postgres, ensure_database, migrate, with_database
 from hub.demo import demo_pc6_codes, load_teams, shipped_data
 from hub.store.partners import add_partner
@@ -44,6 +45,7 @@ def make_file(rows: int) -> bytes:
 
 
 async def run(server: str, rows: int) -> None:
+    use_keyring(new_keyring())  # personal data is sealed, as in the hub
     name = f"bench_{uuid.uuid4().hex[:8]}"
     await ensure_database(server, name)
     dsn = with_database(server, name)
