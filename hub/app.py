@@ -10,13 +10,15 @@ from aiohttp import web
 
 from hub.config import Settings
 from hub.db import create_pool, migrate
+from hub.groupcommit import GroupCommit
+from hub.intake import policy_of
 from hub.keys import prepare_keys
 from hub.oidc import Provider
 from hub.ratelimit import TokenBuckets
 from hub.scheduler import scheduler_ctx
 from hub.web import api, fhir, health, inbox, network_page, openapi, pages, reports, sso
 from hub.web.access import access_control
-from hub.web.keys import DSN, LIMITS, POOL, SETTINGS, SSO, TASKS, TEMPLATES
+from hub.web.keys import DSN, INTAKE, LIMITS, POOL, SETTINGS, SSO, TASKS, TEMPLATES
 from hub.web.load import bounded
 from hub.web.problems import problem_middleware
 
@@ -32,6 +34,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await pool.close()
+
+
+async def _group_commit(app: web.Application) -> AsyncIterator[None]:
+    """Single signals from the API share transactions; drained before the pool closes."""
+    app[INTAKE] = GroupCommit(app[POOL], policy_of(app[SETTINGS]))
+    yield
+    await app[INTAKE].close()
 
 
 async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
@@ -73,6 +82,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         )
     inbox.install_template_helpers(app[TEMPLATES])
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_group_commit)
     app.cleanup_ctx.append(scheduler_ctx)
     app.cleanup_ctx.append(_background_tasks)
     app.router.add_get("/healthz", health.healthz)

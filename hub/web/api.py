@@ -15,11 +15,11 @@ from hub.audit import household_access_log
 from hub.batches import batch_view, process_batch, receive_batch
 from hub.errors import BadRequest, InvalidFields, NotFound, UnsupportedMediaType
 from hub.feedback import compliance
-from hub.intake import policy_of, submit_signal
+from hub.intake import policy_of
 from hub.signals import partner_signal, team_inbox
 from hub.store import feedback as feedback_store
 from hub.web.access import partner_of, principal_of, user_of
-from hub.web.keys import POOL, SETTINGS, TASKS
+from hub.web.keys import INTAKE, POOL, SETTINGS, TASKS
 from hub.web.problems import invalid_fields
 from hub.web.requests import path_id, read_body, read_model
 from schemas.address import Address
@@ -45,8 +45,7 @@ def json_response(
 async def post_signal(request: web.Request) -> web.Response:
     partner = partner_of(request)
     signal = await read_model(request, SignalIn)
-    policy = policy_of(request.app[SETTINGS])
-    submitted = await submit_signal(request.app[POOL], partner, signal, policy=policy)
+    submitted = await request.app[INTAKE].submit(partner, signal)
     return json_response(submitted.receipt, status=202)
 
 

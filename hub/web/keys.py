@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from hub.config import Settings
+from hub.groupcommit import GroupCommit
 from hub.oidc import Provider
 from hub.ratelimit import TokenBuckets
 
@@ -19,4 +20,5 @@ TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 LIMITS = web.AppKey("limits", TokenBuckets)
 SSO = web.AppKey("sso", Provider)
+INTAKE = web.AppKey("intake", GroupCommit)
 RUNNING_JOBS = web.AppKey("running_jobs", set[asyncio.Task[object]])

@@ -1,0 +1,194 @@
+"""Durable intake over HTTP: the hub's POST /api/v1/signals (202 only after commit) beside two
+references measured in the same run on the same machine: a bare aiohttp server that parses the
+JSON and answers, and a naive durable service (pydantic, one INSERT and commit per request).
+
+    python benchmarks/http_intake.py [--seconds 15] [--connections 64]
+
+Needs `wrk` (apt-get install wrk). Uses an embedded PostgreSQL in a temporary directory, or
+HUB_BENCH_DATABASE_URL (a server where it may create databases). Each server is its own process;
+wrk runs with 2 threads and ~1 KB signal bodies, each with a fresh external_ref. Prints
+requests/s, p99 and the ratios the issue sets as targets; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+from hub.admin import import_routing_table
+from hub.crypto import new_keyring, use_keyring
+from hub.db import create_pool, embedded_postgres, ensure_database, migrate, with_database
+from hub.demo import load_teams, shipped_data
+from hub.store.partners import add_partner, issue_token
+from schemas.signals import PartnerKind
+
+HERE = Path(__file__).parent
+HUB = shutil.which("hub") or str(Path(sys.executable).with_name("hub"))
+LUA = r"""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local counter = 0
+local run = os.getenv("RUN")
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+request = function()
+  counter = counter + 1
+  local body = string.format('{"external_ref":"B-%s-%d-%d","kind":"care_concern",'
+    .. '"urgency":"normal","address":{"postcode":"2034AB","house_number":%d},'
+    .. '"person":{"name":"J. de Vries","birth_date":"1980-04-02"},'
+    .. '"resident_informed":{"informed":true},"description":"Mist sinds drie maanden '
+    .. 'afspraken en noemt geldzorgen. Buren maken zich zorgen over de situatie in huis en de '
+    .. 'kinderen. Graag contact opnemen met de praktijk voor overleg over de beste aanpak van '
+    .. 'deze situatie, liefst nog deze week, omdat de situatie lijkt te verslechteren."}',
+    run, tid, counter, (counter % 5000) + 1)
+  return wrk.format(nil, "/api/v1/signals", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"a server exited with {process.returncode} before it listened")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers (the references have no /healthz)
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+def wrk(port: int, token: str, seconds: int, connections: int, script: Path) -> dict[str, float]:
+    env = {**os.environ, "TOKEN": token, "RUN": uuid.uuid4().hex[:8]}
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script)]
+    output = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}"], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    failed = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors: .*", output)
+    return {
+        "rate": rate,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+        "non_2xx": float(failed.group(1)) if failed else 0.0,
+        "socket_errors": 1.0 if errors else 0.0,
+    }
+
+
+async def prepare(server: str) -> tuple[str, str, str, str]:
+    """Databases for the hub and the naive service; the hub's partner token and keyring."""
+    hub_db, naive_db = f"bench_hub_{uuid.uuid4().hex[:6]}", f"bench_naive_{uuid.uuid4().hex[:6]}"
+    await ensure_database(server, hub_db)
+    await ensure_database(server, naive_db)
+    keyring = new_keyring()
+    use_keyring(keyring)
+    pool = await create_pool(with_database(server, hub_db), min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        await load_teams(pool)
+        await import_routing_table(pool, shipped_data("routing_demo.csv"), partial=False)
+        async with pool.acquire() as conn:
+            partner = await add_partner(conn, "Benchmark GP", PartnerKind.GP)
+            token = await issue_token(conn, "partner", partner)
+    finally:
+        await pool.close()
+    return with_database(server, hub_db), with_database(server, naive_db), token, keyring.to_json()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("needs wrk: apt-get install wrk")
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        server = os.environ.get("HUB_BENCH_DATABASE_URL") or stack.enter_context(
+            embedded_postgres(work / "pg")
+        )
+        hub_dsn, naive_dsn, token, keys = asyncio.run(prepare(server))
+        script = work / "post.lua"
+        script.write_text(LUA)
+        servers = {
+            "bare aiohttp (parse JSON, answer)": [
+                sys.executable,
+                str(HERE / "reference_servers.py"),
+                "bare",
+            ],
+            "naive (pydantic, INSERT + commit each)": [
+                sys.executable,
+                str(HERE / "reference_servers.py"),
+                "naive",
+                "--dsn",
+                naive_dsn,
+            ],
+            "hub POST /api/v1/signals": [HUB, "serve"],
+        }
+        env = {
+            **os.environ,
+            "DATABASE_URL": hub_dsn,
+            "HUB_KEYS": keys,
+            "HUB_SCHEDULER": "false",
+            "HUB_PARTNER_RATE_PER_MINUTE": "1000000000",
+            "HUB_PARTNER_RATE_BURST": "1000000000",
+            "HUB_MAX_IN_FLIGHT": "100000",
+        }
+        results: dict[str, dict[str, float]] = {}
+        for label, command in servers.items():
+            port = free_port()
+            log = (work / f"{len(results)}.log").open("wb")
+            process = subprocess.Popen(
+                [*command, "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+            try:
+                wait_listening(port, process)
+                wrk(port, token, 2, args.connections, script)  # warm up
+                results[label] = wrk(port, token, args.seconds, args.connections, script)
+            finally:
+                process.terminate()
+                process.wait(30)
+    print(f"wrk: 2 threads, {args.connections} connections, {args.seconds} s each, ~1 KB bodies")
+    for label, figures in results.items():
+        print(
+            f"  {label:<42} {figures['rate']:9.0f} requests/s   p99 {figures['p99_ms']:7.1f} ms"
+            f"   non-2xx {figures['non_2xx']:.0f}"
+        )
+    bare, naive, hub = (results[label]["rate"] for label in servers)
+    print(f"ratio hub / naive: {hub / naive:.2f}  (target of issue 8: >= 2)")
+    print(f"ratio hub / bare:  {hub / bare:.2f}  (target of issue 8: >= 0.6)")
+    print(f"hub p99: {results['hub POST /api/v1/signals']['p99_ms']:.1f} ms  (target: < 25 ms)")
+
+
+if __name__ == "__main__":
+    main()
