@@ -99,12 +99,20 @@ async def _init_connection(conn: Connection) -> None:
 CONNECT_TIMEOUT_SECONDS = 1.0
 
 
+async def _keep_as_is(conn: Connection) -> None:
+    """No reset query when a connection goes back to the pool: asyncpg's default (unlock all
+    advisory locks, CLOSE ALL, UNLISTEN *, RESET ALL) costs a round trip on every release, and
+    the hub leaves no such state behind: it never SETs, LISTENs or holds cursors, and releases
+    its session advisory locks itself in `finally` blocks."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_as_is,
         command_timeout=30,
         timeout=CONNECT_TIMEOUT_SECONDS,
     )

@@ -40,13 +40,22 @@ async def attach_signals(
     )
     linked = await conn.fetch(
         """
+        with wanted as (
+            -- Each signal's open case through the one-open-case index, so the cost follows
+            -- the signals at hand, not the number of open cases.
+            select s.id,
+                   (select o.id from cases o
+                    where o.household_id = s.household_id and o.team_id = s.team_id
+                      and o.closed_at is null) as case_id
+            from signals s
+            where s.id = any($1::uuid[]) and s.team_id is not null
+        )
         update signals s
         set case_id = c.id,
             status = case c.status when 'new' then 'routed' when 'accepted' then 'accepted'
                      else 'in_contact' end
-        from cases c
-        where s.id = any($1::uuid[]) and c.household_id = s.household_id
-          and c.team_id = s.team_id and c.closed_at is null
+        from wanted w join cases c on c.id = w.case_id
+        where s.id = w.id
         returning s.id as signal_id, c.id as case_id, c.director_id, c.team_id
         """,
         list(signal_ids),
