@@ -6,7 +6,8 @@ JSON and answers, and a naive durable service (pydantic, one INSERT and commit p
 
 Needs `wrk` (apt-get install wrk). Uses an embedded PostgreSQL in a temporary directory, or
 HUB_BENCH_DATABASE_URL (a server where it may create databases). Each server is its own process;
-wrk runs with 2 threads and ~1 KB signal bodies, each with a fresh external_ref. Prints
+wrk runs with 2 threads and ~1 KB signal bodies, each with a fresh external_ref and (within a
+run) a household of its own: a burst like a corporation's monthly list. Prints
 requests/s, p99 and the ratios the issue sets as targets; asserts nothing.
 """
 
@@ -56,7 +57,7 @@ request = function()
     .. 'afspraken en noemt geldzorgen. Buren maken zich zorgen over de situatie in huis en de '
     .. 'kinderen. Graag contact opnemen met de praktijk voor overleg over de beste aanpak van '
     .. 'deze situatie, liefst nog deze week, omdat de situatie lijkt te verslechteren."}',
-    run, tid, counter, (counter % 5000) + 1)
+    run, tid, counter, ((counter + tid * 50000) % 99999) + 1)
   return wrk.format(nil, "/api/v1/signals", nil, body)
 end
 """

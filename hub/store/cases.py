@@ -16,6 +16,37 @@ if TYPE_CHECKING:
     import asyncpg
 
 
+_FEW = 1000
+# `offset 0` keeps the look-up a look-up: without it the planner may flatten it into a hash
+# join over every open case, so that intake slows as open cases accumulate.
+_ATTACH_FEW = """
+    update signals s
+    set case_id = c.id,
+        status = case c.status when 'new' then 'routed' when 'accepted' then 'accepted'
+                 else 'in_contact' end
+    from unnest($1::uuid[]) as wanted (id)
+    cross join lateral (
+        select o.id, o.status, o.director_id, o.team_id from signals w
+        join cases o on o.household_id = w.household_id and o.team_id = w.team_id
+                    and o.closed_at is null
+        where w.id = wanted.id
+        offset 0
+    ) c
+    where s.id = wanted.id
+    returning s.id as signal_id, c.id as case_id, c.director_id, c.team_id
+"""
+_ATTACH_MANY = """
+    update signals s
+    set case_id = c.id,
+        status = case c.status when 'new' then 'routed' when 'accepted' then 'accepted'
+                 else 'in_contact' end
+    from cases c
+    where s.id = any($1::uuid[]) and c.household_id = s.household_id
+      and c.team_id = s.team_id and c.closed_at is null
+    returning s.id as signal_id, c.id as case_id, c.director_id, c.team_id
+"""
+
+
 async def attach_signals(
     conn: Connection, signal_ids: Sequence[UUID], stacking_window: timedelta
 ) -> list[dict[str, Any]]:
@@ -38,28 +69,11 @@ async def attach_signals(
         """,
         list(signal_ids),
     )
-    linked = await conn.fetch(
-        """
-        with wanted as (
-            -- Each signal's open case through the one-open-case index, so the cost follows
-            -- the signals at hand, not the number of open cases.
-            select s.id,
-                   (select o.id from cases o
-                    where o.household_id = s.household_id and o.team_id = s.team_id
-                      and o.closed_at is null) as case_id
-            from signals s
-            where s.id = any($1::uuid[]) and s.team_id is not null
-        )
-        update signals s
-        set case_id = c.id,
-            status = case c.status when 'new' then 'routed' when 'accepted' then 'accepted'
-                     else 'in_contact' end
-        from wanted w join cases c on c.id = w.case_id
-        where s.id = w.id
-        returning s.id as signal_id, c.id as case_id, c.director_id, c.team_id
-        """,
-        list(signal_ids),
-    )
+    # Two shapes, chosen here because the planner cannot tell them apart in a generic plan with
+    # lagging statistics: a few signals (the API, a group commit) look up their open case one
+    # by one in the one-open-case index; a batch joins against all open cases in one pass.
+    query = _ATTACH_FEW if len(signal_ids) <= _FEW else _ATTACH_MANY
+    linked = await conn.fetch(query, list(signal_ids))
     case_ids = list({row["case_id"] for row in linked})
     await refresh_cases(conn, case_ids, stacking_window)
     new_cases = {row["id"] for row in opened}
