@@ -19,14 +19,12 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import asyncpg
+from bench_db import demo_database  # benchmarks/, beside this script
 
 from connectors.csv_batch import RENT_ARREARS, parse_batch
-from hub.admin import import_routing_table
 from hub.batches import process_batch, receive_batch
-from hub.crypto import new_keyring, use_keyring
-from hub.db import create_pool, embedded_postgres, ensure_database, migrate, with_database
-from hub.demo import demo_pc6_codes, load_teams, shipped_data
-from hub.store.partners import add_partner
+from hub.db import embedded_postgres
+from hub.demo import demo_pc6_codes
 from schemas.signals import PartnerKind
 
 HEADER = "Referentie;Postcode;Huisnummer;Toevoeging;Naam huurder;Achterstand;Achterstand sinds"
@@ -45,18 +43,10 @@ def make_file(rows: int) -> bytes:
 
 
 async def run(server: str, rows: int) -> None:
-    use_keyring(new_keyring())  # personal data is sealed, as in the hub
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    await ensure_database(server, name)
-    dsn = with_database(server, name)
-    pool = await create_pool(dsn, min_size=1, max_size=4)
+    name, pool, partner, _ = await demo_database(
+        server, "Benchmark corporation", PartnerKind.HOUSING
+    )
     try:
-        async with pool.acquire() as conn:
-            await migrate(conn)
-        await load_teams(pool)
-        await import_routing_table(pool, shipped_data("routing_demo.csv"), partial=False)
-        async with pool.acquire() as conn:
-            partner = await add_partner(conn, "Benchmark corporation", PartnerKind.HOUSING)
         data = make_file(rows)
 
         started = time.perf_counter()

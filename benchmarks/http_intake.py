@@ -28,11 +28,10 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-from hub.admin import import_routing_table
-from hub.crypto import new_keyring, use_keyring
-from hub.db import create_pool, embedded_postgres, ensure_database, migrate, with_database
-from hub.demo import load_teams, shipped_data
-from hub.store.partners import add_partner, issue_token
+from bench_db import demo_database  # benchmarks/, beside this script
+
+from hub.db import embedded_postgres, ensure_database, with_database
+from hub.store.partners import issue_token
 from schemas.signals import PartnerKind
 
 HERE = Path(__file__).parent
@@ -107,22 +106,14 @@ def wrk(port: int, token: str, seconds: int, connections: int, script: Path) -> 
 
 async def prepare(server: str) -> tuple[str, str, str, str]:
     """Databases for the hub and the naive service; the hub's partner token and keyring."""
-    hub_db, naive_db = f"bench_hub_{uuid.uuid4().hex[:6]}", f"bench_naive_{uuid.uuid4().hex[:6]}"
-    await ensure_database(server, hub_db)
-    await ensure_database(server, naive_db)
-    keyring = new_keyring()
-    use_keyring(keyring)
-    pool = await create_pool(with_database(server, hub_db), min_size=1, max_size=2)
+    hub_db, pool, partner, keyring = await demo_database(server, "Benchmark GP", PartnerKind.GP)
     try:
         async with pool.acquire() as conn:
-            await migrate(conn)
-        await load_teams(pool)
-        await import_routing_table(pool, shipped_data("routing_demo.csv"), partial=False)
-        async with pool.acquire() as conn:
-            partner = await add_partner(conn, "Benchmark GP", PartnerKind.GP)
             token = await issue_token(conn, "partner", partner)
     finally:
         await pool.close()
+    naive_db = f"bench_naive_{uuid.uuid4().hex[:6]}"
+    await ensure_database(server, naive_db)
     return with_database(server, hub_db), with_database(server, naive_db), token, keyring.to_json()
 
 

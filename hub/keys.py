@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from hub.config import Settings, key_path
 from hub.crypto import Keyring, KeyringError, load_keyring, use_keyring, write_keyring
 from hub.store import Connection
-from hub.store.signals import EVENT_NOTE
+from hub.store.signals import EVENT_NOTE, personal_value
 
 if TYPE_CHECKING:
     import asyncpg
@@ -214,15 +214,14 @@ def _address_parts(row: Any) -> dict[str, Any]:
 
 
 def personal_fields(row: Any) -> dict[str, Any]:
-    """What a signal's sealed `personal` value holds."""
-    birth = row["person_birth_date"]
-    return {
-        "name": row["person_name"],
-        "birth_date": birth.isoformat() if birth else None,
-        "description": row["description"],
-        "reason": row["not_informed_reason"],
-        "client_ref": row["client_ref"],
-    }
+    """A pre-0008 row's plain columns as the sealed `personal` value."""
+    return personal_value(
+        row["person_name"],
+        row["person_birth_date"],
+        row["description"],
+        row["not_informed_reason"],
+        row["client_ref"],
+    )
 
 
 async def rotate_keys(pool: asyncpg.Pool, settings: Settings) -> dict[str, int]:

@@ -29,7 +29,6 @@ from hub.workdays import LOCAL_TIME
 log = logging.getLogger(__name__)
 
 # Advisory lock keys, one per job, the same in every hub process.
-JOB_NAMES: dict[int, str] = {}  # filled below, for metrics and logs
 LOCK_PENDING_BATCHES = 0x5348_0001
 LOCK_DROP_FOLDERS = 0x5348_0002
 LOCK_MAIL = 0x5348_0003
@@ -37,17 +36,16 @@ LOCK_FEEDBACK = 0x5348_0004
 LOCK_SWEEP = 0x5348_0005
 LOCK_SNAPSHOT = 0x5348_0006
 LOCK_RETENTION = 0x5348_0007
-JOB_NAMES.update(
-    {
-        LOCK_PENDING_BATCHES: "batches.pending",
-        LOCK_DROP_FOLDERS: "drop_folders",
-        LOCK_MAIL: "mail.deliver",
-        LOCK_FEEDBACK: "feedback.deliver",
-        LOCK_SWEEP: "feedback.sweep",
-        LOCK_SNAPSHOT: "network.snapshot",
-        LOCK_RETENTION: "retention",
-    }
-)
+# Each job's name in metrics and in `job_ticks`.
+JOB_NAMES = {
+    LOCK_PENDING_BATCHES: "batches.pending",
+    LOCK_DROP_FOLDERS: "drop_folders",
+    LOCK_MAIL: "mail.deliver",
+    LOCK_FEEDBACK: "feedback.deliver",
+    LOCK_SWEEP: "feedback.sweep",
+    LOCK_SNAPSHOT: "network.snapshot",
+    LOCK_RETENTION: "retention",
+}
 
 
 async def run_once_across_instances(

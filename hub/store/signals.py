@@ -244,16 +244,33 @@ async def insert_signals(
     return {row["external_ref"]: row["id"] for row in result}
 
 
-def _personal(signal: SignalIn) -> dict[str, Any]:
-    """What of a signal is sealed: everything that names or describes a person."""
-    person = signal.person
+def personal_value(
+    name: str | None,
+    birth_date: date | None,
+    description: str | None,
+    reason: str | None,
+    client_ref: str | None,
+) -> dict[str, Any]:
+    """What of a signal is sealed in `signals.personal` (and `open_personal` reads back):
+    everything that names or describes a person."""
     return {
-        "name": person.name if person else None,
-        "birth_date": person.birth_date.isoformat() if person and person.birth_date else None,
-        "description": signal.description,
-        "reason": signal.resident_informed.reason,
-        "client_ref": signal.non_response.client_ref if signal.non_response else None,
+        "name": name,
+        "birth_date": birth_date.isoformat() if birth_date else None,
+        "description": description,
+        "reason": reason,
+        "client_ref": client_ref,
     }
+
+
+def _personal(signal: SignalIn) -> dict[str, Any]:
+    person = signal.person
+    return personal_value(
+        person.name if person else None,
+        person.birth_date if person else None,
+        signal.description,
+        signal.resident_informed.reason,
+        signal.non_response.client_ref if signal.non_response else None,
+    )
 
 
 async def append_events(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_KEYRING
+from tests.conftest import TEST_KEYRING, free_port
 
 HUB = shutil.which("hub") or str(Path(sys.executable).with_name("hub"))
 
@@ -48,6 +49,27 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 60) 
 def start_hub(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("ab")
     return subprocess.Popen([HUB, *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+
+# Load tests send far more than a partner may; the limit is tested on its own elsewhere.
+UNLIMITED = {"HUB_PARTNER_RATE_PER_MINUTE": "1000000", "HUB_PARTNER_RATE_BURST": "100000"}
+
+
+async def serve(
+    processes: list[subprocess.Popen[bytes]],
+    log: Path,
+    *,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+    **env: str,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`hub serve` (after `args`, e.g. `-v`) with `env`, ready; the process and its base URL."""
+    port = port or free_port()
+    process = start_hub([*args, "serve", "--port", str(port)], hub_env(**env), log)
+    processes.append(process)
+    base = f"http://127.0.0.1:{port}"
+    await asyncio.to_thread(wait_ready, base, process)
+    return process, base
 
 
 @pytest.fixture

@@ -13,22 +13,10 @@ import aiohttp
 import asyncpg
 
 from tests.conftest import free_port, make_partner, make_signal
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.e2e.conftest import UNLIMITED, serve
 
 SIGNALS = 300
 KILL_AFTER = 100
-
-
-async def serve(
-    dsn: str, port: int, log: Path, processes: list[subprocess.Popen[bytes]]
-) -> subprocess.Popen[bytes]:
-    env = hub_env(
-        DATABASE_URL=dsn, HUB_PARTNER_RATE_PER_MINUTE="1000000", HUB_PARTNER_RATE_BURST="100000"
-    )
-    process = start_hub(["serve", "--port", str(port)], env, log)
-    processes.append(process)
-    await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}", process)
-    return process
 
 
 async def test_acknowledged_signals_survive_sigkill(
@@ -37,7 +25,9 @@ async def test_acknowledged_signals_survive_sigkill(
     _, token = await make_partner(haarlem)
     port = free_port()
     url = f"http://127.0.0.1:{port}/api/v1/signals"
-    process = await serve(dsn, port, tmp_path / "hub.log", processes)
+    process, _ = await serve(
+        processes, tmp_path / "hub.log", port=port, DATABASE_URL=dsn, **UNLIMITED
+    )
 
     bodies = [
         make_signal(
@@ -78,7 +68,9 @@ async def test_acknowledged_signals_survive_sigkill(
         assert stored.get(ref) == signal_id, f"acknowledged {ref} lost after the crash"
 
     # The client retries what it has no acknowledgement for, with the same references.
-    process = await serve(dsn, port, tmp_path / "hub.log", processes)
+    process, _ = await serve(
+        processes, tmp_path / "hub.log", port=port, DATABASE_URL=dsn, **UNLIMITED
+    )
     unanswered = [body for body in bodies if body["external_ref"] not in acknowledged]
     async with aiohttp.ClientSession(timeout=timeout) as session:
         for body in unanswered:

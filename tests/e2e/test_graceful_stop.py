@@ -14,8 +14,8 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.conftest import free_port, make_partner, make_signal
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.conftest import make_partner, make_signal
+from tests.e2e.conftest import UNLIMITED, serve
 
 REQUESTS = 300
 
@@ -25,15 +25,8 @@ async def test_sigterm_finishes_what_is_in_flight(
     haarlem: asyncpg.Pool, dsn: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     _, token = await make_partner(haarlem)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = hub_env(
-        DATABASE_URL=dsn, HUB_PARTNER_RATE_PER_MINUTE="1000000", HUB_PARTNER_RATE_BURST="100000"
-    )
     log = tmp_path / "hub.log"
-    process = start_hub(["serve", "--port", str(port)], env, log)
-    processes.append(process)
-    await asyncio.to_thread(wait_ready, base, process)
+    process, base = await serve(processes, log, DATABASE_URL=dsn, **UNLIMITED)
 
     bodies = [
         make_signal(external_ref=f"TERM-{n}", address={"postcode": "2032AB", "house_number": n})

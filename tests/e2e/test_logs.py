@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from tests.conftest import free_port, make_admin_token, make_partner, make_signal
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.conftest import make_admin_token, make_partner, make_signal
+from tests.e2e.conftest import serve
 
 
 async def test_request_lines_are_json_with_their_request_id(
@@ -20,12 +20,9 @@ async def test_request_lines_are_json_with_their_request_id(
 ) -> None:
     _, token = await make_partner(haarlem)
     admin = await make_admin_token(haarlem)
-    port = free_port()
     log = tmp_path / "hub.log"
-    process = start_hub(["serve", "--port", str(port)], hub_env(DATABASE_URL=dsn), log)
-    processes.append(process)
-    await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}", process)
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+    process, base = await serve(processes, log, DATABASE_URL=dsn)
+    async with aiohttp.ClientSession(base) as http:
         async with http.post(
             "/api/v1/signals",
             json=make_signal(),

@@ -19,8 +19,8 @@ import asyncpg
 from hub.store.signals import opened
 from schemas.signals import PartnerKind
 from tests.api.test_fhir import contained
-from tests.conftest import free_port, make_admin_token, make_partner, make_signal
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.conftest import make_admin_token, make_partner, make_signal
+from tests.e2e.conftest import serve
 
 NAME = "Zyxwarta Qelvenbroek"
 BIRTH = "1958-07-19"
@@ -56,12 +56,8 @@ async def test_personal_data_stays_out_of_logs_exports_and_errors(
     _, gp = await make_partner(haarlem, PartnerKind.GP)
     _, housing = await make_partner(haarlem, PartnerKind.HOUSING)
     admin = await make_admin_token(haarlem)
-    port = free_port()
     log = tmp_path / "hub.log"
-    process = start_hub(["-v", "serve", "--port", str(port)], hub_env(DATABASE_URL=dsn), log)
-    processes.append(process)
-    await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}", process)
-    base = f"http://127.0.0.1:{port}"
+    process, base = await serve(processes, log, args=("-v",), DATABASE_URL=dsn)
     person = {"name": NAME, "birth_date": BIRTH}
     address = {"postcode": "2031 AA", "house_number": NUMBER}
     seen: list[str] = []

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from hub.db import create_pool, ensure_database, migrate, with_database
-from tests.conftest import free_port, make_partner, make_signal
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.conftest import make_partner, make_signal
+from tests.e2e.conftest import UNLIMITED, serve
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -48,17 +48,9 @@ async def test_the_hub_rides_out_a_database_outage(
         _, token = await make_partner(pool)
         await pool.close()
 
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = hub_env(
-            DATABASE_URL=dsn,
-            HUB_PARTNER_RATE_PER_MINUTE="1000000",
-            HUB_PARTNER_RATE_BURST="100000",
-            HUB_SCHEDULER="false",
+        process, base = await serve(
+            processes, tmp_path / "hub.log", DATABASE_URL=dsn, HUB_SCHEDULER="false", **UNLIMITED
         )
-        process = start_hub(["serve", "--port", str(port)], env, tmp_path / "hub.log")
-        processes.append(process)
-        await asyncio.to_thread(wait_ready, base, process)
 
         answers: list[Answer] = []
         stop = asyncio.Event()

@@ -15,8 +15,8 @@ import asyncpg
 import psutil
 import pytest
 
-from tests.conftest import free_port, make_partner, make_signal
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.conftest import make_partner, make_signal
+from tests.e2e.conftest import UNLIMITED, serve
 
 CONCURRENT = 600
 BOUND = 16
@@ -27,18 +27,14 @@ async def test_past_its_bound_the_hub_refuses_quickly(
     haarlem: asyncpg.Pool, dsn: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     _, token = await make_partner(haarlem)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = hub_env(
+    process, base = await serve(
+        processes,
+        tmp_path / "hub.log",
         DATABASE_URL=dsn,
         HUB_MAX_IN_FLIGHT=str(BOUND),
-        HUB_PARTNER_RATE_PER_MINUTE="1000000",
-        HUB_PARTNER_RATE_BURST="100000",
         HUB_SCHEDULER="false",
+        **UNLIMITED,
     )
-    process = start_hub(["serve", "--port", str(port)], env, tmp_path / "hub.log")
-    processes.append(process)
-    await asyncio.to_thread(wait_ready, base, process)
     rss_before = psutil.Process(process.pid).memory_info().rss
     headers = {"Authorization": f"Bearer {token}"}
     answers: list[tuple[int, float, str | None, str]] = []

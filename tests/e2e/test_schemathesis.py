@@ -13,8 +13,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import free_port, make_admin_token, make_partner, make_user
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.conftest import make_admin_token, make_partner, make_user
+from tests.e2e.conftest import UNLIMITED, serve
 
 ST = shutil.which("st") or str(Path(sys.executable).with_name("st"))
 CHECKS = ",".join(
@@ -44,14 +44,7 @@ async def test_the_api_keeps_to_its_document_under_generated_input(
         "manager": (await make_user(haarlem, "manager"))[1],
         "admin": await make_admin_token(haarlem),
     }
-    port = free_port()
-    env = hub_env(
-        DATABASE_URL=dsn, HUB_PARTNER_RATE_PER_MINUTE="1000000", HUB_PARTNER_RATE_BURST="100000"
-    )
-    process = start_hub(["serve", "--port", str(port)], env, tmp_path / "hub.log")
-    processes.append(process)
-    base = f"http://127.0.0.1:{port}"
-    await asyncio.to_thread(wait_ready, base, process)
+    process, base = await serve(processes, tmp_path / "hub.log", DATABASE_URL=dsn, **UNLIMITED)
 
     failures = []
     for role, paths in RUNS.items():

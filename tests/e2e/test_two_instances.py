@@ -19,7 +19,7 @@ from hub.feedback import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, si
 from hub.store import feedback as feedback_store
 from schemas.signals import PartnerKind
 from tests.conftest import free_port, make_partner, make_signal
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.e2e.conftest import UNLIMITED, serve
 
 SIGNALS = 40
 SWEEP_SECONDS = 0.5
@@ -68,20 +68,17 @@ async def test_two_instances_share_the_work_without_doing_it_twice(
         await feedback_store.add_agreement(conn, step="received", working_days=0)
         await feedback_store.set_webhook(conn, gp.id, f"http://127.0.0.1:{hook_port}/hook", SECRET)
 
-    env = hub_env(
-        DATABASE_URL=dsn,
-        HUB_PARTNER_RATE_PER_MINUTE="1000000",
-        HUB_PARTNER_RATE_BURST="100000",
-        HUB_FEEDBACK_POLL_SECONDS="0.3",
-        HUB_SWEEP_SECONDS=str(SWEEP_SECONDS),
-    )
     bases = []
     for name in ("a", "b"):
-        port = free_port()
-        process = start_hub(["serve", "--port", str(port)], env, tmp_path / f"hub-{name}.log")
-        processes.append(process)
-        bases.append(f"http://127.0.0.1:{port}")
-        await asyncio.to_thread(wait_ready, bases[-1], process)
+        _, base = await serve(
+            processes,
+            tmp_path / f"hub-{name}.log",
+            DATABASE_URL=dsn,
+            HUB_FEEDBACK_POLL_SECONDS="0.3",
+            HUB_SWEEP_SECONDS=str(SWEEP_SECONDS),
+            **UNLIMITED,
+        )
+        bases.append(base)
 
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession() as http:
