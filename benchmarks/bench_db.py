@@ -31,3 +31,48 @@ async def demo_database(
     async with pool.acquire() as conn:
         partner = await add_partner(conn, partner_name, kind)
     return name, pool, partner, keyring
+
+
+async def seed_history(pool: asyncpg.Pool, partner: Partner, signals: int) -> None:
+    """Two years of earlier signals, as a hub in use has them, with statistics up to date.
+
+    A benchmark that starts on empty tables measures a state no installation stays in for long:
+    the planner's statistics of a near-empty table send look-ups through the wrong indexes until
+    autovacuum analyses it. Households recur (about one in four signals is about a household seen
+    before); cases older than two months are closed, as teams close them.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from hub.intake import store_signals
+    from schemas.signals import SignalIn
+
+    now = datetime.now(UTC)
+    step = timedelta(days=730) / max(signals, 1)
+    chunk = 1000
+    households = signals * 3 // 4 + 1
+    for start in range(0, signals, chunk):
+        batch = [
+            SignalIn.model_validate(
+                {
+                    "external_ref": f"HIST-{i}",
+                    "kind": "care_concern",
+                    "urgency": "high" if i % 10 == 0 else "normal",
+                    "address": {"postcode": "2011AB", "house_number": (i * 7919) % households + 1},
+                    "resident_informed": {"informed": True},
+                    "description": "Eerder signaal.",
+                }
+            )
+            for i in range(start, min(start + chunk, signals))
+        ]
+        async with pool.acquire() as conn, conn.transaction():
+            await store_signals(
+                conn, partner, batch, received_at=now - timedelta(days=730) + step * start
+            )
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """
+            update cases set status = 'closed', outcome = 'help_started', closed_at = now()
+            where opened_at < now() - interval '60 days'
+            """
+        )
+        await conn.execute("analyze")

@@ -28,7 +28,7 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench_db import demo_database  # benchmarks/, beside this script
+from bench_db import demo_database, seed_history  # benchmarks/, beside this script
 
 from hub.db import embedded_postgres, ensure_database, with_database
 from hub.store.partners import issue_token
@@ -104,10 +104,11 @@ def wrk(port: int, token: str, seconds: int, connections: int, script: Path) -> 
     }
 
 
-async def prepare(server: str) -> tuple[str, str, str, str]:
+async def prepare(server: str, history: int) -> tuple[str, str, str, str]:
     """Databases for the hub and the naive service; the hub's partner token and keyring."""
     hub_db, pool, partner, keyring = await demo_database(server, "Benchmark GP", PartnerKind.GP)
     try:
+        await seed_history(pool, partner, history)
         async with pool.acquire() as conn:
             token = await issue_token(conn, "partner", partner)
     finally:
@@ -121,6 +122,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--history", type=int, default=20000, help="earlier signals in the hub's database"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
@@ -129,7 +133,7 @@ def main() -> None:
         server = os.environ.get("HUB_BENCH_DATABASE_URL") or stack.enter_context(
             embedded_postgres(work / "pg")
         )
-        hub_dsn, naive_dsn, token, keys = asyncio.run(prepare(server))
+        hub_dsn, naive_dsn, token, keys = asyncio.run(prepare(server, args.history))
         script = work / "post.lua"
         script.write_text(LUA)
         servers = {

@@ -135,6 +135,9 @@ async def store_signals(
     """
     now: datetime = received_at or await conn.fetchval("select now()")
     digests = [payload_digest(signal) for signal in signals]
+    first_digest: dict[str, bytes] = {}
+    for signal, digest in zip(signals, digests, strict=True):
+        first_digest.setdefault(signal.external_ref, digest)
     known = {
         row["external_ref"]
         for row in await signal_store.signals_by_refs(
@@ -148,35 +151,54 @@ async def store_signals(
     new = list(fresh.values())
 
     rules = await route_all(conn, new, now)
-    team_ids = await team_store.team_codes(conn)
-    households = await signal_store.upsert_households(conn, [s.address for s in new])
+    teams = {team.code: team for team in await team_store.list_teams(conn)}
+    households, new_households = await signal_store.upsert_households(
+        conn, [s.address for s in new]
+    )
+    household_of = [households[s.address.household_key()] for s in new]
+    team_of = [teams[rule.team_code].id if rule else None for rule in rules]
+    # A household seen for the first time has no earlier signal to repeat.
     earlier = await signal_store.latest_signals_for(
         conn,
         partner.id,
-        [(households[s.address.household_key()], s.kind.value) for s in new],
+        [
+            (household, s.kind.value)
+            for s, household in zip(new, household_of, strict=True)
+            if household not in new_households
+        ],
         since=now - policy.repeat_window,
     )
+    wanted: dict[tuple[UUID, int], bool] = {}
+    for signal, household, team_id in zip(new, household_of, team_of, strict=True):
+        if team_id is not None:
+            key = (household, team_id)
+            wanted[key] = wanted.get(key, False) or signal.urgency.value == "high"
+    cases = await case_store.open_cases_for(conn, wanted, now)
     rows = []
-    for signal, rule in zip(new, rules, strict=True):
-        household = households[signal.address.household_key()]
+    for signal, rule, household, team_id in zip(new, rules, household_of, team_of, strict=True):
         previous = earlier.get((household, signal.kind.value))
+        case = cases[household, team_id] if team_id is not None else None
         rows.append(
             signal_store.NewSignal(
                 signal=signal,
-                payload_sha256=payload_digest(signal),
+                payload_sha256=first_digest[signal.external_ref],
                 household_id=household,
-                team_id=team_ids[rule.team_code] if rule else None,
+                team_id=team_id,
                 routed_by=rule.describe() if rule else None,
                 repeat_of=previous[0] if previous and _is_repeat(signal, previous[1]) else None,
+                case_id=case.id if case else None,
+                status=case.signal_status if case else SignalStatus.UNROUTED.value,
             )
         )
     inserted = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)
-    team_codes = {team_id: code for code, team_id in team_ids.items()}
+    if len(inserted) < len(rows):  # a concurrent twin committed first: its case is not ours
+        await case_store.drop_empty_cases(conn, [case.id for case in cases.values() if case.opened])
+    team_codes = {team.id: code for code, team in teams.items()}
     actor = f"partner:{partner.id}"
     events = []
     for row in rows:
         signal_id = inserted.get(row.signal.external_ref)
-        if signal_id is None:  # a concurrent twin committed first
+        if signal_id is None:
             continue
         outcome = "repeat" if row.repeat_of else "routed" if row.team_id else "unrouted"
         detail: dict[str, Any] = (
@@ -187,13 +209,10 @@ async def store_signals(
         events.append((signal_id, "received", actor, {"kind": row.signal.kind.value}))
         events.append((signal_id, outcome, "hub", detail))
     await signal_store.append_events(conn, events, now)
-    attached = await case_store.attach_signals(
+    # A case opened now holds only this partner's signals: nothing to stack, urgency is set.
+    await case_store.refresh_cases(
         conn,
-        [
-            inserted[r.signal.external_ref]
-            for r in rows
-            if r.team_id and r.signal.external_ref in inserted
-        ],
+        sorted({case.id for case in cases.values() if not case.opened}),
         policy.stacking_window,
     )
     await on_signals_stored(
@@ -205,29 +224,46 @@ async def store_signals(
         ],
         now,
     )
+    stored_cases = {r.case_id for r in rows if r.signal.external_ref in inserted}
     await mail_for_new_signals(
         conn,
-        opened=sorted({a["case_id"] for a in attached if a["opened"]}),
-        joined=sorted({a["case_id"] for a in attached if not a["opened"] and a["director_id"]}),
+        opened=sorted(c.id for c in cases.values() if c.opened and c.id in stored_cases),
+        joined=sorted(
+            c.id for c in cases.values() if not c.opened and c.director_id and c.id in stored_cases
+        ),
         public_url=policy.public_url,
     )
 
-    stored = {
-        row["external_ref"]: row
-        for row in await signal_store.signals_by_refs(
-            conn, partner.id, [s.external_ref for s in signals]
-        )
-    }
+    receipts: dict[str, tuple[SignalReceipt, bytes]] = {}
+    for row in rows:
+        signal_id = inserted.get(row.signal.external_ref)
+        if signal_id is not None:
+            team = teams[team_codes[row.team_id]] if row.team_id else None
+            receipt = SignalReceipt(
+                id=signal_id,
+                status=SignalStatus(row.status),
+                team=TeamRef(code=team.code, name=team.name) if team else None,
+                received_at=now,
+                repeat_of=row.repeat_of,
+            )
+            receipts[row.signal.external_ref] = (receipt, row.payload_sha256)
+    missing = [s.external_ref for s in signals if s.external_ref not in receipts]
+    if missing:  # sent before, or a concurrent twin's
+        for record in await signal_store.signals_by_refs(conn, partner.id, missing):
+            receipts[record["external_ref"]] = (
+                receipt_from_row(record),
+                bytes(record["payload_sha256"]),
+            )
     results: list[Submitted | Conflict] = []
     announced: set[str] = set()
     for signal, digest in zip(signals, digests, strict=True):
-        record = stored[signal.external_ref]
-        if record["payload_sha256"] != digest:
+        receipt, stored_digest = receipts[signal.external_ref]
+        if stored_digest != digest:
             results.append(reference_conflict(signal.external_ref))
             continue
         created = signal.external_ref in inserted and signal.external_ref not in announced
         announced.add(signal.external_ref)
-        results.append(Submitted(receipt_from_row(record), created=created))
+        results.append(Submitted(receipt, created=created))
     return results
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hub.crypto import keyring
@@ -9,8 +10,8 @@ from hub.store import Connection
 from hub.store.signals import opened
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from datetime import timedelta
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime, timedelta
     from uuid import UUID
 
     import asyncpg
@@ -78,6 +79,64 @@ async def attach_signals(
     await refresh_cases(conn, case_ids, stacking_window)
     new_cases = {row["id"] for row in opened}
     return [{**dict(row), "opened": row["case_id"] in new_cases} for row in linked]
+
+
+@dataclass(frozen=True)
+class CaseFor:
+    """The open case a new signal joins: its id, status and director, and whether this
+    transaction opened it."""
+
+    id: UUID
+    status: str
+    director_id: UUID | None
+    opened: bool
+
+    @property
+    def signal_status(self) -> str:
+        """The status a signal takes on joining the case."""
+        return {"new": "routed", "accepted": "accepted"}.get(self.status, "in_contact")
+
+
+async def open_cases_for(
+    conn: Connection, wanted: Mapping[tuple[UUID, int], bool], at: datetime
+) -> dict[tuple[UUID, int], CaseFor]:
+    """The open case of each (household, team), opened where there is none (urgent if the
+    value is True). One statement: the one-open-case index arbitrates, so the look-up never
+    depends on the planner's statistics, and concurrent intakes of the same household meet
+    on the same case."""
+    if not wanted:
+        return {}
+    keys = sorted(wanted)  # one lock order for every transaction
+    rows = await conn.fetch(
+        """
+        insert into cases (household_id, team_id, urgency, opened_at, updated_at)
+        select w.household_id, w.team_id, case when w.high then 'high' else 'normal' end, $4, $4
+        from unnest($1::uuid[], $2::bigint[], $3::bool[]) as w (household_id, team_id, high)
+        on conflict (household_id, team_id) where closed_at is null
+        do update set updated_at = excluded.updated_at
+        returning id, household_id, team_id, status, director_id, xmax = 0 as opened
+        """,
+        [household for household, _ in keys],
+        [team for _, team in keys],
+        [wanted[key] for key in keys],
+        at,
+    )
+    return {
+        (row["household_id"], row["team_id"]): CaseFor(
+            row["id"], row["status"], row["director_id"], row["opened"]
+        )
+        for row in rows
+    }
+
+
+async def drop_empty_cases(conn: Connection, case_ids: Sequence[UUID]) -> None:
+    """Remove cases opened for signals that were not stored after all (a concurrent twin)."""
+    if case_ids:
+        await conn.execute(
+            "delete from cases c where c.id = any($1::uuid[]) "
+            "and not exists (select 1 from signals s where s.case_id = c.id)",
+            list(case_ids),
+        )
 
 
 async def refresh_cases(

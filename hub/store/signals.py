@@ -26,12 +26,12 @@ HouseholdKey = tuple[str, int, str, str]
 
 async def upsert_households(
     conn: Connection, addresses: Sequence[Address]
-) -> dict[HouseholdKey, UUID]:
-    """The household id of every address, created where new; matched by the keyed address
-    digest, with the address itself sealed."""
+) -> tuple[dict[HouseholdKey, UUID], set[UUID]]:
+    """The household id of every address, created where new, and the ids created now; matched
+    by the keyed address digest, with the address itself sealed."""
     keys = sorted({address.household_key() for address in addresses})
     if not keys:
-        return {}
+        return {}, set()
     sealer = keyring()
     by_digest = {sealer.address_digest(key): key for key in keys}
     sealed = {address.household_key(): address for address in addresses}
@@ -40,7 +40,7 @@ async def upsert_households(
         insert into households (address_digest, address)
         select * from unnest($1::bytea[], $2::bytea[])
         on conflict (address_digest) do update set address_digest = excluded.address_digest
-        returning id, address_digest
+        returning id, address_digest, xmax = 0 as created
         """,
         list(by_digest),
         [
@@ -48,7 +48,8 @@ async def upsert_households(
             for key in by_digest.values()
         ],
     )
-    return {by_digest[bytes(row["address_digest"])]: row["id"] for row in rows}
+    ids = {by_digest[bytes(row["address_digest"])]: row["id"] for row in rows}
+    return ids, {row["id"] for row in rows if row["created"]}
 
 
 def open_address(row: asyncpg.Record | Mapping[str, Any]) -> dict[str, Any]:
@@ -181,6 +182,8 @@ class NewSignal:
     team_id: int | None
     routed_by: str | None
     repeat_of: UUID | None
+    case_id: UUID | None
+    status: str
 
 
 async def insert_signals(
@@ -205,16 +208,15 @@ async def insert_signals(
         insert into signals (partner_id, external_ref, payload_sha256, kind, urgency, household_id,
                              personal, resident_informed, status, team_id, routed_by,
                              repeat_of, arrears_amount, arrears_since,
-                             invitation_dates, batch_id, received_at)
+                             invitation_dates, batch_id, received_at, case_id)
         select $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.personal, r.informed,
-               case when r.team is null then 'unrouted' else 'routed' end,
-               r.team, r.rule, r.repeat_of, r.amount, r.since,
-               string_to_array(r.invitations, ',')::date[], $15, $16
+               r.status, r.team, r.rule, r.repeat_of, r.amount, r.since,
+               string_to_array(r.invitations, ',')::date[], $15, $16, r.case_id
         from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[], $7::bytea[],
                     $8::bool[], $9::bigint[], $10::text[], $11::uuid[], $12::numeric[],
-                    $13::date[], $14::text[])
+                    $13::date[], $14::text[], $17::text[], $18::uuid[])
              as r (ref, digest, kind, urgency, household, personal, informed, team, rule,
-                   repeat_of, amount, since, invitations)
+                   repeat_of, amount, since, invitations, status, case_id)
         on conflict (partner_id, external_ref) do nothing
         returning external_ref, id
         """,
@@ -240,6 +242,8 @@ async def insert_signals(
         ),
         batch_id,
         received_at,
+        column(lambda r: r.status),
+        column(lambda r: r.case_id),
     )
     return {row["external_ref"]: row["id"] for row in result}
 
