@@ -17,10 +17,11 @@ from hub.oidc import Provider
 from hub.ratelimit import TokenBuckets
 from hub.scheduler import scheduler_ctx
 from hub.web import api, fhir, health, inbox, network_page, openapi, pages, reports, sso
-from hub.web.access import access_control
+from hub.web.access import TOKENS, access_control
 from hub.web.keys import DSN, INTAKE, LIMITS, POOL, SETTINGS, SSO, TASKS, TEMPLATES
 from hub.web.load import bounded
 from hub.web.problems import problem_middleware
+from hub.web.tokens import TokenCache
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -70,6 +71,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[DSN] = dsn
     app[TASKS] = set()
     app[LIMITS] = TokenBuckets(settings.partner_rate_per_minute, settings.partner_rate_burst)
+    app[TOKENS] = TokenCache(settings.token_cache_seconds)
     app[TEMPLATES] = pages.template_environment()
     if settings.oidc_issuer:
         if not settings.oidc_client_id or not settings.oidc_client_secret:

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default=600, gt=0, description="Requests a partner may make per minute, per process."
     )
     partner_rate_burst: int = Field(default=120, ge=1)
+    token_cache_seconds: float = Field(
+        default=2,
+        ge=0,
+        description="How long a process trusts a token it has checked; a revoked token stops "
+        "working within this time on every instance (0: check every request).",
+    )
     inbox_refresh_seconds: float = Field(
         default=15, gt=0, description="How often an open inbox page refreshes its counts."
     )

@@ -19,10 +19,11 @@ from aiohttp import web
 
 from hub.accounts import Session, session_for
 from hub.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
-from hub.store.partners import Partner, caller_for_token
+from hub.store.partners import Partner, caller_for_token, token_digest
 from hub.store.users import User, user_by_id
 from hub.web.keys import LIMITS, POOL
 from hub.web.problems import PageError
+from hub.web.tokens import TokenCache
 
 ANONYMOUS: Final = "anonymous"
 PARTNER_TOKEN: Final = "partner_token"  # noqa: S105 - a role: a partner's system, by API token
@@ -115,6 +116,7 @@ class Principal:
 
 
 NOBODY = Principal(ANONYMOUS, "anonymous")
+TOKENS = web.AppKey("tokens", TokenCache[Principal])
 PRINCIPAL = web.RequestKey("principal", Principal)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -124,6 +126,19 @@ def is_api(request: web.Request) -> bool:
     return path.startswith("/api/") or path == "/fhir" or path.startswith("/fhir/")
 
 
+async def _principal_of_token(request: web.Request, token: str) -> Principal:
+    async with request.app[POOL].acquire() as conn:
+        caller = await caller_for_token(conn, token)
+        user = await user_by_id(conn, caller.user_id) if caller and caller.user_id else None
+    if caller is None or (caller.user_id is not None and user is None):
+        raise Unauthorized("the token is unknown or revoked")
+    if user is not None:
+        return Principal(user.role, caller.actor, partner=user.partner, user=user)
+    if caller.partner is not None:
+        return Principal(PARTNER_TOKEN, caller.actor, partner=caller.partner)
+    return Principal(ADMIN, caller.actor)
+
+
 async def _identify(request: web.Request) -> Principal:
     pool = request.app[POOL]
     header = request.headers.get("Authorization")
@@ -131,16 +146,13 @@ async def _identify(request: web.Request) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("send the token as 'Authorization: Bearer <token>'")
-        async with pool.acquire() as conn:
-            caller = await caller_for_token(conn, token.strip())
-            user = await user_by_id(conn, caller.user_id) if caller and caller.user_id else None
-        if caller is None or (caller.user_id is not None and user is None):
-            raise Unauthorized("the token is unknown or revoked")
-        if user is not None:
-            return Principal(user.role, caller.actor, partner=user.partner, user=user)
-        if caller.partner is not None:
-            return Principal(PARTNER_TOKEN, caller.actor, partner=caller.partner)
-        return Principal(ADMIN, caller.actor)
+        digest = token_digest(token.strip())
+        known = request.app[TOKENS].get(digest)
+        if known is not None:
+            return known
+        principal = await _principal_of_token(request, token.strip())
+        request.app[TOKENS].put(digest, principal)
+        return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     session = await session_for(pool, cookie) if cookie else None
     if session is None:

@@ -7,8 +7,10 @@ from uuid import UUID
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from hub.app import create_app
+from hub.config import Settings
 from hub.store.partners import revoke_tokens
 from hub.store.signals import opened
 from schemas.signals import PartnerKind
@@ -249,6 +251,20 @@ async def test_revoked_token_is_401(client: Client, haarlem: asyncpg.Pool) -> No
     async with haarlem.acquire() as conn:
         await revoke_tokens(conn, partner)
     await problem(await post(client, token, make_signal()), 401)
+
+
+async def test_a_token_in_use_stops_working_once_revoked(
+    haarlem: asyncpg.Pool, dsn: str, settings: Settings
+) -> None:
+    """A process trusts a checked token for `token_cache_seconds`, no longer."""
+    app = create_app(settings.model_copy(update={"token_cache_seconds": 0.3}), dsn)
+    async with TestClient(TestServer(app)) as client:
+        partner, token = await make_partner(haarlem)
+        assert (await post(client, token, make_signal())).status == 202
+        async with haarlem.acquire() as conn:
+            await revoke_tokens(conn, partner)
+        await asyncio.sleep(0.4)
+        await problem(await post(client, token, make_signal()), 401)
 
 
 async def test_token_use_is_noted(client: Client, haarlem: asyncpg.Pool) -> None:
