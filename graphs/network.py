@@ -67,42 +67,48 @@ def build_graph(facts: NetworkFacts) -> nx.Graph:
     """An undirected graph: `flow` edges partner-team (current counts), `cosignal` edges
     partner-partner. Nodes carry `role` (partner/team), `label`, `kind` and `municipality`."""
     graph = nx.Graph()
-    for partner in facts.partners:
-        graph.add_node(
+    graph.add_nodes_from(
+        (
             partner_node(partner.id),
-            role="partner",
-            label=partner.name,
-            kind=partner.kind.value,
-            municipality=partner.municipality or "",
+            {
+                "role": "partner",
+                "label": partner.name,
+                "kind": partner.kind.value,
+                "municipality": partner.municipality or "",
+            },
         )
-    for team in facts.teams:
-        graph.add_node(
+        for partner in facts.partners
+    )
+    graph.add_nodes_from(
+        (
             team_node(team.code),
-            role="team",
-            label=team.name,
-            kind="team",
-            municipality=team.municipality,
+            {"role": "team", "label": team.name, "kind": "team", "municipality": team.municipality},
         )
-    for flow in facts.flows:
-        if flow.count <= 0:
-            continue
-        graph.add_edge(
+        for team in facts.teams
+    )
+    graph.add_edges_from(
+        (
             partner_node(flow.partner),
             team_node(flow.team),
-            relation="flow",
-            count=flow.count,
-            previous=flow.previous,
-            agreement=flow.agreement,
-            due=flow.due,
-            on_time=flow.on_time,
+            {
+                "relation": "flow",
+                "count": flow.count,
+                "previous": flow.previous,
+                "agreement": flow.agreement,
+                "due": flow.due,
+                "on_time": flow.on_time,
+            },
         )
-    for tie in facts.cosignals:
-        if tie.households <= 0:
-            continue
-        graph.add_edge(
+        for flow in facts.flows
+        if flow.count > 0
+    )
+    graph.add_edges_from(
+        (
             partner_node(tie.partner_a),
             partner_node(tie.partner_b),
-            relation="cosignal",
-            households=tie.households,
+            {"relation": "cosignal", "households": tie.households},
         )
+        for tie in facts.cosignals
+        if tie.households > 0
+    )
     return graph

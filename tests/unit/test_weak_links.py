@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import networkx as nx
 import pytest
 
@@ -25,6 +27,33 @@ def test_karate_club_bridge_and_articulation_point() -> None:
     points = [link.nodes for link in found if link.kind is WeakLinkKind.ARTICULATION_POINT]
     assert bridges == [{"partner:0", "partner:11"}]
     assert points == [("partner:0",)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_single_points_of_failure_agree_with_networkx(seed: int) -> None:
+    """The rustworkx search finds what networkx's own functions find, on sparse random
+    partner-team networks (with cycles, trees and isolated parts)."""
+    rng = random.Random(seed)  # noqa: S311 - test data
+    teams = [f"team:T{i}" for i in range(rng.randint(2, 12))]
+    partners = [f"partner:P{i}" for i in range(rng.randint(3, 40))]
+    graph = nx.Graph()
+    for partner in partners:
+        for team in rng.sample(teams, min(len(teams), rng.choice([1, 1, 1, 2, 3]))):
+            graph.add_edge(partner, team, relation="flow", count=rng.randint(1, 9))
+    for _ in range(5):  # co-signal ties are not flows: they must not hold the network together
+        a, b = rng.sample(partners, 2)
+        graph.add_edge(a, b, relation="cosignal", households=1)
+    flows = nx.Graph([(a, b) for a, b, d in graph.edges(data=True) if d["relation"] == "flow"])
+
+    found = single_points_of_failure(graph)
+
+    bridges = {frozenset(link.nodes) for link in found if link.kind is WeakLinkKind.BRIDGE}
+    assert bridges == {frozenset(edge) for edge in nx.bridges(flows)}
+    points = {link.nodes[0]: link for link in found if link.kind is WeakLinkKind.ARTICULATION_POINT}
+    assert set(points) == set(nx.articulation_points(flows))
+    for node, link in points.items():
+        blocks = sum(1 for block in nx.biconnected_components(flows) if node in block)
+        assert link.evidence["components_if_lost"] == blocks
 
 
 @pytest.mark.parametrize(
