@@ -19,7 +19,7 @@ BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
     [
         ["batch_intake.py", "--rows", "300"],
         ["network_analysis.py", "--teams", "20", "--partners", "300", "--edges", "2000"],
-        ["http_intake.py", "--seconds", "1", "--connections", "8"],
+        ["http_intake.py", "--seconds", "1", "--connections", "8", "--history", "300"],
     ],
     ids=["batch_intake", "network_analysis", "http_intake"],
 )
