@@ -298,10 +298,10 @@ async def send_to_team(
         await signal_store.append_events(
             conn, [(signal_id, "routed_by_hand", f"user:{user.id}", {"team": team.code})]
         )
-        attached = await case_store.attach_signals(conn, [signal_id], policy.stacking_window)
+        case = await case_store.attach_signal(conn, signal_id, policy.stacking_window)
         await mail_for_new_signals(
             conn,
-            opened=[a["case_id"] for a in attached if a["opened"]],
-            joined=[a["case_id"] for a in attached if not a["opened"] and a["director_id"]],
+            opened=[case.id] if case and case.opened else [],
+            joined=[case.id] if case and not case.opened and case.director_id else [],
             public_url=policy.public_url,
         )

@@ -17,70 +17,6 @@ if TYPE_CHECKING:
     import asyncpg
 
 
-_FEW = 1000
-# `offset 0` keeps the look-up a look-up: without it the planner may flatten it into a hash
-# join over every open case, so that intake slows as open cases accumulate.
-_ATTACH_FEW = """
-    update signals s
-    set case_id = c.id,
-        status = case c.status when 'new' then 'routed' when 'accepted' then 'accepted'
-                 else 'in_contact' end
-    from unnest($1::uuid[]) as wanted (id)
-    cross join lateral (
-        select o.id, o.status, o.director_id, o.team_id from signals w
-        join cases o on o.household_id = w.household_id and o.team_id = w.team_id
-                    and o.closed_at is null
-        where w.id = wanted.id
-        offset 0
-    ) c
-    where s.id = wanted.id
-    returning s.id as signal_id, c.id as case_id, c.director_id, c.team_id
-"""
-_ATTACH_MANY = """
-    update signals s
-    set case_id = c.id,
-        status = case c.status when 'new' then 'routed' when 'accepted' then 'accepted'
-                 else 'in_contact' end
-    from cases c
-    where s.id = any($1::uuid[]) and c.household_id = s.household_id
-      and c.team_id = s.team_id and c.closed_at is null
-    returning s.id as signal_id, c.id as case_id, c.director_id, c.team_id
-"""
-
-
-async def attach_signals(
-    conn: Connection, signal_ids: Sequence[UUID], stacking_window: timedelta
-) -> list[dict[str, Any]]:
-    """Join routed signals to their household's open case with their team, opening one where
-    none is open; mark cases where several partners signalled within `stacking_window`.
-
-    Returns per signal: signal_id, case_id, opened (a new case), director_id, team_id.
-    """
-    if not signal_ids:
-        return []
-    opened = await conn.fetch(
-        """
-        insert into cases (household_id, team_id, opened_at, updated_at)
-        select s.household_id, s.team_id, min(s.received_at), min(s.received_at) from signals s
-        where s.id = any($1::uuid[]) and s.team_id is not null
-        group by 1, 2
-        order by 1, 2
-        on conflict (household_id, team_id) where closed_at is null do nothing
-        returning id
-        """,
-        list(signal_ids),
-    )
-    # Two shapes, chosen here because the planner cannot tell them apart in a generic plan with
-    # lagging statistics: a few signals (the API, a group commit) look up their open case one
-    # by one in the one-open-case index; a batch joins against all open cases in one pass.
-    query = _ATTACH_FEW if len(signal_ids) <= _FEW else _ATTACH_MANY
-    linked = await conn.fetch(query, list(signal_ids))
-    case_ids = list({row["case_id"] for row in linked})
-    await refresh_cases(conn, case_ids, stacking_window)
-    new_cases = {row["id"] for row in opened}
-    return [{**dict(row), "opened": row["case_id"] in new_cases} for row in linked]
-
-
 @dataclass(frozen=True)
 class CaseFor:
     """The open case a new signal joins: its id, status and director, and whether this
@@ -127,6 +63,29 @@ async def open_cases_for(
         )
         for row in rows
     }
+
+
+async def attach_signal(
+    conn: Connection, signal_id: UUID, stacking_window: timedelta
+) -> CaseFor | None:
+    """Join a stored, routed signal (one a coordinator sent to a team) to its household's open
+    case with that team, opening one where none is open."""
+    row = await conn.fetchrow(
+        "select household_id, team_id, urgency, received_at from signals where id = $1",
+        signal_id,
+    )
+    if row is None or row["team_id"] is None:
+        return None
+    key = (row["household_id"], row["team_id"])
+    case = (await open_cases_for(conn, {key: row["urgency"] == "high"}, row["received_at"]))[key]
+    await conn.execute(
+        "update signals set case_id = $2, status = $3 where id = $1",
+        signal_id,
+        case.id,
+        case.signal_status,
+    )
+    await refresh_cases(conn, [case.id], stacking_window)
+    return case
 
 
 async def drop_empty_cases(conn: Connection, case_ids: Sequence[UUID]) -> None:
