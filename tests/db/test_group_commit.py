@@ -10,6 +10,7 @@ import pytest
 
 from hub.errors import Conflict, InvalidFields
 from hub.groupcommit import GroupCommit
+from hub.intake import store_signals
 from schemas.signals import PartnerKind, SignalIn
 from tests.conftest import make_partner, make_signal
 
@@ -66,3 +67,32 @@ async def test_a_conflict_or_a_wrong_kind_is_that_signal_s_alone(haarlem: asyncp
     assert not isinstance(answers[0], BaseException)
     assert isinstance(answers[1], Conflict)
     assert all(not isinstance(a, BaseException) and a.created for a in answers[2:])
+
+
+async def test_a_twin_that_loses_the_race_leaves_no_empty_case(haarlem: asyncpg.Pool) -> None:
+    """Two transactions store the same reference with different addresses at once: the second
+    waits for the first, is refused as a conflict, and the case it opened for its own address
+    (before it knew) is gone again: no case without a signal."""
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    first = signal(external_ref="RACE-1", address={"postcode": "2034AB", "house_number": 1})
+    twin = signal(external_ref="RACE-1", address={"postcode": "2011AB", "house_number": 2})
+    async with haarlem.acquire() as one, haarlem.acquire() as two:
+        winner = one.transaction()
+        await winner.start()
+        await store_signals(one, gp, [first])
+        loser = two.transaction()
+        await loser.start()
+        racing = asyncio.create_task(store_signals(two, gp, [twin]))
+        await asyncio.sleep(0.3)
+        assert not racing.done()  # waiting on the first transaction's reference
+        await winner.commit()
+        (result,) = await racing
+        await loser.commit()
+    assert isinstance(result, Conflict)
+    async with haarlem.acquire() as conn:
+        cases = await conn.fetch(
+            "select c.id, count(s.id) as signals from cases c "
+            "left join signals s on s.case_id = c.id group by c.id"
+        )
+    assert len(cases) == 1
+    assert cases[0]["signals"] == 1
