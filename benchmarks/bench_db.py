@@ -4,6 +4,7 @@ one partner; personal data sealed with a fresh keyring, as in the hub."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -11,8 +12,9 @@ from hub.admin import import_routing_table
 from hub.crypto import Keyring, new_keyring, use_keyring
 from hub.db import create_pool, ensure_database, migrate, with_database
 from hub.demo import load_teams, shipped_data
+from hub.intake import store_signals
 from hub.store.partners import Partner, add_partner
-from schemas.signals import PartnerKind
+from schemas.signals import PartnerKind, SignalIn
 
 
 async def demo_database(
@@ -41,11 +43,6 @@ async def seed_history(pool: asyncpg.Pool, partner: Partner, signals: int) -> No
     autovacuum analyses it. Households recur (about one in four signals is about a household seen
     before); cases older than two months are closed, as teams close them.
     """
-    from datetime import UTC, datetime, timedelta
-
-    from hub.intake import store_signals
-    from schemas.signals import SignalIn
-
     now = datetime.now(UTC)
     step = timedelta(days=730) / max(signals, 1)
     chunk = 1000
