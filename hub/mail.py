@@ -28,16 +28,28 @@ MAX_ATTEMPTS = 10
 async def mail_for_new_signals(
     conn: Connection, opened: Sequence[UUID], joined: Sequence[UUID], public_url: str
 ) -> None:
-    """Tell a team about a new case, and a director about a signal joining their case."""
+    """Tell a team about its new cases, and a director about signals joining their cases: one
+    mail per team (and per director) for everything one transaction stored, so a corporation's
+    list of a thousand rows is one mail to each team it concerns, not a thousand. A single case
+    is linked directly; several point to the inbox."""
     if opened:
         await conn.execute(
             """
             insert into mail_outbox (recipient, subject, body)
-            select t.email, 'Nieuw signaal voor ' || t.name,
-                   'Er is een nieuw signaal voor ' || t.name || E'.\\n\\n'
-                   || 'Bekijk het in de signaalhub: ' || $2 || '/inbox/zaken/' || c.id || E'\\n'
+            select t.email,
+                   case when count(*) = 1 then 'Nieuw signaal voor ' || t.name
+                        else count(*) || ' nieuwe signalen voor ' || t.name end,
+                   case when count(*) = 1
+                        then 'Er is een nieuw signaal voor ' || t.name || E'.\n\n'
+                             || 'Bekijk het in de signaalhub: ' || $2 || '/inbox/zaken/'
+                             || min(c.id::text) || E'\n'
+                        else 'Er zijn ' || count(*) || ' nieuwe signalen voor ' || t.name
+                             || E'.\n\n' || 'Bekijk ze in de signaalhub: ' || $2 || E'/inbox\n'
+                   end
             from cases c join teams t on t.id = c.team_id
             where c.id = any($1::uuid[]) and t.email is not null
+            group by t.id, t.email, t.name
+            order by t.id
             """,
             list(opened),
             public_url,
@@ -46,11 +58,21 @@ async def mail_for_new_signals(
         await conn.execute(
             """
             insert into mail_outbox (recipient, subject, body)
-            select u.email, 'Nieuw signaal bij uw zaak',
-                   E'Er is een nieuw signaal bij een zaak waarvan u regisseur bent.\\n\\n'
-                   || 'Bekijk het in de signaalhub: ' || $2 || '/inbox/zaken/' || c.id || E'\\n'
+            select u.email,
+                   case when count(*) = 1 then 'Nieuw signaal bij uw zaak'
+                        else 'Nieuwe signalen bij ' || count(*) || ' van uw zaken' end,
+                   case when count(*) = 1
+                        then E'Er is een nieuw signaal bij een zaak waarvan u regisseur bent.\n\n'
+                             || 'Bekijk het in de signaalhub: ' || $2 || '/inbox/zaken/'
+                             || min(c.id::text) || E'\n'
+                        else 'Er zijn nieuwe signalen bij ' || count(*)
+                             || E' zaken waarvan u regisseur bent.\n\n'
+                             || 'Bekijk ze in de signaalhub: ' || $2 || E'/inbox?tab=mine\n'
+                   end
             from cases c join users u on u.id = c.director_id
             where c.id = any($1::uuid[])
+            group by u.id, u.email
+            order by u.id
             """,
             list(joined),
             public_url,

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 
 from hub.app import create_app
 from hub.config import Settings
-from hub.intake import IntakePolicy, submit_signal
+from hub.intake import IntakePolicy, store_signals, submit_signal
 from hub.mail import deliver_mail
 from schemas.signals import PartnerKind, SignalIn
 from tests.api.test_cases import OOST, signal_from
@@ -101,3 +101,45 @@ async def test_unreachable_server_leaves_mail_waiting(
     assert row is not None
     assert (row["attempts"], row["sent_at"]) == (1, None)
     assert row["last_error"] == "ConnectionRefusedError"
+
+
+async def test_a_burst_is_one_mail_per_team(haarlem: asyncpg.Pool) -> None:
+    """A corporation's list of many households is one mail to each team it concerns, pointing
+    to the inbox; a team with one new case still gets the case's own link."""
+    async with haarlem.acquire() as conn:
+        await conn.execute("update teams set email = lower(code) || '@example.invalid'")
+    housing, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    rows = [
+        SignalIn.model_validate(
+            make_signal(
+                kind="rent_arrears",
+                arrears={"amount_eur": "1200.00", "since": "2026-06-01"},
+                address={"postcode": "2031AA", "house_number": n + 1},
+            )
+        )
+        for n in range(5)
+    ]
+    rows.append(
+        SignalIn.model_validate(
+            make_signal(
+                kind="rent_arrears",
+                arrears={"amount_eur": "900.00", "since": "2026-06-01"},
+                address={"postcode": "2011AB", "house_number": 1},
+            )
+        )
+    )
+    async with haarlem.acquire() as conn, conn.transaction():
+        await store_signals(conn, housing, rows, policy=IntakePolicy(public_url="https://hub.x"))
+    async with haarlem.acquire() as conn:
+        mails = await conn.fetch("select recipient, subject, body from mail_outbox order by id")
+    by_recipient = {mail["recipient"]: mail for mail in mails}
+    assert len(mails) == 2
+    oost = by_recipient["swt-hlm-oost@example.invalid"]
+    assert oost["subject"] == "5 nieuwe signalen voor Sociaal Wijkteam Oost"
+    assert oost["body"].endswith("https://hub.x/inbox\n")
+    centrum = by_recipient["swt-hlm-centrum@example.invalid"]
+    assert centrum["subject"].startswith("Nieuw signaal voor ")
+    assert "https://hub.x/inbox/zaken/" in centrum["body"]
+    for mail in mails:
+        assert "de Vries" not in mail["body"]
+        assert "2031" not in mail["body"]
