@@ -193,7 +193,7 @@ async def store_signals(
     inserted = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)
     if len(inserted) < len(rows):  # a concurrent twin committed first: its case is not ours
         await case_store.drop_empty_cases(conn, [case.id for case in cases.values() if case.opened])
-    team_codes = {team.id: code for code, team in teams.items()}
+    team_by_id = {team.id: team for team in teams.values()}
     actor = f"partner:{partner.id}"
     events = []
     for row in rows:
@@ -202,7 +202,7 @@ async def store_signals(
             continue
         outcome = "repeat" if row.repeat_of else "routed" if row.team_id else "unrouted"
         detail: dict[str, Any] = (
-            {"rule": row.routed_by, "team": team_codes[row.team_id]} if row.team_id else {}
+            {"rule": row.routed_by, "team": team_by_id[row.team_id].code} if row.team_id else {}
         )
         if row.repeat_of:
             detail["repeat_of"] = str(row.repeat_of)
@@ -238,7 +238,7 @@ async def store_signals(
     for row in rows:
         signal_id = inserted.get(row.signal.external_ref)
         if signal_id is not None:
-            team = teams[team_codes[row.team_id]] if row.team_id else None
+            team = team_by_id[row.team_id] if row.team_id else None
             receipt = SignalReceipt(
                 id=signal_id,
                 status=SignalStatus(row.status),
