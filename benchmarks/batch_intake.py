@@ -22,9 +22,9 @@ import asyncpg
 from bench_db import demo_database  # benchmarks/, beside this script
 
 from connectors.csv_batch import RENT_ARREARS, parse_batch
-from hub.batches import process_batch, receive_batch
-from hub.db import embedded_postgres
-from hub.demo import demo_pc6_codes
+from hub.demo.data import demo_pc6_codes
+from hub.intake.batches import process_batch, receive_batch
+from hub.platform.db import embedded_postgres
 from schemas.signals import PartnerKind
 
 HEADER = "Referentie;Postcode;Huisnummer;Toevoeging;Naam huurder;Achterstand;Achterstand sinds"

@@ -8,12 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from hub.admin import import_routing_table
-from hub.crypto import Keyring, new_keyring, use_keyring
-from hub.db import create_pool, ensure_database, migrate, with_database
-from hub.demo import load_teams, shipped_data
-from hub.intake import store_signals
-from hub.store.partners import Partner, add_partner
+from hub.demo import load_teams
+from hub.demo.data import shipped_data
+from hub.directory.models import Partner
+from hub.directory.store.partners import add_partner
+from hub.intake.service import store_signals
+from hub.platform.db import create_pool, with_database
+from hub.platform.schema import migrate
+from hub.platform.store.schema import ensure_database
+from hub.privacy.crypto import Keyring, new_keyring, use_keyring
+from hub.routing.service import import_routing_table
 from schemas.signals import PartnerKind, SignalIn
 
 

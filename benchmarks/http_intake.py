@@ -33,8 +33,10 @@ from pathlib import Path
 import psutil
 from bench_db import demo_database, seed_history  # benchmarks/, beside this script
 
-from hub.db import embedded_postgres, ensure_database, with_database
-from hub.store.partners import issue_token
+from hub.directory.models import TokenKind
+from hub.directory.tokens import issue_token
+from hub.platform.db import embedded_postgres, with_database
+from hub.platform.store.schema import ensure_database
 from schemas.signals import PartnerKind
 
 HERE = Path(__file__).parent
@@ -141,7 +143,7 @@ async def prepare(server: str, history: int) -> tuple[str, str, str, str]:
     try:
         await seed_history(pool, partner, history)
         async with pool.acquire() as conn:
-            token = await issue_token(conn, "partner", partner)
+            token = await issue_token(conn, TokenKind.PARTNER, partner)
     finally:
         await pool.close()
     naive_db = f"bench_naive_{uuid.uuid4().hex[:6]}"

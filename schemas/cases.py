@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from schemas.address import Address
 from schemas.signals import (
@@ -30,11 +30,6 @@ class CaseStatus(StrEnum):
     DECLINED = "declined"
 
 
-OPEN_STATUSES = frozenset(
-    {CaseStatus.NEW, CaseStatus.ACCEPTED, CaseStatus.CONTACTING, CaseStatus.REACHED}
-)
-
-
 class Outcome(StrEnum):
     HELP_STARTED = "help_started"
     REFERRED_ELSEWHERE = "referred_elsewhere"
@@ -46,6 +41,8 @@ class Outcome(StrEnum):
 
 
 class Role(StrEnum):
+    """What a person in the hub is: a partner's employee, or one of the municipality's."""
+
     PARTNER = "partner"
     MEMBER = "member"
     LEAD = "lead"
@@ -90,17 +87,12 @@ class Decline(_Action):
     reason: Reason
 
 
-CaseAction = Annotated[
-    Take | Assign | ContactAttempt | Close | Return | Decline, Field(discriminator="action")
-]
+CaseAction = Take | Assign | ContactAttempt | Close | Return | Decline
 
 
-class CaseActionIn(BaseModel):
-    """The body of `POST /api/v1/cases/{id}/actions`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action: CaseAction
+class CaseActionIn(RootModel[Annotated[CaseAction, Field(discriminator="action")]]):
+    """The body of `POST /api/v1/cases/{id}/actions`: one action, named by its `action` field,
+    e.g. `{"action": "take"}` or `{"action": "close", "outcome": "help_started"}`."""
 
 
 class CaseSignal(BaseModel):

@@ -1,4 +1,5 @@
-"""Who may do what: one access matrix for every route, enforced by one middleware.
+"""Who may do what: one access matrix for every route, enforced by one middleware
+(`hub.web.middlewares.access_control`).
 
 Every request is first tied to a principal (an API token, a personal token or a page session,
 else anonymous) with one role. The route's entry in `MATRIX` says which roles may use it; a
@@ -9,19 +10,19 @@ answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-import math
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
 
-from hub.accounts import Session, session_for
-from hub.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
-from hub.store.partners import Partner, caller_for_token, token_digest
-from hub.store.users import User, user_by_id
-from hub.web.keys import LIMITS, POOL
+from hub.directory.accounts import session_for
+from hub.directory.models import Partner, Session, User
+from hub.directory.service import identify_token
+from hub.directory.tokens import token_digest
+from hub.platform.errors import Forbidden, NotFound, Unauthorized
+from hub.web.appkeys import POOL
 from hub.web.problems import PageError
 from hub.web.tokens import TokenCache
 
@@ -127,11 +128,10 @@ def is_api(request: web.Request) -> bool:
 
 
 async def _principal_of_token(request: web.Request, token: str) -> Principal:
-    async with request.app[POOL].acquire() as conn:
-        caller = await caller_for_token(conn, token)
-        user = await user_by_id(conn, caller.user_id) if caller and caller.user_id else None
-    if caller is None or (caller.user_id is not None and user is None):
+    found = await identify_token(request.app[POOL], token)
+    if found is None:
         raise Unauthorized("the token is unknown or revoked")
+    caller, user = found
     if user is not None:
         return Principal(user.role, caller.actor, partner=user.partner, user=user)
     if caller.partner is not None:
@@ -139,7 +139,8 @@ async def _principal_of_token(request: web.Request, token: str) -> Principal:
     return Principal(ADMIN, caller.actor)
 
 
-async def _identify(request: web.Request) -> Principal:
+async def identify(request: web.Request) -> Principal:
+    """Who is asking: a bearer token's owner, a page session's person, or nobody."""
     pool = request.app[POOL]
     header = request.headers.get("Authorization")
     if header is not None:
@@ -164,7 +165,7 @@ async def _identify(request: web.Request) -> Principal:
 SESSION_COOKIE = "hub_session"
 
 
-async def _check_csrf(request: web.Request, session: Session) -> None:
+async def check_csrf(request: web.Request, session: Session) -> None:
     """A changing request in a session carries the session's CSRF token (form field or header)."""
     given = request.headers.get("X-CSRF-Token")
     if given is None and request.content_type in (
@@ -184,7 +185,7 @@ async def _check_csrf(request: web.Request, session: Session) -> None:
     )
 
 
-def _refuse(
+def refusal(
     request: web.Request, principal: Principal, route: str, roles: frozenset[str]
 ) -> Exception:
     """Anonymous callers are asked to log in. Others learn nothing they may not know: a page or
@@ -200,37 +201,6 @@ def _refuse(
     if not roles or "{id}" in route:
         return NotFound("no such resource")
     return Forbidden(f"a caller with role {principal.role} may not do this")
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def access_control(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Tie the request to a principal, and let it through only where the matrix allows."""
-    route = request.match_info.route
-    if route.resource is None:  # no such path or method: aiohttp answers 404/405 itself
-        return await handler(request)
-    roles = allowed_roles(request.method, route.resource.canonical)
-    try:
-        principal = await _identify(request)
-    except Unauthorized:
-        if ANONYMOUS not in roles:
-            raise
-        principal = NOBODY
-    if principal.role not in roles:
-        raise _refuse(request, principal, route.resource.canonical, roles)
-    if principal.session is not None and request.method not in SAFE_METHODS:
-        await _check_csrf(request, principal.session)
-    if principal.role == PARTNER_TOKEN and principal.partner is not None:
-        wait = request.app[LIMITS].take(str(principal.partner.id))
-        if wait is not None:
-            raise TooManyRequests(
-                "too many requests for this partner; slow down",
-                retry_after=max(1, math.ceil(wait)),
-            )
-    request[PRINCIPAL] = principal
-    return await handler(request)
 
 
 def principal_of(request: web.Request) -> Principal:

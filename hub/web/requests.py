@@ -6,15 +6,10 @@ from typing import TypeVar
 from uuid import UUID
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
-from hub.errors import (
-    BadRequest,
-    NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-)
-from hub.web.keys import SETTINGS
+from hub.platform.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from hub.web.appkeys import SETTINGS
 from hub.web.problems import invalid_fields
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -62,4 +57,4 @@ async def read_model(request: web.Request, model: type[Model]) -> Model:
     except ValidationError as error:
         if any(item["type"] == "json_invalid" for item in error.errors()):
             raise BadRequest("the body is not valid JSON (UTF-8)") from None
-        raise invalid_fields(error) from None
+        raise invalid_fields(error, tagged=issubclass(model, RootModel)) from None

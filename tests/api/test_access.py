@@ -8,7 +8,6 @@ not for the caller, 403 for API operations not for the caller's role.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,28 +17,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from hub.accounts import create_user, login
 from hub.app import create_app
-from hub.config import Settings
+from hub.platform.config import Settings
 from hub.web.access import MATRIX, ROLES, allowed_roles
-from tests.conftest import make_admin_token, make_partner, make_user
+from tests.support.access import ROUTES, callers, concrete, is_api
 
-PASSWORD = "wachtwoord-123"
 OOST = "SWT-HLM-OOST"
-
-
-def app_routes() -> list[tuple[str, str]]:
-    app = create_app(Settings(scheduler=False), "postgresql://unused")
-    return sorted(
-        {
-            (route.method, route.resource.canonical)
-            for route in app.router.routes()
-            if route.resource is not None and route.method != "HEAD"
-        }
-    )
-
-
-ROUTES = app_routes()
 
 
 def test_the_matrix_names_every_route_and_nothing_else() -> None:
@@ -51,15 +34,6 @@ def test_a_route_missing_from_the_matrix_is_refused_to_everyone() -> None:
     assert allowed_roles("GET", "/api/v1/not-in-the-matrix") == frozenset()
     assert allowed_roles("DELETE", "/api/v1/signals/{id}") == frozenset()
     assert allowed_roles("HEAD", "/healthz") == allowed_roles("GET", "/healthz")
-
-
-@dataclass
-class Caller:
-    """One caller per role; `admin_token` is the administrator's machine token."""
-
-    role: str
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,45 +61,7 @@ async def probed(
         yield client, probe
 
 
-async def callers(pool: asyncpg.Pool) -> list[Caller]:
-    partner, partner_token = await make_partner(pool)
-    result = [
-        Caller("anonymous"),
-        Caller("partner_token", headers={"Authorization": f"Bearer {partner_token}"}),
-        Caller("admin", headers={"Authorization": f"Bearer {await make_admin_token(pool)}"}),
-    ]
-    partner_user = await create_user(
-        pool, f"p-{uuid.uuid4().hex[:6]}@example.invalid", PASSWORD, "partner", partner
-    )
-    people = [partner_user]
-    for role in ("member", "lead", "coordinator", "manager", "admin"):
-        user, _ = await make_user(pool, role, OOST if role in ("member", "lead") else None)
-        people.append(user)
-    for user in people:
-        session = await login(pool, user.email, PASSWORD)
-        assert session is not None
-        result.append(
-            Caller(
-                user.role,
-                headers={"X-CSRF-Token": session.csrf_token},
-                cookies={"hub_session": session.token},
-            )
-        )
-    return result
-
-
-def concrete(route: str) -> str:
-    return (
-        route.replace("{id}", str(uuid.uuid4()))
-        .replace("{code}", OOST)
-        .replace("/static", "/static/hub.css")
-    )
-
-
-def is_api(path: str) -> bool:
-    return path.startswith(("/api/", "/fhir"))
-
-
+@pytest.mark.slow
 async def test_each_role_reaches_each_route_exactly_when_the_matrix_allows(
     probed: tuple[TestClient[Any, Any], Probe], haarlem: asyncpg.Pool
 ) -> None:

@@ -9,9 +9,8 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from schemas.signals import PartnerKind
-from tests.api.test_cases import act, cases_of, signal_from
-from tests.api.test_signals import bearer, problem
-from tests.conftest import make_admin_token, make_partner, make_user
+from tests.support.factories import make_admin_token, make_partner, make_user, signal_from
+from tests.support.http import act, bearer, cases_of, problem
 
 Client = TestClient[Any, Any]
 OOST = "SWT-HLM-OOST"

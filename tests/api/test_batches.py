@@ -1,53 +1,19 @@
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.batches import process_pending, receive_batch
-from hub.store.signals import opened
+from hub.intake.batches import process_pending, receive_batch
+from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind
-from tests.api.test_signals import bearer, problem
-from tests.conftest import make_partner
+from tests.support.batches import MIXED, arrears_file, finished, upload
+from tests.support.factories import make_partner
+from tests.support.http import bearer, problem
 
 Client = TestClient[Any, Any]
-HEADER = "Referentie;Postcode;Huisnummer;Toevoeging;Naam huurder;Achterstand;Achterstand sinds"
-
-
-def arrears_file(*rows: str) -> bytes:
-    return ("\r\n".join([HEADER, *rows]) + "\r\n").encode("cp1252")
-
-
-MIXED = arrears_file(
-    "HV-1;2034 AB;12;;J. Jansen;1.234,56;01-02-2026",
-    "HV-2;0123AB;4;;;100;",
-    "HV-3;2116AB;3;;;€ 80;",
-    "HV-4;2031AA;9;;;twintig;",
-    "HV-5;2011 AA;1;A;;2.000,00;15-01-2026",
-)
-
-
-async def upload(client: Client, token: str, data: bytes, **params: str) -> Any:
-    return await client.post(
-        "/api/v1/batches",
-        data=data,
-        params=params,
-        headers={**bearer(token), "Content-Type": "text/csv"},
-    )
-
-
-async def finished(client: Client, token: str, batch_id: str) -> dict[str, Any]:
-    for _ in range(600):  # every 0.2 s: a partner polling politely stays under its rate limit
-        response = await client.get(f"/api/v1/batches/{batch_id}", headers=bearer(token))
-        assert response.status == 200
-        view: dict[str, Any] = await response.json()
-        if view["status"] != "pending":
-            return view
-        await asyncio.sleep(0.2)
-    raise AssertionError("batch not processed")
 
 
 async def test_good_rows_are_accepted_and_bad_rows_reported(
@@ -74,7 +40,7 @@ async def test_good_rows_are_accepted_and_bad_rows_reported(
                join households h on h.id = s.household_id"""
         )
         content = await conn.fetchval("select content from batches")
-    rows = sorted((opened(row) for row in found), key=lambda row: row["postcode"])
+    rows = sorted((unsealed(row) for row in found), key=lambda row: row["postcode"])
     assert [(r["postcode"], r["code"], r["arrears_amount"]) for r in rows] == [
         ("2011AA", "SWT-HLM-CENTRUM", "2000.00"),
         ("2034AB", "SWT-HLM-SCHALKWIJK-NOORD", "1234.56"),
@@ -133,8 +99,8 @@ async def test_repeat_window_is_configurable(
 ) -> None:
     from datetime import timedelta
 
-    from hub.batches import process_batch
-    from hub.intake import IntakePolicy
+    from hub.intake.batches import process_batch
+    from hub.intake.service import IntakePolicy
 
     partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
     first = arrears_file("HV-1;2034AB;12;;;1.000,00;")
@@ -178,7 +144,7 @@ async def test_non_responder_list_with_the_default_profile(
     async with haarlem.acquire() as conn:
         found = await conn.fetchrow("select personal, invitation_dates::text[] from signals")
     assert found is not None
-    row = opened(found)
+    row = unsealed(found)
     assert row["client_ref"] == "K-1"
     assert row["invitation_dates"] == ["2026-09-01", "2026-09-15"]
 

@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from hub.app import create_app
-from hub.config import Settings
+from hub.platform.config import Settings
 from schemas.signals import PartnerKind
-from tests.api.test_batches import MIXED
-from tests.conftest import TEST_KEYRING, make_partner
+from tests.support.batches import MIXED
+from tests.support.factories import TEST_KEYRING, make_partner
 
 
 def settle(path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -11,23 +10,19 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 
-from hub.feedback import (
-    MAX_ATTEMPTS,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    compliance,
-    deliver_feedback,
-    sign,
-    sweep,
-)
-from hub.intake import submit_signal
-from hub.store import feedback as store
-from hub.store.partners import Partner
-from hub.workdays import LOCAL_TIME
+from hub.directory.models import Partner
+from hub.feedback import store
+from hub.feedback.compliance import compliance
+from hub.feedback.deadlines import sweep
+from hub.feedback.delivery import deliver_feedback
+from hub.intake.service import submit_signal
+from hub.platform import outbox
+from hub.platform.clock import LOCAL_TIME
+from hub.platform.outbox import MAX_ATTEMPTS
 from schemas.signals import PartnerKind, SignalIn
-from tests.conftest import free_port, make_partner, make_signal, make_user
+from tests.support.factories import make_partner, make_signal, make_user
+from tests.support.servers import WebhookReceiver, free_port, webhook_receiver
 
 OOST = "SWT-HLM-OOST"
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LOCAL_TIME)
@@ -57,11 +52,11 @@ async def obligations(pool: asyncpg.Pool) -> dict[str, asyncpg.Record]:
 
 
 async def case_action(pool: asyncpg.Pool, user: Any, action: dict[str, Any]) -> None:
-    from hub.cases import act, inbox
+    from hub.cases.service import act, inbox
     from schemas.cases import CaseActionIn
 
     (case,), _ = await inbox(pool, user, "open")
-    await act(pool, user, case.id, CaseActionIn.model_validate({"action": action}).action)
+    await act(pool, user, case.id, CaseActionIn.model_validate(action).root)
 
 
 async def test_obligations_get_deadlines_in_working_days(haarlem: asyncpg.Pool) -> None:
@@ -124,8 +119,10 @@ async def test_case_events_meet_obligations_and_feedback_is_queued(
     await case_action(haarlem, member, {"action": "close", "outcome": "help_started"})
     assert (await obligations(haarlem))["outcome"]["met_at"] is not None
     async with haarlem.acquire() as conn:
-        queued = await conn.fetch("select step, payload from feedback_outbox order by id")
-    assert [row["step"] for row in queued] == ["received", "first_contact", "outcome"]
+        queued = await conn.fetch(
+            "select topic, payload from outbox where channel = 'webhook' order by id"
+        )
+    assert [row["topic"] for row in queued] == ["received", "first_contact", "outcome"]
     outcome = queued[-1]["payload"]
     assert outcome["outcome"] == "help_started"
     assert outcome["status"] == "closed"
@@ -172,8 +169,8 @@ async def test_reminder_and_escalation_once_each_with_two_sweepers(
     assert sorted(results) == [(0, 0), (0, 1)]
     async with haarlem.acquire() as conn:
         mails = await conn.fetch(
-            "select recipient, subject from mail_outbox where subject like 'Terugkoppeling%' "
-            "order by id"
+            "select recipient, payload->>'subject' as subject from outbox "
+            "where channel = 'mail' and topic like 'deadline%' order by id"
         )
     assert [(m["recipient"], m["subject"]) for m in mails] == [
         (director.email, "Terugkoppeling morgen verwacht"),
@@ -181,46 +178,14 @@ async def test_reminder_and_escalation_once_each_with_two_sweepers(
     ]
 
 
-class Receiver:
-    """A partner's webhook endpoint on loopback that fails, hangs, then accepts."""
-
-    def __init__(self, secret: str, plan: list[str]) -> None:
-        self.secret = secret
-        self.plan = plan
-        self.accepted: list[dict[str, Any]] = []
-        self.seen = 0
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        stamp = request.headers[TIMESTAMP_HEADER]
-        if request.headers[SIGNATURE_HEADER] != sign(self.secret, stamp, body):
-            return web.Response(status=401)
-        step = self.plan[min(self.seen, len(self.plan) - 1)]
-        self.seen += 1
-        if step == "fail":
-            return web.Response(status=500)
-        if step == "hang":
-            await asyncio.sleep(5)
-        self.accepted.append(json.loads(body))
-        return web.Response(status=204)
-
-
 @pytest.fixture
-async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
-    hook = Receiver("partner-secret", ["fail", "hang", "ok"])
-    app = web.Application()
-    app.router.add_post("/feedback", hook.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    yield hook, f"http://127.0.0.1:{port}/feedback"
-    await runner.cleanup()
+async def receiver() -> AsyncIterator[tuple[WebhookReceiver, str]]:
+    async with webhook_receiver("partner-secret", ["fail", "hang", "ok"]) as found:
+        yield found
 
 
 async def test_webhook_retries_until_the_receiver_accepts(
-    haarlem: asyncpg.Pool, receiver: tuple[Receiver, str]
+    haarlem: asyncpg.Pool, receiver: tuple[WebhookReceiver, str]
 ) -> None:
     hook, url = receiver
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
@@ -236,7 +201,9 @@ async def test_webhook_retries_until_the_receiver_accepts(
     assert [body["signal_id"] for body in hook.accepted] == [str(receipt.id)]
     assert hook.accepted[0]["step"] == "received"
     async with haarlem.acquire() as conn:
-        row = await conn.fetchrow("select attempts, delivered_at, last_error from feedback_outbox")
+        row = await conn.fetchrow(
+            "select attempts, delivered_at, last_error from outbox where channel = 'webhook'"
+        )
     assert row is not None
     assert row["attempts"] == 3
     assert row["delivered_at"] is not None
@@ -253,17 +220,16 @@ async def test_dead_letter_after_the_last_attempt_and_retry(haarlem: asyncpg.Poo
         for _ in range(MAX_ATTEMPTS + 2):
             await deliver_feedback(haarlem, session, now, timeout_seconds=0.5)
             now += timedelta(hours=7)
-    async with haarlem.acquire() as conn:
-        (dead,) = await store.dead_letters(conn)
-        assert dead["attempts"] == MAX_ATTEMPTS
-        assert await store.retry_dead(conn, dead["id"], now)
-        assert await store.dead_letters(conn) == []
+    (dead,) = await outbox.dead_letters(haarlem)
+    assert dead.attempts == MAX_ATTEMPTS
+    assert await outbox.retry(haarlem, dead.id, now)
+    assert await outbox.dead_letters(haarlem) == []
 
 
 async def test_feedback_survives_a_crash_before_delivery(
-    haarlem: asyncpg.Pool, dsn: str, receiver: tuple[Receiver, str]
+    haarlem: asyncpg.Pool, dsn: str, receiver: tuple[WebhookReceiver, str]
 ) -> None:
-    from hub.db import create_pool
+    from hub.platform.db import create_pool
 
     hook, url = receiver
     hook.plan = ["ok"]
@@ -282,8 +248,8 @@ async def test_feedback_survives_a_crash_before_delivery(
 
 
 async def test_compliance_api_for_managers_only(client: Any, haarlem: asyncpg.Pool) -> None:
-    from tests.api.test_signals import bearer, problem
-    from tests.conftest import make_admin_token
+    from tests.support.factories import make_admin_token
+    from tests.support.http import bearer, problem
 
     await standard_agreements(haarlem)
     gp, gp_token = await make_partner(haarlem, PartnerKind.GP)
@@ -309,7 +275,7 @@ async def test_compliance_api_for_managers_only(client: Any, haarlem: asyncpg.Po
 async def test_manager_page_draws_the_weekly_chart(client: Any, haarlem: asyncpg.Pool) -> None:
     import re
 
-    from hub.accounts import login
+    from hub.directory.accounts import login
 
     await standard_agreements(haarlem)
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
@@ -335,14 +301,16 @@ async def test_manager_page_draws_the_weekly_chart(client: Any, haarlem: asyncpg
 async def test_dead_letters_are_visible_to_an_administrator_and_retried(
     client: Any, haarlem: asyncpg.Pool
 ) -> None:
-    from tests.api.test_signals import bearer, problem
-    from tests.conftest import make_admin_token
+    from tests.support.factories import make_admin_token
+    from tests.support.http import bearer, problem
 
     gp, gp_token = await make_partner(haarlem, PartnerKind.GP)
     async with haarlem.acquire() as conn:
         await store.set_webhook(conn, gp.id, f"http://127.0.0.1:{free_port()}/", "s")
         await signal(haarlem, gp, at=datetime.now(UTC))
-        await conn.execute("update feedback_outbox set dead_at = now(), attempts = 8")
+        await conn.execute(
+            "update outbox set dead_at = now(), attempts = 8 where channel = 'webhook'"
+        )
     admin = await make_admin_token(haarlem)
     listed = await (await client.get("/api/v1/admin/deliveries", headers=bearer(admin))).json()
     (dead,) = listed["dead"]
@@ -363,7 +331,7 @@ async def test_administrator_adds_an_agreement_on_the_page(
 ) -> None:
     import re
 
-    from hub.accounts import login
+    from hub.directory.accounts import login
 
     admin_user, _ = await make_user(haarlem, "admin", password="beheer-wachtwoord")
     session = await login(haarlem, admin_user.email, "beheer-wachtwoord")

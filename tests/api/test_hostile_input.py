@@ -14,12 +14,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from hub.app import create_app
-from hub.config import Settings
+from hub.platform.config import Settings
 from hub.web.access import allowed_roles
-from tests.api.test_access import ROUTES, callers, concrete, is_api
-from tests.api.test_cases import cases_of
-from tests.api.test_signals import bearer
-from tests.conftest import make_partner, make_signal, make_user
+from tests.support.access import ROUTES, callers, concrete, is_api
+from tests.support.factories import make_partner, make_signal, make_user
+from tests.support.http import bearer, cases_of
 
 Client = TestClient[Any, Any]
 LIMIT = 64 * 1024
@@ -63,6 +62,7 @@ async def small_client(
         yield client
 
 
+@pytest.mark.slow
 async def test_hostile_bodies_are_refused_clearly_on_every_route(
     small_client: Client, haarlem: asyncpg.Pool
 ) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.demo import demo_pc6_codes
+from hub.demo.data import demo_pc6_codes
 from schemas.signals import PartnerKind
-from tests.api.test_batches import HEADER, finished, upload
-from tests.conftest import make_partner
+from tests.support.batches import HEADER, finished, upload
+from tests.support.factories import make_partner
 
 ROWS = 100_000
 
@@ -25,6 +26,7 @@ def large_file(rows: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("cp1252")
 
 
+@pytest.mark.slow
 async def test_hundred_thousand_rows(client: TestClient[Any, Any], haarlem: asyncpg.Pool) -> None:
     _, token = await make_partner(haarlem, PartnerKind.HOUSING)
     response = await upload(client, token, large_file(ROWS))

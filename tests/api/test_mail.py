@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes
 from typing import Any
 
@@ -14,12 +15,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.controller import Controller
 
 from hub.app import create_app
-from hub.config import Settings
-from hub.intake import IntakePolicy, store_signals, submit_signal
-from hub.mail import deliver_mail
+from hub.intake.service import store_signals, submit_signal
+from hub.platform.config import Settings
+from hub.platform.mail import deliver_mail
 from schemas.signals import PartnerKind, SignalIn
-from tests.api.test_cases import OOST, signal_from
-from tests.conftest import free_port, make_partner, make_signal
+from tests.support.factories import OOST, make_partner, make_signal, signal_from
+from tests.support.outbox import queued_mail
+from tests.support.servers import free_port
 
 
 class Inbox:
@@ -66,14 +68,11 @@ async def test_new_case_mail_reaches_the_team(
             haarlem,
             gp,
             SignalIn.model_validate(make_signal(address={"postcode": "2031AA", "house_number": 1})),
-            policy=IntakePolicy(public_url="https://hub.example"),
+            public_url="https://hub.example",
         )
         assert await asyncio.to_thread(inbox.arrived.wait, 10), "no mail arrived"
         for _ in range(50):  # the job marks the mail sent once the server said 250
-            async with haarlem.acquire() as conn:
-                waiting = await conn.fetchval(
-                    "select count(*) from mail_outbox where sent_at is null"
-                )
+            waiting = sum(1 for mail in await queued_mail(haarlem) if mail["delivered_at"] is None)
             if waiting == 0:
                 break
             await asyncio.sleep(0.1)
@@ -95,11 +94,9 @@ async def test_unreachable_server_leaves_mail_waiting(
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     await signal_from(haarlem, gp)
     closed = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
-    assert await deliver_mail(haarlem, closed) == 0
-    async with haarlem.acquire() as conn:
-        row = await conn.fetchrow("select attempts, sent_at, last_error from mail_outbox")
-    assert row is not None
-    assert (row["attempts"], row["sent_at"]) == (1, None)
+    assert await deliver_mail(haarlem, closed, datetime.now(UTC)) == 0
+    (row,) = await queued_mail(haarlem)
+    assert (row["attempts"], row["delivered_at"]) == (1, None)
     assert row["last_error"] == "ConnectionRefusedError"
 
 
@@ -129,9 +126,8 @@ async def test_a_burst_is_one_mail_per_team(haarlem: asyncpg.Pool) -> None:
         )
     )
     async with haarlem.acquire() as conn, conn.transaction():
-        await store_signals(conn, housing, rows, policy=IntakePolicy(public_url="https://hub.x"))
-    async with haarlem.acquire() as conn:
-        mails = await conn.fetch("select recipient, subject, body from mail_outbox order by id")
+        await store_signals(conn, housing, rows, public_url="https://hub.x")
+    mails = await queued_mail(haarlem)
     by_recipient = {mail["recipient"]: mail for mail in mails}
     assert len(mails) == 2
     oost = by_recipient["swt-hlm-oost@example.invalid"]

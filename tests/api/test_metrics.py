@@ -4,6 +4,7 @@ timings by route pattern, backlogs and overdue obligations from the database, jo
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -12,11 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from hub.app import create_app
-from hub.config import Settings
-from hub.scheduler import LOCK_SWEEP, run_once_across_instances
+from hub.jobs import jobs
+from hub.platform.config import Settings
+from hub.platform.scheduler import run_once_across_instances
 from schemas.signals import PartnerKind
-from tests.api.test_signals import bearer
-from tests.conftest import make_partner, make_signal
+from tests.support.factories import make_partner, make_signal
+from tests.support.http import bearer
 
 Client = TestClient[Any, Any]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -70,16 +72,19 @@ async def test_intake_routing_and_requests_are_counted(
 
 
 async def test_backlogs_overdue_and_jobs_come_from_the_database(
-    client: Client, haarlem: asyncpg.Pool
+    client: Client, haarlem: asyncpg.Pool, settings: Settings
 ) -> None:
     async with haarlem.acquire() as conn:
         await conn.execute(
-            "insert into mail_outbox (recipient, subject, body, attempts) "
-            "values ('a@example.invalid', 's', 'b', 0), ('b@example.invalid', 's', 'b', 2)"
+            "insert into outbox (channel, topic, recipient, payload, attempts, dead_at) values "
+            "('mail', 't', 'a@example.invalid', '{}', 0, null), "
+            "('mail', 't', 'b@example.invalid', '{}', 2, null), "
+            "('mail', 't', 'c@example.invalid', '{}', 8, now())"
         )
     samples = await scrape(client)
     assert value(samples, "hub_outbox_backlog", outbox="mail") == 2
-    assert value(samples, "hub_outbox_failed", outbox="mail") == 1
+    assert value(samples, "hub_outbox_failing", outbox="mail") == 1
+    assert value(samples, "hub_outbox_dead", outbox="mail") == 1
     assert value(samples, "hub_obligations_overdue") == 0
 
     before = value(samples, "hub_job_runs_total", job="feedback.sweep", result="done")
@@ -87,7 +92,8 @@ async def test_backlogs_overdue_and_jobs_come_from_the_database(
     async def nothing() -> None:
         return None
 
-    await run_once_across_instances(client.server.app, LOCK_SWEEP, nothing)
+    sweep = next(job for job in jobs(settings, haarlem, None) if job.name == "feedback.sweep")  # type: ignore[arg-type]
+    await run_once_across_instances(haarlem, replace(sweep, run=nothing))
     after = await scrape(client)
     assert value(after, "hub_job_runs_total", job="feedback.sweep", result="done") == before + 1
 

@@ -2,53 +2,21 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 import networkx as nx
 from aiohttp.test_utils import TestClient
 
-from hub.accounts import login
-from hub.intake import submit_signal
-from hub.network import NetworkQuery, load_facts
-from hub.workdays import LOCAL_TIME
-from schemas.signals import PartnerKind, SignalIn
-from tests.api.test_signals import bearer, problem
-from tests.conftest import make_admin_token, make_partner, make_signal, make_user
+from hub.directory.accounts import login
+from hub.network.service import NetworkQuery, load_facts
+from hub.platform.clock import LOCAL_TIME
+from tests.support.factories import make_admin_token, make_partner, make_user
+from tests.support.http import bearer, problem
+from tests.support.network import network_of
 
 Client = TestClient[Any, Any]
-
-
-async def send(
-    pool: asyncpg.Pool,
-    partner: Any,
-    postcode: str,
-    number: int,
-    days_ago: int,
-    kind: str = "care_concern",
-) -> None:
-    body = make_signal(
-        kind=kind,
-        address={"postcode": postcode, "house_number": number},
-        person=None,
-        description="Zorgen.",
-    )
-    moment = datetime.now(UTC) - timedelta(days=days_ago)
-    await submit_signal(pool, partner, SignalIn.model_validate(body), received_at=moment)
-
-
-async def network_of(pool: asyncpg.Pool) -> tuple[Any, Any, Any]:
-    gp, _ = await make_partner(pool, PartnerKind.GP, name="Huisarts Oost")
-    housing, _ = await make_partner(pool, PartnerKind.HOUSING, name="Corporatie")
-    police, _ = await make_partner(pool, PartnerKind.POLICE, name="Politie")
-    for n in range(1, 13):  # the previous period: police signalled Oost a dozen times
-        await send(pool, police, "2031AA", n, days_ago=50 + n, kind="care_report")
-    for n in range(1, 8):
-        await send(pool, gp, "2031AA", n, days_ago=n)
-    await send(pool, housing, "2031AA", 1, days_ago=3, kind="rent_arrears")  # shared household
-    await send(pool, housing, "2011AA", 1, days_ago=3, kind="rent_arrears")
-    return gp, housing, police
 
 
 async def test_facts_are_counts_only(haarlem: asyncpg.Pool) -> None:
@@ -127,7 +95,7 @@ async def test_the_page_draws_the_network_for_managers_only(
 
 
 async def test_nightly_snapshot_keeps_figures_per_day(haarlem: asyncpg.Pool) -> None:
-    from hub.network import earlier_figures, snapshot
+    from hub.network.service import earlier_figures, snapshot
 
     await network_of(haarlem)
     today = datetime.now(LOCAL_TIME).date()

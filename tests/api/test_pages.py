@@ -9,25 +9,20 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.accounts import create_user
+from hub.directory.accounts import create_user
 from schemas.signals import PartnerKind
-from tests.conftest import make_partner
+from tests.support.factories import make_partner
+from tests.support.http import hidden, log_in
 
 Client = TestClient[Any, Any]
 PASSWORD = "een lang wachtwoord"
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no {name} in the page"
-    return match.group(1)
 
 
 async def logged_in(client: Client, pool: asyncpg.Pool, kind: PartnerKind = PartnerKind.GP) -> str:
     partner, _ = await make_partner(pool, kind)
     email = f"{partner.id}@example.invalid"
     await create_user(pool, email, PASSWORD, "partner", partner)
-    await _login_as(client, email, PASSWORD)
+    await log_in(client, email, PASSWORD)
     return email
 
 
@@ -188,26 +183,15 @@ async def test_logout_ends_the_session(client: Client, haarlem: asyncpg.Pool) ->
         assert await conn.fetchval("select count(*) from sessions") == 0
 
 
-async def _login_as(client: Client, email: str, password: str) -> None:
-    page = await (await client.get("/inloggen")).text()
-    response = await client.post(
-        "/inloggen",
-        data={"email": email, "password": password, "csrf_token": hidden(page, "csrf_token")},
-        allow_redirects=False,
-    )
-    assert response.status == 303
-
-
 async def test_team_pages_act_only_with_the_csrf_token(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    from tests.api.test_cases import OOST, signal_from
-    from tests.conftest import make_user
+    from tests.support.factories import OOST, make_user, signal_from
 
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
     await signal_from(haarlem, gp)
-    await _login_as(client, member.email, PASSWORD)
+    await log_in(client, member.email, PASSWORD)
     inbox = await (await client.get("/inbox")).text()
     case_path = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
     assert case_path
@@ -233,13 +217,12 @@ async def test_team_pages_act_only_with_the_csrf_token(
 async def test_coordinator_sends_an_unrouted_signal_to_a_team(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    from tests.api.test_cases import signal_from
-    from tests.conftest import make_user
+    from tests.support.factories import make_user, signal_from
 
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     coordinator, _ = await make_user(haarlem, "coordinator", password=PASSWORD)
     await signal_from(haarlem, gp, address={"postcode": "2116 AB", "house_number": 4})
-    await _login_as(client, coordinator.email, PASSWORD)
+    await log_in(client, coordinator.email, PASSWORD)
     page = await (await client.get("/coordinator")).text()
     assert "Geen routeringsregel voor postcode 2116 AB" in page
     action = re.search(r'action="(/coordinator/signalen/[^"]+)"', page)
@@ -271,8 +254,8 @@ async def test_coordinator_sends_an_unrouted_signal_to_a_team(
 async def test_pages_of_other_roles_are_404(
     client: Client, haarlem: asyncpg.Pool, role: str, path: str
 ) -> None:
-    from hub.accounts import create_user
-    from tests.conftest import make_user
+    from hub.directory.accounts import create_user
+    from tests.support.factories import make_user
 
     if role == "partner":
         partner, _ = await make_partner(haarlem)
@@ -283,7 +266,7 @@ async def test_pages_of_other_roles_are_404(
             haarlem, role, "SWT-HLM-OOST" if role == "member" else None, password=PASSWORD
         )
         email = user.email
-    await _login_as(client, email, PASSWORD)
+    await log_in(client, email, PASSWORD)
     response = await client.get(path)
     assert response.status == 404
 
@@ -301,7 +284,7 @@ async def test_pages_of_other_roles_are_404(
 async def test_login_leads_each_role_to_its_start_page(
     client: Client, haarlem: asyncpg.Pool, role: str, start: str
 ) -> None:
-    from tests.conftest import make_user
+    from tests.support.factories import make_user
 
     team = "SWT-HLM-OOST" if role in ("member", "lead") else None
     user, _ = await make_user(haarlem, role, team, password=PASSWORD)

@@ -9,12 +9,12 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from hub.retention import RetentionPolicy, apply_retention
-from hub.store.signals import opened
+from hub.privacy.retention import RetentionPolicy, apply_retention
+from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind
-from tests.api.test_cases import act, cases_of, signal_from
-from tests.conftest import make_partner, make_user
-from tests.db.test_sealing import dump
+from tests.support.factories import make_partner, make_user, signal_from
+from tests.support.http import act, cases_of
+from tests.support.sealing import dump
 
 Client = TestClient[Any, Any]
 OOST = "SWT-HLM-OOST"
@@ -39,7 +39,7 @@ async def personal_left(pool: asyncpg.Pool) -> set[str]:
         rows = await conn.fetch(
             "select s.personal, h.address from signals s join households h on h.id = s.household_id"
         )
-    return {name for row in rows if (name := opened(row)["person_name"]) is not None}
+    return {name for row in rows if (name := unsealed(row)["person_name"]) is not None}
 
 
 async def test_personal_data_goes_when_its_period_has_passed(

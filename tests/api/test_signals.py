@@ -10,32 +10,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from hub.app import create_app
-from hub.config import Settings
-from hub.store.partners import revoke_tokens
-from hub.store.signals import opened
+from hub.directory.tokens import revoke_tokens
+from hub.platform.config import Settings
+from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind
-from tests.conftest import make_admin_token, make_partner, make_signal
+from tests.support.factories import make_admin_token, make_partner, make_signal
+from tests.support.http import bearer, post, problem
 
 Client = TestClient[Any, Any]
-PROBLEM = "application/problem+json"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def post(client: Client, token: str, body: Any, **kwargs: Any) -> Any:
-    return await client.post("/api/v1/signals", json=body, headers=bearer(token), **kwargs)
-
-
-async def problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status == status, await response.text()
-    assert response.content_type == PROBLEM
-    body: dict[str, Any] = await response.json()
-    assert body["status"] == status
-    assert {"type", "title", "detail"} <= body.keys()
-    assert "Traceback" not in json.dumps(body)
-    return body
 
 
 async def test_signal_is_routed_stored_and_acknowledged(
@@ -62,7 +44,7 @@ async def test_signal_is_routed_stored_and_acknowledged(
             "select kind from events where signal_id = $1 order by id", UUID(receipt["id"])
         )
     assert found is not None
-    row = opened(found)
+    row = unsealed(found)
     assert (row["external_ref"], row["partner_id"], row["code"]) == (
         body["external_ref"],
         partner.id,

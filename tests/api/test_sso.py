@@ -24,8 +24,8 @@ from joserfc.jwk import RSAKey
 from pydantic import SecretStr
 
 from hub.app import create_app
-from hub.config import Settings
-from tests.conftest import make_user
+from hub.platform.config import Settings
+from tests.support.factories import make_user
 
 CLIENT_ID = "signaalhub"
 CLIENT_SECRET = "s3cret-for-the-test-provider"

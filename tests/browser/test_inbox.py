@@ -11,11 +11,10 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 
 from hub.app import create_app
-from hub.config import Settings
+from hub.platform.config import Settings
 from schemas.signals import PartnerKind
-from tests.api.test_cases import OOST, signal_from
-from tests.browser.conftest import log_in
-from tests.conftest import make_partner, make_user
+from tests.support.browser import log_in
+from tests.support.factories import OOST, make_partner, make_user, signal_from
 
 PASSWORD = "wachtwoord-voor-de-test"
 

@@ -11,10 +11,10 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 
 from hub.app import create_app
-from hub.config import Settings
-from tests.api.test_network import network_of
-from tests.browser.conftest import log_in
-from tests.conftest import make_user
+from hub.platform.config import Settings
+from tests.support.browser import log_in
+from tests.support.factories import make_user
+from tests.support.network import network_of
 
 PASSWORD = "netwerk-wachtwoord"
 

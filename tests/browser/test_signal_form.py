@@ -11,13 +11,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 
-from hub.accounts import create_user
 from hub.app import create_app
-from hub.config import Settings
-from hub.store.signals import opened
+from hub.directory.accounts import create_user
+from hub.platform.config import Settings
+from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind
-from tests.browser.conftest import log_in
-from tests.conftest import make_partner
+from tests.support.browser import log_in
+from tests.support.factories import make_partner
 
 EMAIL = "assistent@huisarts-delinde.invalid"
 PASSWORD = "correct horse battery staple"
@@ -78,10 +78,10 @@ async def test_partner_sends_a_signal_through_the_form(
 
     await page.get_by_role("link", name="Naar mijn signalen").click()
     row = page.get_by_role("row").filter(has_text=reference)
-    await expect(row).to_contain_text("Doorgestuurd naar Sociaal Wijkteam Schalkwijk-Zuid")
+    await expect(row).to_contain_text("doorgestuurd naar Sociaal Wijkteam Schalkwijk-Zuid")
 
     async with haarlem.acquire() as conn:
-        stored = [opened(row) for row in await conn.fetch("select * from signals")]
+        stored = [unsealed(row) for row in await conn.fetch("select * from signals")]
     assert [(row["external_ref"]) for row in stored] == [reference]
     assert stored[0]["description"] == "Mist afspraken <script>alert(1)</script>"
     assert scripts_run == []

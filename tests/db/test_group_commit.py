@@ -8,11 +8,11 @@ import asyncio
 import asyncpg
 import pytest
 
-from hub.errors import Conflict, InvalidFields
-from hub.groupcommit import GroupCommit
-from hub.intake import store_signals
+from hub.intake.groupcommit import GroupCommit
+from hub.intake.service import store_signals
+from hub.platform.errors import Conflict, InvalidFields
 from schemas.signals import PartnerKind, SignalIn
-from tests.conftest import make_partner, make_signal
+from tests.support.factories import make_partner, make_signal
 
 
 def signal(**fields: object) -> SignalIn:

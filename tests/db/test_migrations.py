@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from hub.db import migrate, migrations, pending_migrations
+from hub.platform.schema import migrate, migrations, pending_migrations
 
 
 async def test_migrations_apply_to_an_empty_database(empty_dsn: str) -> None:

@@ -4,9 +4,9 @@ from datetime import date
 
 import asyncpg
 
-from hub.admin import check_routing, import_routing_table
-from hub.routing import CSV_HEADER
-from hub.store.routing import all_rules
+from hub.routing.rules import CSV_HEADER
+from hub.routing.service import check_routing, import_routing_table
+from hub.routing.store import all_rules
 
 HEADER = ",".join(CSV_HEADER)
 DAY = date(2026, 11, 22)

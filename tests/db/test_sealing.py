@@ -12,28 +12,18 @@ import asyncpg
 import pytest
 from pydantic import SecretStr
 
-from hub.config import Settings
-from hub.crypto import KeyringError, load_keyring, new_keyring, use_keyring
-from hub.db import migrations
-from hub.intake import submit_signal
-from hub.keys import prepare_keys, retire_old_keys, rotate_keys
-from hub.store import Connection
-from hub.store.signals import opened
+from hub.intake.service import submit_signal
+from hub.platform.config import Settings
+from hub.platform.schema import migrations
+from hub.privacy.crypto import KeyringError, load_keyring, new_keyring, use_keyring
+from hub.privacy.keys import prepare_keys, retire_old_keys, rotate_keys
+from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind, SignalIn
-from tests.conftest import TEST_KEYRING, make_partner, make_signal
+from tests.support.factories import TEST_KEYRING, make_partner, make_signal
+from tests.support.sealing import dump
 
 NAME = "Wilhelmina Kwakernaak"
 DESCRIPTION = "Schulden bij de Belastingdienst en een dreigende afsluiting van gas"
-
-
-async def dump(conn: Connection) -> str:
-    """Every row of the tables that hold residents' data, as text, the way a stolen backup
-    would show them."""
-    parts = []
-    for table in ("households", "signals", "batches", "events", "access_log", "cases"):
-        rows = await conn.fetch(f"select t::text as row from {table} t")  # noqa: S608
-        parts.extend(row["row"] for row in rows)
-    return "\n".join(parts)
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +59,7 @@ async def test_nothing_personal_is_stored_in_the_clear(haarlem: asyncpg.Pool) ->
     assert second.receipt.id != first.receipt.id
     assert households[0]["address_digest"] == TEST_KEYRING.address_digest(("2034AB", 77, "C", ""))
     assert row is not None
-    signal = opened(row)
+    signal = unsealed(row)
     assert (signal["person_name"], signal["description"]) == (NAME, DESCRIPTION)
     assert (signal["postcode"], signal["house_number"], signal["house_letter"]) == (
         "2034AB",
@@ -131,7 +121,8 @@ async def test_rows_written_before_sealing_are_sealed_at_start(
     finally:
         await conn.close()
 
-    from hub.db import create_pool, migrate
+    from hub.platform.db import create_pool
+    from hub.platform.schema import migrate
 
     pool = await create_pool(empty_dsn, min_size=1, max_size=2)
     try:
@@ -150,7 +141,7 @@ async def test_rows_written_before_sealing_are_sealed_at_start(
     for secret in (NAME, DESCRIPTION, "2011AA", "Hoort bij Noord"):
         assert secret not in text
     assert row is not None
-    signal = opened(row)
+    signal = unsealed(row)
     assert signal["person_name"] == NAME
     assert str(signal["person_birth_date"]) == "1950-03-04"
     assert signal["description"] == DESCRIPTION
@@ -193,8 +184,8 @@ async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
         rows = await conn.fetch(
             "select s.personal, h.address from signals s join households h on h.id = s.household_id"
         )
-    assert sorted(opened(row)["house_number"] for row in rows) == [1, 2, 3]
-    assert {opened(row)["person_name"] for row in rows} == {NAME}
+    assert sorted(unsealed(row)["house_number"] for row in rows) == [1, 2, 3]
+    assert {unsealed(row)["person_name"] for row in rows} == {NAME}
 
 
 async def test_a_key_file_that_is_not_the_databases_is_refused(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import asyncpg
 
-from hub.routing import CSV_HEADER
-from hub.store.partners import token_digest
-from tests.e2e.conftest import HUB, hub_env
+from hub.directory.tokens import token_digest
+from hub.routing.rules import CSV_HEADER
+from tests.support.processes import HUB, hub_env
 
 
 def hub(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -122,7 +122,7 @@ async def test_agreements_webhooks_and_holidays_from_the_command_line(
         "first_contact",
         "10 wd",
     ]
-    assert listed[1].split("\t")[1:] == ["alle partners", "alle teams", "outcome", "at the event"]
+    assert listed[1].split("\t")[1:] == ["every partner", "every team", "outcome", "at the event"]
     bad = hub(
         dsn, "agreement", "add", "--step", "first_contact", "--days", "5", "--team", "SWT-NOWHERE"
     )
@@ -142,7 +142,7 @@ async def test_agreements_webhooks_and_holidays_from_the_command_line(
 
 
 async def test_graph_report_prints_the_weak_links(haarlem: asyncpg.Pool, dsn: str) -> None:
-    from tests.api.test_network import network_of
+    from tests.support.network import network_of
 
     await network_of(haarlem)
     report = hub(dsn, "graph", "report")
@@ -153,7 +153,7 @@ async def test_graph_report_prints_the_weak_links(haarlem: asyncpg.Pool, dsn: st
 
 
 async def test_partner_tokens_are_issued_and_revoked(haarlem: asyncpg.Pool, dsn: str) -> None:
-    from hub.store.partners import caller_for_token
+    from hub.directory.tokens import caller_for_token
 
     assert hub(dsn, "partner", "add", "Praktijk Token", "--kind", "gp").returncode == 0
     issued = hub(dsn, "partner", "token", "Praktijk Token")

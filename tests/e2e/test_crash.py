@@ -12,8 +12,9 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from tests.conftest import free_port, make_partner, make_signal
-from tests.e2e.conftest import UNLIMITED, serve
+from tests.support.factories import make_partner, make_signal
+from tests.support.processes import UNLIMITED, serve
+from tests.support.servers import free_port
 
 SIGNALS = 300
 KILL_AFTER = 100

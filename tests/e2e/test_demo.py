@@ -11,8 +11,9 @@ from typing import Any
 
 import psutil
 
-from tests.conftest import free_port, make_signal
-from tests.e2e.conftest import hub_env, start_hub, wait_ready
+from tests.support.factories import make_signal
+from tests.support.processes import hub_env, start_hub, wait_ready
+from tests.support.servers import free_port
 
 
 def post_json(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -14,8 +14,8 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.conftest import make_partner, make_signal
-from tests.e2e.conftest import UNLIMITED, serve
+from tests.support.factories import make_partner, make_signal
+from tests.support.processes import UNLIMITED, serve
 
 REQUESTS = 300
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from tests.conftest import make_admin_token, make_partner, make_signal
-from tests.e2e.conftest import serve
+from tests.support.factories import make_admin_token, make_partner, make_signal
+from tests.support.processes import serve
 
 
 async def test_request_lines_are_json_with_their_request_id(

@@ -16,11 +16,11 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from hub.store.signals import opened
+from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind
-from tests.api.test_fhir import contained
-from tests.conftest import make_admin_token, make_partner, make_signal
-from tests.e2e.conftest import serve
+from tests.support.factories import make_admin_token, make_partner, make_signal
+from tests.support.fhir import contained
+from tests.support.processes import serve
 
 NAME = "Zyxwarta Qelvenbroek"
 BIRTH = "1958-07-19"
@@ -142,5 +142,5 @@ async def test_personal_data_stays_out_of_logs_exports_and_errors(
             assert not leaks(secret, body), f"{secret!r} in a response: {body[:200]}"
     async with haarlem.acquire() as conn:
         rows = await conn.fetch("select personal from signals")
-    stored = sum(opened(row)["person_name"] == NAME for row in rows)
+    stored = sum(unsealed(row)["person_name"] == NAME for row in rows)
     assert stored >= 2  # the data did go in: the test would see it if it leaked

@@ -14,9 +14,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.db import create_pool, ensure_database, migrate, with_database
-from tests.conftest import make_partner, make_signal
-from tests.e2e.conftest import UNLIMITED, serve
+from hub.platform.db import create_pool, with_database
+from hub.platform.schema import migrate
+from hub.platform.store.schema import ensure_database
+from tests.support.factories import make_partner, make_signal
+from tests.support.processes import UNLIMITED, serve
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

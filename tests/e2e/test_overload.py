@@ -15,8 +15,8 @@ import asyncpg
 import psutil
 import pytest
 
-from tests.conftest import make_partner, make_signal
-from tests.e2e.conftest import UNLIMITED, serve
+from tests.support.factories import make_partner, make_signal
+from tests.support.processes import UNLIMITED, serve
 
 CONCURRENT = 600
 BOUND = 16

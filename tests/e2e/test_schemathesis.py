@@ -13,8 +13,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import make_admin_token, make_partner, make_user
-from tests.e2e.conftest import UNLIMITED, serve
+from tests.support.factories import make_admin_token, make_partner, make_user
+from tests.support.processes import UNLIMITED, serve
 
 ST = shutil.which("st") or str(Path(sys.executable).with_name("st"))
 CHECKS = ",".join(
@@ -64,8 +64,11 @@ async def test_the_api_keeps_to_its_document_under_generated_input(
             "40",
             "--seed",
             "7392",
+            # One worker: with two threads, CPython 3.11.7's ast.parse (which hypothesis calls
+            # to describe strategies) now and then fails with "AST constructor recursion depth
+            # mismatch" (python/cpython#106905), a fault of the tool, not of the hub.
             "--workers",
-            "2",
+            "1",
             "--request-timeout",
             "10",
             "--no-color",

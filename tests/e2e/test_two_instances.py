@@ -15,11 +15,12 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.feedback import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from hub.store import feedback as feedback_store
+from hub.feedback import store as feedback_store
+from hub.feedback.delivery import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from schemas.signals import PartnerKind
-from tests.conftest import free_port, make_partner, make_signal
-from tests.e2e.conftest import UNLIMITED, serve
+from tests.support.factories import make_partner, make_signal
+from tests.support.processes import UNLIMITED, serve
+from tests.support.servers import free_port
 
 SIGNALS = 40
 SWEEP_SECONDS = 0.5
@@ -96,9 +97,12 @@ async def test_two_instances_share_the_work_without_doing_it_twice(
     await runner.cleanup()
 
     async with haarlem.acquire() as conn:
-        messages = {str(row["id"]) for row in await conn.fetch("select id from feedback_outbox")}
+        messages = {
+            row["delivery_id"]
+            for row in await conn.fetch("select delivery_id from outbox where channel = 'webhook'")
+        }
         undelivered = await conn.fetchval(
-            "select count(*) from feedback_outbox where delivered_at is null"
+            "select count(*) from outbox where channel = 'webhook' and delivered_at is null"
         )
     assert len(messages) == SIGNALS  # one "received" message a signal
     assert set(deliveries) == messages  # every message arrived

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.casework import Actor, transition
-from hub.errors import Conflict, Forbidden
+from hub.cases.workflow import Actor, transition
+from hub.platform.errors import Conflict, Forbidden
 from schemas.cases import (
     Assign,
     CaseStatus,

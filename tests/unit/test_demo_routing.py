@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from importlib import resources
 
 import pytest
 
-from hub.routing import choose_rule, parse_rules_csv
+from hub.demo.data import shipped_data
+from hub.routing.rules import choose_rule, parse_rules_csv
 from schemas.routing import RoutingRule
 
 TODAY = date(2026, 11, 22)
 
 
 def data(name: str) -> list[dict[str, str]]:
-    text = resources.files("hub").joinpath("data", name).read_text("utf-8")
-    return list(csv.DictReader(text.splitlines()))
+    return list(csv.DictReader(shipped_data(name).splitlines()))
 
 
 @pytest.fixture(scope="module")
 def table() -> list[RoutingRule]:
     teams = {row["team_code"] for row in data("teams_demo.csv")}
-    text = resources.files("hub").joinpath("data", "routing_demo.csv").read_text("utf-8")
-    report = parse_rules_csv(text, teams)
+    report = parse_rules_csv(shipped_data("routing_demo.csv"), teams)
     assert report.refused == []
     return report.rules
 

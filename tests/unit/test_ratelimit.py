@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hub.ratelimit import TokenBuckets
+from hub.platform.ratelimit import TokenBuckets
 
 
 class Clock:

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from hub.routing import CSV_HEADER, choose_rule, parse_rules_csv, rules_to_csv
+from hub.routing.rules import CSV_HEADER, choose_rule, parse_rules_csv, rules_to_csv
 from schemas.routing import Parity, RoutingRule
 
 HEADER = ",".join(CSV_HEADER)

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.signals import PartnerKind, SignalIn, SignalKind, kinds_for
-from tests.conftest import make_signal
+from tests.support.factories import make_signal
 
 
 def errors_of(body: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:

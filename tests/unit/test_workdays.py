@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from hub.workdays import WorkingDays, general_holidays
+from hub.feedback.workdays import WorkingDays, general_holidays
 
 # The general holidays of the Algemene termijnenwet, by hand from the calendar.
 EXPECTED = {

@@ -1,0 +1,378 @@
+"""Casework: a team's inbox, a case and the actions on it, and the coordinator's queue.
+
+Every read of a case's personal data is written to the access log; every action is an event.
+A user sees only their own team's cases: another team's answers as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from hub.cases import store
+from hub.cases.notices import tell_about_new_signals
+from hub.cases.workflow import (
+    SETTLED_SIGNAL,
+    SIGNAL_STATUS_OF_CASE,
+    Actor,
+    allowed_actions,
+    is_open,
+    transition,
+)
+from hub.directory.service import find_team, user_by_email
+from hub.feedback.obligations import on_case_step
+from hub.platform.clock import today
+from hub.platform.errors import Forbidden, InvalidFields, NotFound
+from hub.privacy.audit import log_access
+from hub.privacy.sealed import open_event_data, seal_note, seal_returned_note
+from schemas.address import Address
+from schemas.cases import (
+    Assign,
+    CaseAction,
+    CaseSignal,
+    CaseStatus,
+    CaseSummary,
+    CaseView,
+    Close,
+    ContactAttempt,
+    Decline,
+    Outcome,
+    Return,
+    Role,
+    TimelineEntry,
+)
+from schemas.signals import (
+    PartnerKind,
+    ResidentInformed,
+    SignalKind,
+    SignalStatus,
+    TeamRef,
+    Urgency,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import timedelta
+    from uuid import UUID
+
+    import asyncpg
+
+    from hub.cases.store import OpenCase
+    from hub.directory.models import User
+    from hub.platform.connection import Connection
+
+TEAM_ROLES = (Role.MEMBER.value, Role.LEAD.value)
+TABS = store.TABS
+
+
+def on_behalf_of(user: User) -> str:
+    """For the access log: the team (or role) a person reads for."""
+    return f"team:{user.team.code}" if user.team else f"role:{user.role}"
+
+
+def _team_of(user: User) -> int:
+    """The team whose cases this user may see; others see no cases at all."""
+    if user.role not in TEAM_ROLES or user.team is None:
+        raise NotFound("no such case")
+    return user.team.id
+
+
+def actor_of(user: User, director_id: UUID | None) -> Actor:
+    return Actor(Role(user.role), is_director=director_id == user.id)
+
+
+def actions_for(user: User, case: CaseView) -> frozenset[str]:
+    """What `user` may do with `case` now (the page shows only those)."""
+    director = case.director == user.email
+    return allowed_actions(case.status, Actor(Role(user.role), is_director=director))
+
+
+def _summary(row: Mapping[str, Any]) -> CaseSummary:
+    return CaseSummary(
+        id=row["id"],
+        status=CaseStatus(row["status"]),
+        team=TeamRef(code=row["team_code"], name=row["team_name"]),
+        director=row["director"],
+        stacked=row["stacked"],
+        urgency=Urgency(row["urgency"]),
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        household=Address(
+            postcode=row["postcode"],
+            house_number=row["house_number"],
+            house_letter=row["house_letter"] or None,
+            addition=row["addition"] or None,
+        ),
+        signal_count=row["signal_count"],
+        feedback_due=row["feedback_due"],
+        feedback_overdue=row["feedback_due"] is not None and row["feedback_due"] < today(),
+        opened_at=row["opened_at"],
+        updated_at=row["updated_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+async def inbox(
+    pool: asyncpg.Pool, user: User, tab: str
+) -> tuple[list[CaseSummary], dict[str, int]]:
+    if tab not in TABS:
+        message = f"tab is one of {', '.join(TABS)}"
+        raise InvalidFields(message, errors=[{"loc": ["tab"], "msg": message}])
+    team_id = _team_of(user)
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await store.team_cases(conn, team_id, tab, user.id)
+        counts = await store.tab_counts(conn, team_id, user.id)
+        if rows:
+            await log_access(
+                conn,
+                f"user:{user.id}",
+                "list_cases",
+                f"inbox {tab}",
+                [(f"case:{row['id']}", row["household_id"]) for row in rows],
+                on_behalf_of(user),
+            )
+    return [_summary(row) for row in rows], counts
+
+
+async def counts(pool: asyncpg.Pool, user: User) -> dict[str, int]:
+    team_id = _team_of(user)
+    async with pool.acquire() as conn:
+        return await store.tab_counts(conn, team_id, user.id)
+
+
+async def case_view(pool: asyncpg.Pool, user: User, case_id: UUID) -> CaseView:
+    team_id = _team_of(user)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await store.team_case(conn, case_id, team_id)
+        if row is None:
+            raise NotFound("no such case")
+        signals = await store.case_signals(conn, case_id)
+        timeline = await store.case_timeline(conn, case_id)
+        await log_access(
+            conn,
+            f"user:{user.id}",
+            "read_case",
+            "casework",
+            [(f"case:{case_id}", row["household_id"])],
+            on_behalf_of(user),
+        )
+    return CaseView(
+        **_summary(row).model_dump(),
+        signals=[
+            CaseSignal(
+                id=s["id"],
+                partner=s["partner"],
+                partner_kind=PartnerKind(s["partner_kind"]),
+                kind=SignalKind(s["kind"]),
+                urgency=Urgency(s["urgency"]),
+                status=SignalStatus(s["status"]),
+                received_at=s["received_at"],
+                description=s["description"],
+                person_name=s["person_name"],
+                person_birth_date=s["person_birth_date"],
+                resident_informed=ResidentInformed(
+                    informed=s["resident_informed"], reason=s["not_informed_reason"]
+                ),
+                repeat_of=s["repeat_of"],
+            )
+            for s in signals
+        ],
+        timeline=[
+            TimelineEntry(
+                at=t["occurred_at"],
+                kind=t["kind"],
+                actor=t["email"] or ("hub" if t["actor"] == "hub" else "partner"),
+                detail=open_event_data(t["data"] or {}),
+            )
+            for t in timeline
+        ],
+    )
+
+
+async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction) -> CaseView:
+    """Apply an action in one transaction: the case, its signals and an event move together."""
+    team_id = _team_of(user)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await store.team_case(conn, case_id, team_id, for_update=True)
+        if row is None:
+            raise NotFound("no such case")
+        step = transition(CaseStatus(row["status"]), action, actor_of(user, row["director_id"]))
+        director = user.id if step.takes_direction else row["director_id"]
+        detail: dict[str, Any] = {}
+        if isinstance(action, Assign):
+            colleague = await user_by_email(conn, action.user)
+            if colleague is None or colleague.team is None or colleague.team.id != team_id:
+                message = "no colleague in this team with that e-mail address"
+                raise InvalidFields(message, errors=[{"loc": ["user"], "msg": message}])
+            director = colleague.id
+            detail["director"] = colleague.email
+        if isinstance(action, ContactAttempt):
+            detail["reached"] = action.reached
+        if isinstance(action, Close):
+            detail["outcome"] = action.outcome.value
+        if isinstance(action, Return | Decline):
+            detail["reason_sealed"] = seal_note(action.reason)
+        await store.update_case(
+            conn,
+            case_id,
+            status=step.status.value,
+            director_id=director,
+            outcome=action.outcome.value if isinstance(action, Close) else None,
+            closing=not is_open(step.status),
+        )
+        signal_ids = await store.set_signals_of_case(
+            conn,
+            case_id,
+            SIGNAL_STATUS_OF_CASE[step.status].value,
+            settled=[status.value for status in SETTLED_SIGNAL],
+            to_queue=isinstance(action, Return),
+            returned_note=seal_returned_note(action.reason) if isinstance(action, Return) else None,
+        )
+        at = await store.append_case_event(conn, case_id, action.action, f"user:{user.id}", detail)
+        if isinstance(action, ContactAttempt) and action.reached:
+            await on_case_step(conn, signal_ids, "first_contact", None, at)
+        elif isinstance(action, Close):
+            await on_case_step(conn, signal_ids, "outcome", action.outcome.value, at)
+        elif isinstance(action, Decline):
+            await on_case_step(conn, signal_ids, "outcome", Outcome.DECLINED.value, at)
+    return await case_view(pool, user, case_id)
+
+
+# --- what intake asks of cases ----------------------------------------------------------------
+
+
+async def open_cases_for(
+    conn: Connection, wanted: Mapping[tuple[UUID, int], bool], at: datetime
+) -> dict[tuple[UUID, int], OpenCase]:
+    """The open case of each (household, team), created where there is none (urgent if the
+    value is True), in the caller's transaction."""
+    return await store.open_cases_for(conn, wanted, at)
+
+
+def signal_status_on_joining(case: OpenCase) -> SignalStatus:
+    """The status a signal takes on joining an open case."""
+    return SIGNAL_STATUS_OF_CASE[CaseStatus(case.status)]
+
+
+async def after_intake(
+    conn: Connection,
+    cases: Sequence[OpenCase],
+    stored_in: set[UUID],
+    stacking_window: timedelta,
+    public_url: str,
+) -> None:
+    """Once signals are stored: drop cases created for signals a concurrent twin stored first,
+    refresh stacking and urgency of the cases signals joined, and tell teams and directors."""
+    await store.drop_empty_cases(conn, [c.id for c in cases if c.created and c.id not in stored_in])
+    # A case created now holds only this partner's signals: nothing to stack, urgency is set.
+    await store.refresh_cases(conn, sorted({c.id for c in cases if not c.created}), stacking_window)
+    await tell_about_new_signals(
+        conn,
+        created=sorted(c.id for c in cases if c.created and c.id in stored_in),
+        joined=sorted(c.id for c in cases if not c.created and c.director_id and c.id in stored_in),
+        public_url=public_url,
+    )
+
+
+async def record_signal_events(
+    conn: Connection,
+    events: Sequence[tuple[UUID, str, str, dict[str, Any]]],
+    occurred_at: datetime | None = None,
+) -> None:
+    """Append (signal_id, kind, actor, data) events to the signals' histories."""
+    await store.append_signal_events(conn, events, occurred_at)
+
+
+# --- the coordinator ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuedSignal:
+    id: UUID
+    status: SignalStatus
+    kind: SignalKind
+    urgency: Urgency
+    partner: str
+    received_at: datetime
+    household: Address
+    returned_by: str | None
+    returned_reason: str | None
+
+
+async def coordinator_queue(pool: asyncpg.Pool, user: User) -> list[QueuedSignal]:
+    if user.role != Role.COORDINATOR.value:
+        raise NotFound("no such page")
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await store.queue(conn)
+        if rows:
+            await log_access(
+                conn,
+                f"user:{user.id}",
+                "list_queue",
+                "coordinator queue",
+                [(f"signal:{row['id']}", row["household_id"]) for row in rows],
+                on_behalf_of(user),
+            )
+    return [
+        QueuedSignal(
+            id=row["id"],
+            status=SignalStatus(row["status"]),
+            kind=SignalKind(row["kind"]),
+            urgency=Urgency(row["urgency"]),
+            partner=row["partner"],
+            received_at=row["received_at"],
+            household=Address(
+                postcode=row["postcode"],
+                house_number=row["house_number"],
+                house_letter=row["house_letter"] or None,
+                addition=row["addition"] or None,
+            ),
+            returned_by=row["returned_by"] if row["status"] == SignalStatus.RETURNED else None,
+            returned_reason=row["returned_reason"],
+        )
+        for row in rows
+    ]
+
+
+async def send_to_team(
+    pool: asyncpg.Pool,
+    user: User,
+    signal_id: UUID,
+    team_code: str,
+    *,
+    stacking_window: timedelta,
+    public_url: str,
+) -> None:
+    """The coordinator routes a queued signal by hand; it joins that team's open case."""
+    if user.role != Role.COORDINATOR.value:
+        raise Forbidden("only the coordinator routes signals by hand")
+    team = await find_team(pool, team_code)
+    if team is None:
+        message = f"no team {team_code}"
+        raise InvalidFields(message, errors=[{"loc": ["team"], "msg": message}])
+    async with pool.acquire() as conn, conn.transaction():
+        row = await store.queued_signal(conn, signal_id)
+        if row is None:
+            raise NotFound("no such signal in the queue")
+        key = (row["household_id"], team.id)
+        case = (
+            await store.open_cases_for(conn, {key: row["urgency"] == "high"}, row["received_at"])
+        )[key]
+        await store.route_by_hand(
+            conn,
+            signal_id,
+            team.id,
+            f"by hand -> {team.code}",
+            case.id,
+            signal_status_on_joining(case).value,
+        )
+        await store.append_signal_events(
+            conn, [(signal_id, "routed_by_hand", f"user:{user.id}", {"team": team.code})]
+        )
+        await store.refresh_cases(conn, [case.id], stacking_window)
+        await tell_about_new_signals(
+            conn,
+            created=[case.id] if case.created else [],
+            joined=[case.id] if not case.created and case.director_id else [],
+            public_url=public_url,
+        )

@@ -1,0 +1,351 @@
+"""Cases and the coordinator's queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hub.platform.connection import Connection
+from hub.privacy.sealed import unsealed
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime, timedelta
+    from uuid import UUID
+
+    import asyncpg
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """The open case a new signal joins: its id, status and director, and whether this
+    transaction created it."""
+
+    id: UUID
+    status: str
+    director_id: UUID | None
+    created: bool
+
+
+async def open_cases_for(
+    conn: Connection, wanted: Mapping[tuple[UUID, int], bool], at: datetime
+) -> dict[tuple[UUID, int], OpenCase]:
+    """The open case of each (household, team), opened where there is none (urgent if the
+    value is True). One statement: the one-open-case index arbitrates, so the look-up never
+    depends on the planner's statistics, and concurrent intakes of the same household meet
+    on the same case."""
+    if not wanted:
+        return {}
+    keys = sorted(wanted)  # one lock order for every transaction
+    rows = await conn.fetch(
+        """
+        insert into cases (household_id, team_id, urgency, opened_at, updated_at)
+        select w.household_id, w.team_id, case when w.high then 'high' else 'normal' end, $4, $4
+        from unnest($1::uuid[], $2::bigint[], $3::bool[]) as w (household_id, team_id, high)
+        on conflict (household_id, team_id) where closed_at is null
+        do update set updated_at = excluded.updated_at
+        returning id, household_id, team_id, status, director_id, xmax = 0 as created
+        """,
+        [household for household, _ in keys],
+        [team for _, team in keys],
+        [wanted[key] for key in keys],
+        at,
+    )
+    return {
+        (row["household_id"], row["team_id"]): OpenCase(
+            row["id"], row["status"], row["director_id"], row["created"]
+        )
+        for row in rows
+    }
+
+
+async def drop_empty_cases(conn: Connection, case_ids: Sequence[UUID]) -> None:
+    """Remove cases opened for signals that were not stored after all (a concurrent twin)."""
+    if case_ids:
+        await conn.execute(
+            "delete from cases c where c.id = any($1::uuid[]) "
+            "and not exists (select 1 from signals s where s.case_id = c.id)",
+            list(case_ids),
+        )
+
+
+async def refresh_cases(
+    conn: Connection, case_ids: Sequence[UUID], stacking_window: timedelta
+) -> None:
+    """Stacking (two or more partners in the last `stacking_window`) and urgency follow the
+    case's signals."""
+    if not case_ids:
+        return
+    await conn.execute(
+        """
+        update cases c
+        set stacked = agg.partners >= 2,
+            urgency = case when agg.high then 'high' else 'normal' end,
+            updated_at = now()
+        from (
+            select case_id,
+                   count(distinct partner_id) filter (where received_at >= now() - $2::interval)
+                       as partners,
+                   bool_or(urgency = 'high') as high
+            from signals where case_id = any($1::uuid[]) group by case_id
+        ) agg
+        where c.id = agg.case_id
+        """,
+        list(case_ids),
+        stacking_window,
+    )
+
+
+_SUMMARY = """
+    c.id, c.status, c.stacked, c.urgency, c.outcome, c.opened_at, c.updated_at, c.closed_at,
+    c.director_id, c.team_id, d.email as director, t.code as team_code, t.name as team_name,
+    h.address, c.household_id,
+    (select count(*) from signals s where s.case_id = c.id) as signal_count,
+    (select min(o.due_on) from obligations o join signals s on s.id = o.signal_id
+     where s.case_id = c.id and o.met_at is null) as feedback_due
+"""
+# A household whose address retention removed is no longer anyone's case to see.
+_FROM = """
+    cases c join teams t on t.id = c.team_id
+    join households h on h.id = c.household_id and h.address is not null
+    left join users d on d.id = c.director_id
+"""
+_TABS = {
+    "new": "c.closed_at is null and c.director_id is null",
+    "mine": "c.closed_at is null and c.director_id = $2::uuid",
+    "open": "c.closed_at is null",
+    "closed": "c.closed_at is not null",
+}
+TABS = tuple(_TABS)
+
+
+async def team_cases(
+    conn: Connection, team_id: int, tab: str, user_id: UUID, limit: int = 200
+) -> list[dict[str, Any]]:
+    """A tab of the team's inbox: stacked and urgent first, then oldest first."""
+    order = (
+        "c.closed_at desc"
+        if tab == "closed"
+        else ("c.stacked desc, (c.urgency = 'high') desc, c.opened_at asc")
+    )
+    rows = await conn.fetch(
+        f"select {_SUMMARY} from {_FROM} where c.team_id = $1 and ({_TABS[tab]}) "  # noqa: S608 - constant fragments
+        "and $2::uuid is not null "
+        f"order by {order} limit $3",
+        team_id,
+        user_id,
+        limit,
+    )
+    return [unsealed(row) for row in rows]
+
+
+async def tab_counts(conn: Connection, team_id: int, user_id: UUID) -> dict[str, int]:
+    columns = ", ".join(
+        f"count(*) filter (where {condition}) as {tab}" for tab, condition in _TABS.items()
+    )
+    row = await conn.fetchrow(
+        f"select {columns} from cases c join households h on h.id = c.household_id "  # noqa: S608 - constant fragments
+        "and h.address is not null where c.team_id = $1 and ($2::uuid is not null)",
+        team_id,
+        user_id,
+    )
+    return {tab: row[tab] for tab in _TABS} if row else dict.fromkeys(_TABS, 0)
+
+
+async def team_case(
+    conn: Connection, case_id: UUID, team_id: int, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    """The team's case; another team's is as absent as one that never was."""
+    lock = " for update of c" if for_update else ""
+    row = await conn.fetchrow(
+        f"select {_SUMMARY} from {_FROM} where c.id = $1 and c.team_id = $2{lock}",  # noqa: S608 - constant fragments
+        case_id,
+        team_id,
+    )
+    return unsealed(row) if row else None
+
+
+async def case_signals(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        select s.id, p.name as partner, p.kind as partner_kind, s.kind, s.urgency, s.status,
+               s.received_at, s.personal, s.resident_informed, s.repeat_of
+        from signals s join partners p on p.id = s.partner_id
+        where s.case_id = $1 and s.pseudonymised_at is null order by s.received_at
+        """,
+        case_id,
+    )
+    return [unsealed(row) for row in rows]
+
+
+async def case_timeline(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        select e.occurred_at, e.kind, e.actor, e.data, u.email
+        from events e
+        left join users u on e.actor = 'user:' || u.id::text
+        where e.case_id = $1
+           or e.signal_id in (select id from signals where case_id = $1)
+        order by e.occurred_at, e.id
+        """,
+        case_id,
+    )
+
+
+async def update_case(
+    conn: Connection,
+    case_id: UUID,
+    *,
+    status: str,
+    director_id: UUID | None,
+    outcome: str | None,
+    closing: bool,
+) -> None:
+    await conn.execute(
+        """
+        update cases set status = $2, director_id = $3, outcome = $4, updated_at = now(),
+            closed_at = case when $5 then now() end
+        where id = $1
+        """,
+        case_id,
+        status,
+        director_id,
+        outcome,
+        closing,
+    )
+
+
+async def set_signals_of_case(
+    conn: Connection,
+    case_id: UUID,
+    status: str,
+    *,
+    settled: Sequence[str],
+    to_queue: bool,
+    returned_note: bytes | None,
+) -> list[UUID]:
+    """Every signal of the case not yet `settled` takes `status`; returned ones leave the team
+    for the queue, with the team's (sealed) note."""
+    rows = await conn.fetch(
+        """
+        update signals set status = $2,
+            team_id = case when $3 then null else team_id end,
+            returned_note = case when $3 then $4 else returned_note end
+        where case_id = $1 and status <> all($5::text[])
+        returning id
+        """,
+        case_id,
+        status,
+        to_queue,
+        returned_note,
+        list(settled),
+    )
+    return [row["id"] for row in rows]
+
+
+async def queue(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
+    """Signals no rule routed, and signals a team returned: the coordinator's work."""
+    rows = await conn.fetch(
+        """
+        select s.id, s.household_id, s.status, s.kind, s.urgency, s.received_at, s.returned_note,
+               p.name as partner, h.address,
+               (select t.name from cases c join teams t on t.id = c.team_id
+                where c.id = s.case_id) as returned_by
+        from signals s join partners p on p.id = s.partner_id
+        join households h on h.id = s.household_id
+        where s.status in ('unrouted', 'returned')
+        order by (s.urgency = 'high') desc, s.received_at
+        limit $1
+        """,
+        limit,
+    )
+    return [unsealed(row) for row in rows]
+
+
+async def queued_signal(conn: Connection, signal_id: UUID) -> asyncpg.Record | None:
+    """A signal in the coordinator's queue, locked while it is routed by hand."""
+    return await conn.fetchrow(
+        "select id, household_id, urgency, received_at from signals "
+        "where id = $1 and status in ('unrouted', 'returned') for update",
+        signal_id,
+    )
+
+
+async def route_by_hand(
+    conn: Connection, signal_id: UUID, team_id: int, rule: str, case_id: UUID, status: str
+) -> None:
+    await conn.execute(
+        "update signals set status = $5, team_id = $2, routed_by = $3, case_id = $4 where id = $1",
+        signal_id,
+        team_id,
+        rule,
+        case_id,
+        status,
+    )
+
+
+async def append_signal_events(
+    conn: Connection,
+    events: Sequence[tuple[UUID, str, str, dict[str, Any]]],
+    occurred_at: datetime | None = None,
+) -> None:
+    """Append (signal_id, kind, actor, data) events to the signals' histories."""
+    if not events:
+        return
+    await conn.execute(
+        """
+        insert into events (signal_id, kind, actor, data, occurred_at)
+        select e.signal_id, e.kind, e.actor, e.data, coalesce($5, now())
+        from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
+             as e (signal_id, kind, actor, data)
+        """,
+        [event[0] for event in events],
+        [event[1] for event in events],
+        [event[2] for event in events],
+        [event[3] for event in events],
+        occurred_at,
+    )
+
+
+async def append_case_event(
+    conn: Connection, case_id: UUID, kind: str, actor: str, data: dict[str, Any]
+) -> datetime:
+    """Append an event to the case's history; returns when it happened (the transaction's
+    time)."""
+    at: datetime = await conn.fetchval(
+        "insert into events (case_id, kind, actor, data) values ($1, $2, $3, $4) "
+        "returning occurred_at",
+        case_id,
+        kind,
+        actor,
+        data,
+    )
+    return at
+
+
+async def team_mail_for_cases(conn: Connection, case_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """Per team with an address: its address, name, and which of these cases are its."""
+    return await conn.fetch(
+        """
+        select t.email, t.name, array_agg(c.id order by c.opened_at, c.id) as cases
+        from cases c join teams t on t.id = c.team_id
+        where c.id = any($1::uuid[]) and t.email is not null
+        group by t.id, t.email, t.name order by t.id
+        """,
+        list(case_ids),
+    )
+
+
+async def director_mail_for_cases(
+    conn: Connection, case_ids: Sequence[UUID]
+) -> list[asyncpg.Record]:
+    """Per director: their address and which of these cases they direct."""
+    return await conn.fetch(
+        """
+        select u.email, array_agg(c.id order by c.opened_at, c.id) as cases
+        from cases c join users u on u.id = c.director_id
+        where c.id = any($1::uuid[])
+        group by u.id, u.email order by u.id
+        """,
+        list(case_ids),
+    )

@@ -1,0 +1,145 @@
+"""The status vocabulary of a case, written once: which statuses are open, how an action moves a
+case, who may take it, and what a partner is told about its signal in each status. Pure.
+
+new --take/assign--> accepted --contact attempt--> contacting (not reached) or reached
+  --close(outcome)--> closed.  Any open case can be returned (misrouted: its signals go to the
+coordinator queue) or declined, each with a reason.
+
+Pages, the API, the FHIR Task, webhooks and mail all read this module; none keeps a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, assert_never
+
+from hub.platform.errors import Conflict, Forbidden
+from schemas.cases import (
+    Assign,
+    CaseAction,
+    CaseStatus,
+    Close,
+    ContactAttempt,
+    Decline,
+    Outcome,
+    Return,
+    Role,
+    Take,
+)
+from schemas.signals import SignalStatus
+
+OPEN: Final = frozenset(
+    {CaseStatus.NEW, CaseStatus.ACCEPTED, CaseStatus.CONTACTING, CaseStatus.REACHED}
+)
+# Open and someone's: the director works on it.
+WORKING: Final = frozenset({CaseStatus.ACCEPTED, CaseStatus.CONTACTING, CaseStatus.REACHED})
+
+# What a case's status means for each of its signals, as partners and FHIR Tasks see it.
+SIGNAL_STATUS_OF_CASE: Final = {
+    CaseStatus.NEW: SignalStatus.ROUTED,
+    CaseStatus.ACCEPTED: SignalStatus.ACCEPTED,
+    CaseStatus.CONTACTING: SignalStatus.IN_CONTACT,
+    CaseStatus.REACHED: SignalStatus.IN_CONTACT,
+    CaseStatus.CLOSED: SignalStatus.CLOSED,
+    CaseStatus.RETURNED: SignalStatus.RETURNED,
+    CaseStatus.DECLINED: SignalStatus.DECLINED,
+}
+# A signal in one of these no longer follows its case's steps.
+SETTLED_SIGNAL: Final = frozenset(
+    {SignalStatus.UNROUTED, SignalStatus.RETURNED, SignalStatus.DECLINED, SignalStatus.CLOSED}
+)
+# The FHIR Task.status of a signal (the Gravity Project's SDOH closed-loop referral pattern:
+# requested -> accepted -> in-progress -> completed, or rejected).
+TASK_STATUS: Final = {
+    SignalStatus.ROUTED: "requested",
+    SignalStatus.UNROUTED: "requested",
+    SignalStatus.RETURNED: "requested",
+    SignalStatus.ACCEPTED: "accepted",
+    SignalStatus.IN_CONTACT: "in-progress",
+    SignalStatus.CLOSED: "completed",
+    SignalStatus.DECLINED: "rejected",
+}
+
+
+def is_open(status: CaseStatus) -> bool:
+    return status in OPEN
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    is_director: bool
+
+
+@dataclass(frozen=True)
+class Transition:
+    status: CaseStatus
+    takes_direction: bool  # the actor becomes the director (take)
+
+
+def _refuse(action: str, status: CaseStatus) -> Conflict:
+    return Conflict(f"a case that is {status.value} cannot be given '{action}'")
+
+
+def transition(status: CaseStatus, action: CaseAction, actor: Actor) -> Transition:
+    """The case's next status, or Conflict (409) / Forbidden (403)."""
+    if actor.role not in (Role.MEMBER, Role.LEAD):
+        raise Forbidden("only the team's members and leads work on cases")
+    if status not in OPEN:
+        raise _refuse(action.action, status)
+    match action:
+        case Take():
+            if status is not CaseStatus.NEW:
+                raise _refuse("take", status)
+            return Transition(CaseStatus.ACCEPTED, takes_direction=True)
+        case Assign():
+            if actor.role is not Role.LEAD:
+                raise Forbidden("only a team lead assigns a case to a colleague")
+            next_status = CaseStatus.ACCEPTED if status is CaseStatus.NEW else status
+            return Transition(next_status, takes_direction=False)
+        case ContactAttempt(reached=reached):
+            if status not in WORKING:
+                raise _refuse("contact_attempt", status)
+            _check_director(actor)
+            if reached or status is CaseStatus.REACHED:
+                return Transition(CaseStatus.REACHED, takes_direction=False)
+            return Transition(CaseStatus.CONTACTING, takes_direction=False)
+        case Close():
+            if status not in WORKING:
+                raise _refuse("close", status)
+            _check_director(actor)
+            return Transition(CaseStatus.CLOSED, takes_direction=False)
+        case Return():
+            return Transition(CaseStatus.RETURNED, takes_direction=False)
+        case Decline():
+            return Transition(CaseStatus.DECLINED, takes_direction=False)
+        case _:
+            assert_never(action)
+
+
+def _check_director(actor: Actor) -> None:
+    if not actor.is_director and actor.role is not Role.LEAD:
+        raise Forbidden("only the case's director or the team lead can do this")
+
+
+# One action of each kind, to ask the machine what it allows (values do not matter to it).
+_EACH_ACTION: Final[tuple[CaseAction, ...]] = (
+    Take(action="take"),
+    Assign(action="assign", user="colleague@example.invalid"),
+    ContactAttempt(action="contact_attempt", reached=True),
+    Close(action="close", outcome=Outcome.OTHER),
+    Return(action="return", reason="-"),
+    Decline(action="decline", reason="-"),
+)
+
+
+def allowed_actions(status: CaseStatus, actor: Actor) -> frozenset[str]:
+    """The actions `actor` may take on a case in `status`: what `transition` accepts."""
+    allowed = set()
+    for action in _EACH_ACTION:
+        try:
+            transition(status, action, actor)
+        except (Conflict, Forbidden):
+            continue
+        allowed.add(action.action)
+    return frozenset(allowed)

@@ -1,0 +1,87 @@
+"""The demo's data, read from the files in `hub/demo/data` (sources in its README)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from schemas.address import is_pc6
+from schemas.signals import PartnerKind, SignalKind
+
+# Every Haarlem team: where a demo partner without a list of its own districts works.
+HAARLEM_TEAMS = (
+    "SWT-HLM-CENTRUM",
+    "SWT-HLM-ZUID",
+    "SWT-HLM-WEST",
+    "SWT-HLM-OOST",
+    "SWT-HLM-NOORDOOST",
+    "SWT-HLM-NOORDWEST",
+    "SWT-HLM-SCHALKWIJK-NOORD",
+    "SWT-HLM-SCHALKWIJK-ZUID",
+)
+
+
+def shipped_data(name: str) -> str:
+    """A file shipped in `hub/demo/data`, as text."""
+    return resources.files("hub.demo").joinpath("data", name).read_text("utf-8")
+
+
+def _json(name: str) -> Any:
+    return json.loads(shipped_data(name))
+
+
+@dataclass(frozen=True)
+class DemoPartner:
+    name: str
+    kind: PartnerKind
+    works_in: tuple[str, ...]  # team codes; a code twice is twice as likely
+    stopped_days_ago: int | None = None  # stopped signalling this many days ago
+    shares_households: bool = False  # signals a few households another such partner signals
+
+
+@cache
+def demo_partners() -> tuple[DemoPartner, ...]:
+    return tuple(
+        DemoPartner(
+            entry["name"],
+            PartnerKind(entry["kind"]),
+            tuple(entry["works_in"] or HAARLEM_TEAMS),
+            entry.get("stopped_days_ago"),
+            entry.get("shares_households", False),
+        )
+        for entry in _json("partners.json")["partners"]
+    )
+
+
+@cache
+def descriptions() -> dict[SignalKind, tuple[str, ...]]:
+    return {SignalKind(kind): tuple(texts) for kind, texts in _json("descriptions.json").items()}
+
+
+@cache
+def names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Initials and surnames for example people."""
+    found = _json("names.json")
+    return tuple(found["initials"]), tuple(found["surnames"])
+
+
+def demo_pc6_codes() -> list[str]:
+    """The PC6 codes of the Haarlem data that can be real addresses.
+
+    The source expanded letter ranges, so it lists a few codes with SD or SS that PostNL never
+    issues (13 of 4,687); they are left out here.
+    """
+    return [
+        row["pc6"]
+        for row in csv.DictReader(shipped_data("haarlem_pc6_buurt_2013.csv").splitlines())
+        if is_pc6(row["pc6"])
+    ]
+
+
+def demo_teams() -> list[dict[str, str]]:
+    """The rows of `teams_demo.csv`."""
+    return list(csv.DictReader(shipped_data("teams_demo.csv").splitlines()))

@@ -1,0 +1,84 @@
+"""Partners, teams and people, as the rest of the hub sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from schemas.signals import PartnerKind
+
+
+class TokenKind(StrEnum):
+    """Whose an API token is: a partner's system, a person's own, or an administrator's."""
+
+    PARTNER = "partner"
+    USER = "user"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: UUID
+    name: str
+    kind: PartnerKind
+
+
+@dataclass(frozen=True)
+class Team:
+    id: int
+    code: str
+    name: str
+    municipality_code: str
+    municipality: str
+
+
+@dataclass(frozen=True)
+class UserTeam:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class User:
+    id: UUID
+    email: str
+    role: str  # a `schemas.cases.Role` value
+    partner: Partner | None
+    team: UserTeam | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who presented a token: a partner, a person (personal token), or an administrator."""
+
+    token_id: UUID
+    kind: TokenKind
+    partner: Partner | None
+    user_id: UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the caller appears in events and the access log: no names, only ids."""
+        if self.partner:
+            return f"partner:{self.partner.id}"
+        if self.user_id:
+            return f"user:{self.user_id}"
+        return f"admin-token:{self.token_id}"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: User
+    password_hash: str
+    failed_logins: int
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    csrf_token: str
+    user: User

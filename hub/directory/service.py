@@ -1,0 +1,144 @@
+"""Administrators' use cases of the directory: partners and their tokens, teams, personal
+tokens; and the look-ups the rest of the hub needs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hub.directory.models import Caller, Partner, Team, TokenKind, User
+from hub.directory.store import partners as partner_store
+from hub.directory.store import teams as team_store
+from hub.directory.store import users as user_store
+from hub.directory.tokens import caller_for_token, issue_token, revoke_tokens
+from hub.platform.db import Database, connected
+from hub.platform.errors import NotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from uuid import UUID
+
+    import asyncpg
+
+    from schemas.signals import PartnerKind
+
+
+async def create_partner(pool: asyncpg.Pool, name: str, kind: PartnerKind) -> tuple[Partner, str]:
+    """A new partner and its first token (the only time the token is shown)."""
+    async with pool.acquire() as conn, conn.transaction():
+        partner = await partner_store.add_partner(conn, name, kind)
+        token = await issue_token(conn, TokenKind.PARTNER, partner)
+    return partner, token
+
+
+async def create_admin_token(pool: asyncpg.Pool) -> str:
+    async with pool.acquire() as conn:
+        return await issue_token(conn, TokenKind.ADMIN)
+
+
+async def add_team(
+    pool: asyncpg.Pool,
+    code: str,
+    name: str,
+    municipality_code: str,
+    municipality: str,
+    email: str | None = None,
+) -> Team:
+    async with pool.acquire() as conn:
+        return await team_store.upsert_team(
+            conn, code, name, municipality_code, municipality, email
+        )
+
+
+async def list_teams(db: Database) -> list[Team]:
+    async with connected(db) as conn:
+        return await team_store.list_teams(conn)
+
+
+async def find_team(pool: asyncpg.Pool, code: str) -> Team | None:
+    async with pool.acquire() as conn:
+        return await team_store.team_by_code(conn, code)
+
+
+async def require_team(pool: asyncpg.Pool, code: str) -> Team:
+    team = await find_team(pool, code)
+    if team is None:
+        raise NotFound(f"no team {code}")
+    return team
+
+
+async def user_by_email(db: Database, email: str) -> User | None:
+    async with connected(db) as conn:
+        return await user_store.user_by_email(conn, email)
+
+
+async def create_user_token(pool: asyncpg.Pool, email: str) -> str:
+    async with pool.acquire() as conn:
+        user = await user_store.user_by_email(conn, email)
+        if user is None:
+            raise NotFound(f"no user {email}")
+        return await issue_token(conn, TokenKind.USER, user_id=user.id)
+
+
+async def require_partner(pool: asyncpg.Pool, name: str) -> Partner:
+    async with pool.acquire() as conn:
+        partner = await partner_store.partner_by_name(conn, name)
+    if partner is None:
+        raise NotFound(f"no partner named {name!r}")
+    return partner
+
+
+async def partner_by_id(db: Database, partner_id: UUID) -> Partner | None:
+    async with connected(db) as conn:
+        return await partner_store.partner_by_id(conn, partner_id)
+
+
+async def partner_names(pool: asyncpg.Pool, partner_ids: Sequence[UUID]) -> dict[UUID, str]:
+    async with pool.acquire() as conn:
+        return await partner_store.partner_names(conn, list(partner_ids))
+
+
+async def new_partner_token(pool: asyncpg.Pool, name: str) -> str:
+    partner = await require_partner(pool, name)
+    async with pool.acquire() as conn:
+        return await issue_token(conn, TokenKind.PARTNER, partner)
+
+
+async def revoke_partner_tokens(pool: asyncpg.Pool, name: str) -> int:
+    partner = await require_partner(pool, name)
+    async with pool.acquire() as conn:
+        return await revoke_tokens(conn, partner)
+
+
+async def identify_token(pool: asyncpg.Pool, token: str) -> tuple[Caller, User | None] | None:
+    """Who a bearer token belongs to, and the person behind a personal token; None for a token
+    that is unknown, revoked, or whose person is gone."""
+    caller = await caller_for_token(pool, token)
+    if caller is None:
+        return None
+    if caller.user_id is None:
+        return caller, None
+    async with pool.acquire() as conn:
+        user = await user_store.user_by_id(conn, caller.user_id)
+    return (caller, user) if user is not None else None
+
+
+async def reissue_tokens(
+    pool: asyncpg.Pool, partners: Sequence[tuple[str, PartnerKind]]
+) -> tuple[list[tuple[Partner, str]], str]:
+    """These partners (created where missing), each with a fresh token, and a fresh admin
+    token; every earlier token of theirs, and every earlier admin token, is revoked."""
+    issued = []
+    async with pool.acquire() as conn, conn.transaction():
+        for name, kind in partners:
+            partner = await partner_store.partner_by_name(
+                conn, name
+            ) or await partner_store.add_partner(conn, name, kind)
+            await revoke_tokens(conn, partner)
+            issued.append((partner, await issue_token(conn, TokenKind.PARTNER, partner)))
+        await revoke_tokens(conn, None)
+        admin = await issue_token(conn, TokenKind.ADMIN)
+    return issued, admin
+
+
+async def token_works(pool: asyncpg.Pool, token: str) -> bool:
+    return await caller_for_token(pool, token) is not None

@@ -1,0 +1,1 @@
+"""The directory's SQL: partners and tokens, teams, users and sessions."""

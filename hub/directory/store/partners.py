@@ -1,0 +1,98 @@
+"""Partners and API tokens (partner and admin)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from hub.directory.models import Caller, Partner, TokenKind
+from hub.platform.connection import Connection, required, updated_count
+from hub.platform.errors import Conflict
+from schemas.signals import PartnerKind
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+
+async def add_partner(conn: Connection, name: str, kind: PartnerKind) -> Partner:
+    try:
+        row = required(
+            await conn.fetchrow(
+                "insert into partners (name, kind) values ($1, $2) returning id, name, kind",
+                name,
+                kind.value,
+            )
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise Conflict(f"a partner named {name!r} exists already") from error
+    return Partner(row["id"], row["name"], PartnerKind(row["kind"]))
+
+
+async def partner_by_name(conn: Connection, name: str) -> Partner | None:
+    row = await conn.fetchrow("select id, name, kind from partners where name = $1", name)
+    return Partner(row["id"], row["name"], PartnerKind(row["kind"])) if row else None
+
+
+async def partner_by_id(conn: Connection, partner_id: UUID) -> Partner | None:
+    row = await conn.fetchrow("select id, name, kind from partners where id = $1", partner_id)
+    return Partner(row["id"], row["name"], PartnerKind(row["kind"])) if row else None
+
+
+async def add_token(
+    conn: Connection,
+    digest: bytes,
+    kind: TokenKind,
+    partner: Partner | None = None,
+    user_id: UUID | None = None,
+) -> None:
+    """Store a token by its digest only."""
+    await conn.execute(
+        "insert into api_tokens (token_sha256, role, partner_id, user_id) values ($1, $2, $3, $4)",
+        digest,
+        kind.value,
+        partner.id if partner else None,
+        user_id,
+    )
+
+
+async def revoke_tokens(conn: Connection, partner: Partner | None) -> int:
+    """Revoke every live token of a partner (or every admin token for None)."""
+    status = await conn.execute(
+        """
+        update api_tokens set revoked_at = now()
+        where revoked_at is null
+          and (partner_id = $1 or ($1::uuid is null and role = 'admin'))
+        """,
+        partner.id if partner else None,
+    )
+    return updated_count(status)
+
+
+async def caller_for_token(conn: Connection, digest: bytes) -> Caller | None:
+    """The live token's caller, or None; notes when the token was last used (to the minute)."""
+    row = await conn.fetchrow(
+        """
+        select t.id, t.role, t.user_id,
+               t.last_used_at > now() - interval '1 minute' as recently_used,
+               p.id as partner_id, p.name, p.kind
+        from api_tokens t left join partners p on p.id = t.partner_id
+        where t.token_sha256 = $1 and t.revoked_at is null
+        """,
+        digest,
+    )
+    if row is None:
+        return None
+    if not row["recently_used"]:
+        await conn.execute("update api_tokens set last_used_at = now() where id = $1", row["id"])
+    partner = (
+        Partner(row["partner_id"], row["name"], PartnerKind(row["kind"]))
+        if row["partner_id"]
+        else None
+    )
+    return Caller(row["id"], TokenKind(row["role"]), partner, row["user_id"])
+
+
+async def partner_names(conn: Connection, partner_ids: list[UUID]) -> dict[UUID, str]:
+    rows = await conn.fetch("select id, name from partners where id = any($1::uuid[])", partner_ids)
+    return {row["id"]: row["name"] for row in rows}

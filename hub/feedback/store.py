@@ -1,0 +1,221 @@
+"""Feedback agreements, obligations and their deadlines, partners' webhooks, working days."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hub.platform.connection import Connection
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+    from uuid import UUID
+
+    import asyncpg
+
+
+# --- agreements and the calendar ------------------------------------------------------------
+
+
+async def agreements(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "select id, partner_id, partner_kind, team_id, step, working_days, valid_from, valid_to "
+        "from feedback_agreements order by id"
+    )
+
+
+async def add_agreement(conn: Connection, **values: Any) -> int:
+    agreement_id: int = await conn.fetchval(
+        """
+        insert into feedback_agreements (partner_id, partner_kind, team_id, step, working_days,
+                                         valid_from, valid_to)
+        values ($1, $2, $3, $4, $5, $6, $7) returning id
+        """,
+        values.get("partner_id"),
+        values.get("partner_kind"),
+        values.get("team_id"),
+        values["step"],
+        values.get("working_days"),
+        values.get("valid_from"),
+        values.get("valid_to"),
+    )
+    return agreement_id
+
+
+async def agreements_listed(conn: Connection) -> list[asyncpg.Record]:
+    """The agreements with the names of whom they bind (null: everyone of that side)."""
+    return await conn.fetch(
+        """
+        select a.id, p.name as partner, a.partner_kind, t.name as team, a.step,
+               a.working_days, a.valid_from, a.valid_to
+        from feedback_agreements a
+        left join partners p on p.id = a.partner_id left join teams t on t.id = a.team_id
+        order by a.id
+        """
+    )
+
+
+async def non_working_days(conn: Connection) -> list[date]:
+    return [row["day"] for row in await conn.fetch("select day from non_working_days")]
+
+
+async def add_non_working_day(conn: Connection, day: date, reason: str) -> None:
+    await conn.execute(
+        "insert into non_working_days (day, reason) values ($1, $2) "
+        "on conflict (day) do update set reason = excluded.reason",
+        day,
+        reason,
+    )
+
+
+# --- obligations ----------------------------------------------------------------------------
+
+
+async def add_obligations(
+    conn: Connection, rows: Sequence[tuple[UUID, str, int, date | None]]
+) -> None:
+    """(signal_id, step, agreement_id, due_on) each; a signal has one obligation per step."""
+    if not rows:
+        return
+    await conn.execute(
+        """
+        insert into obligations (signal_id, step, agreement_id, due_on)
+        select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::date[])
+        on conflict (signal_id, step) do nothing
+        """,
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        [row[2] for row in rows],
+        [row[3] for row in rows],
+    )
+
+
+async def meet(
+    conn: Connection, signal_ids: Sequence[UUID], steps: Sequence[str], at: datetime
+) -> None:
+    await conn.execute(
+        "update obligations set met_at = $3 "
+        "where signal_id = any($1::uuid[]) and step = any($2::text[]) and met_at is null",
+        list(signal_ids),
+        list(steps),
+        at,
+    )
+
+
+async def overdue_count(conn: Connection, today: date) -> int:
+    count: int = await conn.fetchval(
+        "select count(*) from obligations where met_at is null and due_on < $1", today
+    )
+    return count
+
+
+async def mark_reminded(
+    conn: Connection, now: datetime, due_from: date, due_to: date
+) -> list[asyncpg.Record]:
+    """Open obligations of cases due in [due_from, due_to] not yet reminded: mark and return."""
+    return await conn.fetch(
+        """
+        update obligations o set reminded_at = $1
+        from signals s
+        where o.signal_id = s.id and o.met_at is null and o.reminded_at is null
+          and o.due_on between $2 and $3 and s.case_id is not null
+        returning o.id, o.step, o.due_on, s.case_id
+        """,
+        now,
+        due_from,
+        due_to,
+    )
+
+
+async def mark_escalated(conn: Connection, now: datetime, today: date) -> list[asyncpg.Record]:
+    """Open obligations of cases past their day not yet escalated: mark and return."""
+    return await conn.fetch(
+        """
+        update obligations o set escalated_at = $1
+        from signals s
+        where o.signal_id = s.id and o.met_at is null and o.escalated_at is null
+          and o.due_on < $2 and s.case_id is not null
+        returning o.id, o.step, o.due_on, s.case_id
+        """,
+        now,
+        today,
+    )
+
+
+async def case_contacts(conn: Connection, case_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """Per case: its team's name and address, its director's address, its team leads'."""
+    return await conn.fetch(
+        """
+        select c.id, t.name as team, t.email as team_email, d.email as director_email,
+               array(select u.email from users u
+                     where u.team_id = c.team_id and u.role = 'lead' order by u.email)
+                   as lead_emails
+        from cases c join teams t on t.id = c.team_id
+        left join users d on d.id = c.director_id
+        where c.id = any($1::uuid[])
+        """,
+        list(case_ids),
+    )
+
+
+async def compliance(conn: Connection, since: date, today: date) -> list[asyncpg.Record]:
+    """Per partner, team, step and ISO week of the deadline: due, on time, late, overdue."""
+    return await conn.fetch(
+        """
+        select p.name as partner, t.code as team, o.step,
+               to_char(o.due_on, 'IYYY-"W"IW') as week,
+               count(*) as due,
+               count(*) filter (where o.met_at is not null
+                   and (o.met_at at time zone 'Europe/Amsterdam')::date <= o.due_on)
+                   as met_on_time,
+               count(*) filter (where o.met_at is not null
+                   and (o.met_at at time zone 'Europe/Amsterdam')::date > o.due_on)
+                   as met_late,
+               count(*) filter (where o.met_at is null and o.due_on < $2) as overdue
+        from obligations o
+        join signals s on s.id = o.signal_id
+        join partners p on p.id = s.partner_id
+        left join teams t on t.id = s.team_id
+        where o.due_on between $1 and $2
+        group by 1, 2, 3, 4 order by 4, 1, 2, 3
+        """,
+        since,
+        today,
+    )
+
+
+# --- feedback to partners -------------------------------------------------------------------
+
+
+async def feedback_facts(conn: Connection, signal_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """The signals whose partner takes feedback by webhook, with what the feedback tells."""
+    return await conn.fetch(
+        """
+        select s.id, s.partner_id, s.external_ref, s.status
+        from signals s join partner_webhooks w on w.partner_id = s.partner_id
+        where s.id = any($1::uuid[])
+        order by s.received_at, s.id
+        """,
+        list(signal_ids),
+    )
+
+
+async def set_webhook(conn: Connection, partner_id: UUID, url: str, secret: str) -> None:
+    await conn.execute(
+        """
+        insert into partner_webhooks (partner_id, url, secret) values ($1, $2, $3)
+        on conflict (partner_id) do update set url = excluded.url, secret = excluded.secret
+        """,
+        partner_id,
+        url,
+        secret,
+    )
+
+
+async def webhooks(conn: Connection, partner_ids: Sequence[UUID]) -> dict[UUID, tuple[str, str]]:
+    """Per partner: its webhook's URL and signing secret."""
+    rows = await conn.fetch(
+        "select partner_id, url, secret from partner_webhooks where partner_id = any($1::uuid[])",
+        list(partner_ids),
+    )
+    return {row["partner_id"]: (row["url"], row["secret"]) for row in rows}

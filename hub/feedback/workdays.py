@@ -1,0 +1,56 @@
+"""Working days under the Dutch Algemene termijnenwet. Pure.
+
+A deadline "within N working days" skips Saturdays, Sundays and the general holidays of the
+Algemene termijnenwet: New Year's Day, Good Friday, Easter Monday, King's Day (27 April, or 26
+April when the 27th is a Sunday), Liberation Day (5 May, every year), Ascension Day, Whit
+Monday, Christmas Day and Boxing Day, plus extra days an administrator sets.
+
+The `holidays` package supplies the movable feasts and King's Day; it lists 5 May only in
+lustrum years (as the national holiday), while the Algemene termijnenwet names it every year,
+so 5 May is added here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+
+@lru_cache(maxsize=64)
+def general_holidays(year: int) -> frozenset[date]:
+    """The general holidays of the Algemene termijnenwet in `year`."""
+    days = set(holidays.country_holidays("NL", years=year))
+    days.add(date(year, 5, 5))
+    return frozenset(days)
+
+
+class WorkingDays:
+    """Working-day arithmetic with the general holidays and `extra` non-working days."""
+
+    def __init__(self, extra: Iterable[date] = ()) -> None:
+        self.extra = frozenset(extra)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in general_holidays(day.year) and day not in self.extra
+
+    def add(self, start: date, days: int) -> date:
+        """The day `days` working days after `start` (0: `start` itself, whatever it is)."""
+        if days < 0:
+            raise ValueError("count working days forward only")
+        day = start
+        remaining = days
+        while remaining:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def previous(self, day: date) -> date:
+        """The working day before `day`."""
+        day -= timedelta(days=1)
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day

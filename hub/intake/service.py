@@ -1,0 +1,310 @@
+"""Intake: partners' signals are checked, routed and stored in one transaction.
+
+Every channel (API, group commit, web form, FHIR, CSV batch, the demo) comes in through
+`store_signals`, which holds every rule of intake: which kinds a partner may send, idempotency
+on (partner, external_ref), routing, the household and its open case, repeats, obligations,
+events and the mail to teams. Callers answer the partner only after the transaction commits:
+what was acknowledged is never lost. One signal is a batch of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from hub.cases.service import (
+    after_intake,
+    open_cases_for,
+    record_signal_events,
+    signal_status_on_joining,
+)
+from hub.directory.service import list_teams
+from hub.feedback.obligations import on_signals_stored
+from hub.intake.store import signals as signal_store
+from hub.platform.clock import local_day
+from hub.platform.db import transaction_time
+from hub.platform.errors import Conflict, InvalidFields
+from hub.platform.metrics import INTAKE_SECONDS, SIGNALS
+from hub.routing.service import route_all
+from schemas.signals import (
+    PartnerKind,
+    SignalIn,
+    SignalKind,
+    SignalReceipt,
+    SignalStatus,
+    TeamRef,
+    kinds_for,
+)
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from hub.directory.models import Partner
+    from hub.platform.config import Settings
+    from hub.platform.connection import Connection
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    """What intake decides by configuration."""
+
+    repeat_window: timedelta = timedelta(days=90)
+    stacking_window: timedelta = timedelta(days=90)
+
+
+DEFAULT_POLICY = IntakePolicy()
+
+
+def policy_of(settings: Settings) -> IntakePolicy:
+    return IntakePolicy(
+        repeat_window=timedelta(days=settings.repeat_window_days),
+        stacking_window=timedelta(days=settings.stacking_window_days),
+    )
+
+
+@dataclass(frozen=True)
+class Submitted:
+    receipt: SignalReceipt
+    created: bool
+
+
+# What a signal that was not stored gets instead of a receipt: a reference used before for
+# other content (409), or a kind its partner may not send (422, `loc` ["kind"]).
+Refusal = Conflict | InvalidFields
+
+
+def kind_refusal(partner_kind: PartnerKind, kind: SignalKind) -> str | None:
+    """Why a partner of `partner_kind` may not send a signal of `kind`; None if it may."""
+    allowed = kinds_for(partner_kind)
+    if kind in allowed:
+        return None
+    return f"a {partner_kind.value} partner can signal: " + ", ".join(
+        sorted(k.value for k in allowed)
+    )
+
+
+def payload_digest(signal: SignalIn) -> bytes:
+    """What makes a resubmission 'the same': the validated, normalised content."""
+    return hashlib.sha256(signal.model_dump_json().encode()).digest()
+
+
+def receipt_from_row(row: asyncpg.Record) -> SignalReceipt:
+    team = TeamRef(code=row["team_code"], name=row["team_name"]) if row["team_code"] else None
+    return SignalReceipt(
+        id=row["id"],
+        status=SignalStatus(row["status"]),
+        team=team,
+        received_at=row["received_at"],
+        repeat_of=row["repeat_of"],
+    )
+
+
+def reference_conflict(reference: str) -> Conflict:
+    return Conflict(
+        f"reference {reference!r} was used before for a different signal",
+        errors=[{"loc": ["external_ref"], "msg": "already used for a different signal"}],
+    )
+
+
+def _is_repeat(signal: SignalIn, earlier_amount: object) -> bool:
+    """A repeat, unless the arrears grew since the earlier signal."""
+    if signal.arrears is None or earlier_amount is None:
+        return True
+    return signal.arrears.amount_eur <= earlier_amount  # type: ignore[operator]
+
+
+async def store_signals(
+    conn: Connection,
+    partner: Partner,
+    signals: Sequence[SignalIn],
+    *,
+    received_at: datetime | None = None,
+    batch_id: UUID | None = None,
+    policy: IntakePolicy = DEFAULT_POLICY,
+    public_url: str = DEFAULT_PUBLIC_URL,
+) -> list[Submitted | Refusal]:
+    """Route and store signals of one partner in the caller's transaction, in bulk; one result
+    per signal, in order.
+
+    Idempotent on (partner, external_ref): a signal sent before with the same content gives its
+    first receipt; with other content, a Conflict in its place. A kind the partner may not send
+    gives InvalidFields in its place, and nothing is stored for it.
+    """
+    now = received_at or await transaction_time(conn)
+    refused: dict[int, InvalidFields] = {}
+    for index, signal in enumerate(signals):
+        problem = kind_refusal(partner.kind, signal.kind)
+        if problem:
+            refused[index] = InvalidFields(problem, errors=[{"loc": ["kind"], "msg": problem}])
+    taken = [signal for index, signal in enumerate(signals) if index not in refused]
+    digests = [payload_digest(signal) for signal in taken]
+    first_digest: dict[str, bytes] = {}
+    for signal, digest in zip(taken, digests, strict=True):
+        first_digest.setdefault(signal.external_ref, digest)
+    known = {
+        row["external_ref"]
+        for row in await signal_store.signals_by_refs(
+            conn, partner.id, [s.external_ref for s in taken]
+        )
+    }
+    fresh: dict[str, SignalIn] = {}
+    for signal in taken:
+        if signal.external_ref not in known:
+            fresh.setdefault(signal.external_ref, signal)  # a twin within the call: first wins
+    new = list(fresh.values())
+
+    rules = await route_all(conn, [s.address for s in new], local_day(now))
+    teams = {team.code: team for team in await list_teams(conn)}
+    households, new_households = await signal_store.upsert_households(
+        conn, [s.address for s in new]
+    )
+    household_of = [households[s.address.household_key()] for s in new]
+    team_of = [teams[rule.team_code].id if rule else None for rule in rules]
+    # A household seen for the first time has no earlier signal to repeat.
+    earlier = await signal_store.latest_signals_for(
+        conn,
+        partner.id,
+        [
+            (household, s.kind.value)
+            for s, household in zip(new, household_of, strict=True)
+            if household not in new_households
+        ],
+        since=now - policy.repeat_window,
+    )
+    wanted: dict[tuple[UUID, int], bool] = {}
+    for signal, household, team_id in zip(new, household_of, team_of, strict=True):
+        if team_id is not None:
+            key = (household, team_id)
+            wanted[key] = wanted.get(key, False) or signal.urgency.value == "high"
+    cases = await open_cases_for(conn, wanted, now)
+    rows = []
+    for signal, rule, household, team_id in zip(new, rules, household_of, team_of, strict=True):
+        previous = earlier.get((household, signal.kind.value))
+        case = cases[household, team_id] if team_id is not None else None
+        rows.append(
+            signal_store.NewSignal(
+                signal=signal,
+                payload_sha256=first_digest[signal.external_ref],
+                household_id=household,
+                team_id=team_id,
+                routed_by=rule.describe() if rule else None,
+                repeat_of=previous[0] if previous and _is_repeat(signal, previous[1]) else None,
+                case_id=case.id if case else None,
+                status=(signal_status_on_joining(case) if case else SignalStatus.UNROUTED).value,
+            )
+        )
+    inserted = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)
+    team_by_id = {team.id: team for team in teams.values()}
+    actor = f"partner:{partner.id}"
+    events = []
+    for row in rows:
+        signal_id = inserted.get(row.signal.external_ref)
+        if signal_id is None:
+            continue
+        outcome = "repeat" if row.repeat_of else "routed" if row.team_id else "unrouted"
+        detail: dict[str, Any] = (
+            {"rule": row.routed_by, "team": team_by_id[row.team_id].code} if row.team_id else {}
+        )
+        if row.repeat_of:
+            detail["repeat_of"] = str(row.repeat_of)
+        events.append((signal_id, "received", actor, {"kind": row.signal.kind.value}))
+        events.append((signal_id, outcome, "hub", detail))
+    await record_signal_events(conn, events, now)
+    await after_intake(
+        conn,
+        list(cases.values()),
+        {r.case_id for r in rows if r.case_id and r.signal.external_ref in inserted},
+        policy.stacking_window,
+        public_url,
+    )
+    await on_signals_stored(
+        conn,
+        [
+            (inserted[r.signal.external_ref], partner.id, partner.kind.value, r.team_id)
+            for r in rows
+            if r.signal.external_ref in inserted
+        ],
+        now,
+    )
+
+    receipts: dict[str, tuple[SignalReceipt, bytes]] = {}
+    for row in rows:
+        signal_id = inserted.get(row.signal.external_ref)
+        if signal_id is not None:
+            team = team_by_id[row.team_id] if row.team_id else None
+            receipt = SignalReceipt(
+                id=signal_id,
+                status=SignalStatus(row.status),
+                team=TeamRef(code=team.code, name=team.name) if team else None,
+                received_at=now,
+                repeat_of=row.repeat_of,
+            )
+            receipts[row.signal.external_ref] = (receipt, row.payload_sha256)
+    missing = [s.external_ref for s in taken if s.external_ref not in receipts]
+    if missing:  # sent before, or a concurrent twin's
+        for record in await signal_store.signals_by_refs(conn, partner.id, missing):
+            receipts[record["external_ref"]] = (
+                receipt_from_row(record),
+                bytes(record["payload_sha256"]),
+            )
+    results: list[Submitted | Refusal] = []
+    announced: set[str] = set()
+    remaining = iter(zip(taken, digests, strict=True))
+    for index in range(len(signals)):
+        if index in refused:
+            results.append(refused[index])
+            continue
+        signal, digest = next(remaining)
+        receipt, stored_digest = receipts[signal.external_ref]
+        if stored_digest != digest:
+            results.append(reference_conflict(signal.external_ref))
+            continue
+        created = signal.external_ref in inserted and signal.external_ref not in announced
+        announced.add(signal.external_ref)
+        results.append(Submitted(receipt, created=created))
+    return results
+
+
+def record_intake(
+    channel: str,
+    partner_kind: PartnerKind,
+    results: Sequence[Submitted | Refusal],
+    seconds: float | None = None,
+) -> None:
+    """Count committed signals (call after the commit) and, for one request, its duration."""
+    for result in results:
+        if isinstance(result, Submitted) and result.created:
+            receipt = result.receipt
+            routing = "repeat" if receipt.repeat_of else receipt.status.value
+            SIGNALS.labels(channel, partner_kind.value, routing).inc()
+    if seconds is not None:
+        INTAKE_SECONDS.labels(channel, partner_kind.value).observe(seconds)
+
+
+async def submit_signal(
+    pool: asyncpg.Pool,
+    partner: Partner,
+    signal: SignalIn,
+    *,
+    received_at: datetime | None = None,
+    policy: IntakePolicy = DEFAULT_POLICY,
+    public_url: str = DEFAULT_PUBLIC_URL,
+    channel: str = "api",
+) -> Submitted:
+    """Route and store one signal in a transaction of its own; raises its Refusal."""
+    started = time.monotonic()
+    async with pool.acquire() as conn, conn.transaction():
+        (result,) = await store_signals(
+            conn, partner, [signal], received_at=received_at, policy=policy, public_url=public_url
+        )
+    if not isinstance(result, Submitted):
+        raise result
+    record_intake(channel, partner.kind, [result], time.monotonic() - started)
+    return result

@@ -1,0 +1,228 @@
+"""Signals, households and the append-only event log; bulk writes through UNNEST."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hub.platform.connection import Connection
+from hub.privacy.crypto import keyring
+from hub.privacy.sealed import personal_value, seal_address, seal_personal, unsealed
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+    from decimal import Decimal
+    from uuid import UUID
+
+    import asyncpg
+
+    from schemas.address import Address
+    from schemas.signals import SignalIn
+
+HouseholdKey = tuple[str, int, str, str]
+
+
+async def upsert_households(
+    conn: Connection, addresses: Sequence[Address]
+) -> tuple[dict[HouseholdKey, UUID], set[UUID]]:
+    """The household id of every address, created where new, and the ids created now; matched
+    by the keyed address digest, with the address itself sealed."""
+    keys = sorted({address.household_key() for address in addresses})
+    if not keys:
+        return {}, set()
+    sealer = keyring()
+    by_digest = {sealer.address_digest(key): key for key in keys}
+    address_of = {address.household_key(): address for address in addresses}
+    rows = await conn.fetch(
+        """
+        insert into households (address_digest, address)
+        select * from unnest($1::bytea[], $2::bytea[])
+        on conflict (address_digest) do update set address_digest = excluded.address_digest
+        returning id, address_digest, xmax = 0 as created
+        """,
+        list(by_digest),
+        [seal_address(address_of[key]) for key in by_digest.values()],
+    )
+    ids = {by_digest[bytes(row["address_digest"])]: row["id"] for row in rows}
+    return ids, {row["id"] for row in rows if row["created"]}
+
+
+_RECEIPT = """
+    s.id, s.status, s.received_at, s.payload_sha256, s.external_ref, s.kind, s.urgency,
+    s.repeat_of, t.code as team_code, t.name as team_name
+"""
+
+
+async def signals_by_refs(
+    conn: Connection, partner_id: UUID, external_refs: Sequence[str]
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"select {_RECEIPT} from signals s left join teams t on t.id = s.team_id "  # noqa: S608 - constant columns
+        "where s.partner_id = $1 and s.external_ref = any($2::text[])",
+        partner_id,
+        list(external_refs),
+    )
+
+
+async def partner_signal(
+    conn: Connection, partner_id: UUID, signal_id: UUID
+) -> asyncpg.Record | None:
+    """A signal of this partner's; another partner's is as absent as one that never was."""
+    return await conn.fetchrow(
+        f"select {_RECEIPT} from signals s left join teams t on t.id = s.team_id "  # noqa: S608 - constant columns
+        "where s.partner_id = $1 and s.id = $2",
+        partner_id,
+        signal_id,
+    )
+
+
+async def partner_signals(conn: Connection, partner_id: UUID, limit: int) -> list[asyncpg.Record]:
+    """The partner's own signals, newest first."""
+    return await conn.fetch(
+        f"select {_RECEIPT} from signals s left join teams t on t.id = s.team_id "  # noqa: S608 - constant columns
+        "where s.partner_id = $1 order by s.received_at desc, s.id desc limit $2",
+        partner_id,
+        limit,
+    )
+
+
+async def latest_signals_for(
+    conn: Connection,
+    partner_id: UUID,
+    household_kinds: Sequence[tuple[UUID, str]],
+    since: datetime,
+) -> dict[tuple[UUID, str], tuple[UUID, Decimal | None]]:
+    """Per (household, kind): the original signal of the partner's latest one since `since`,
+    and the arrears amount of that latest one."""
+    if not household_kinds:
+        return {}
+    rows = await conn.fetch(
+        """
+        select distinct on (s.household_id, s.kind)
+               s.household_id, s.kind, coalesce(s.repeat_of, s.id) as original, s.arrears_amount
+        from signals s
+        join unnest($2::uuid[], $3::text[]) as wanted (household_id, kind)
+          on s.household_id = wanted.household_id and s.kind = wanted.kind
+        where s.partner_id = $1 and s.received_at >= $4
+        order by s.household_id, s.kind, s.received_at desc
+        """,
+        partner_id,
+        [household for household, _ in household_kinds],
+        [kind for _, kind in household_kinds],
+        since,
+    )
+    return {
+        (row["household_id"], row["kind"]): (row["original"], row["arrears_amount"]) for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    signal: SignalIn
+    payload_sha256: bytes
+    household_id: UUID
+    team_id: int | None
+    routed_by: str | None
+    repeat_of: UUID | None
+    case_id: UUID | None
+    status: str
+
+
+async def insert_signals(
+    conn: Connection,
+    partner_id: UUID,
+    rows: Sequence[NewSignal],
+    received_at: datetime,
+    batch_id: UUID | None,
+) -> dict[str, UUID]:
+    """Store signals in one statement; returns external_ref -> id of those stored now (a
+    reference that exists already, e.g. a concurrent twin's, is skipped)."""
+    if not rows:
+        return {}
+
+    def column(pick: Any) -> list[Any]:
+        return [pick(row) for row in rows]
+
+    result = await conn.fetch(
+        """
+        insert into signals (partner_id, external_ref, payload_sha256, kind, urgency, household_id,
+                             personal, resident_informed, status, team_id, routed_by,
+                             repeat_of, arrears_amount, arrears_since,
+                             invitation_dates, batch_id, received_at, case_id)
+        select $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.personal, r.informed,
+               r.status, r.team, r.rule, r.repeat_of, r.amount, r.since,
+               string_to_array(r.invitations, ',')::date[], $15, $16, r.case_id
+        from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[], $7::bytea[],
+                    $8::bool[], $9::bigint[], $10::text[], $11::uuid[], $12::numeric[],
+                    $13::date[], $14::text[], $17::text[], $18::uuid[])
+             as r (ref, digest, kind, urgency, household, personal, informed, team, rule,
+                   repeat_of, amount, since, invitations, status, case_id)
+        on conflict (partner_id, external_ref) do nothing
+        returning external_ref, id
+        """,
+        partner_id,
+        column(lambda r: r.signal.external_ref),
+        column(lambda r: r.payload_sha256),
+        column(lambda r: r.signal.kind.value),
+        column(lambda r: r.signal.urgency.value),
+        column(lambda r: r.household_id),
+        column(lambda r: seal_personal(_personal(r.signal))),
+        column(lambda r: r.signal.resident_informed.informed),
+        column(lambda r: r.team_id),
+        column(lambda r: r.routed_by),
+        column(lambda r: r.repeat_of),
+        column(lambda r: r.signal.arrears.amount_eur if r.signal.arrears else None),
+        column(lambda r: r.signal.arrears.since if r.signal.arrears else None),
+        column(
+            lambda r: (
+                ",".join(d.isoformat() for d in r.signal.non_response.invitations)
+                if r.signal.non_response
+                else None
+            )
+        ),
+        batch_id,
+        received_at,
+        column(lambda r: r.status),
+        column(lambda r: r.case_id),
+    )
+    return {row["external_ref"]: row["id"] for row in result}
+
+
+def _personal(signal: SignalIn) -> dict[str, Any]:
+    person = signal.person
+    return personal_value(
+        person.name if person else None,
+        person.birth_date if person else None,
+        signal.description,
+        signal.resident_informed.reason,
+        signal.non_response.client_ref if signal.non_response else None,
+    )
+
+
+async def team_signals(
+    conn: Connection,
+    team_id: int,
+    limit: int,
+    before: tuple[datetime, UUID] | None,
+) -> list[dict[str, Any]]:
+    """The team's signals, newest first, keyset-paged: those older than `before`."""
+    rows = await conn.fetch(
+        """
+        select s.id, s.household_id, s.kind, s.urgency, s.personal, s.resident_informed,
+               s.received_at, h.address,
+               p.name as partner_name, p.kind as partner_kind
+        from signals s
+        join households h on h.id = s.household_id
+        join partners p on p.id = s.partner_id
+        where s.team_id = $1
+          and ($2::timestamptz is null or (s.received_at, s.id) < ($2, $3::uuid))
+        order by s.received_at desc, s.id desc
+        limit $4
+        """,
+        team_id,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )
+    return [unsealed(row) for row in rows]

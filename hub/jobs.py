@@ -1,0 +1,81 @@
+"""Every scheduled job, in one table: its name (in metrics, logs and `job_ticks`), its advisory
+lock, its trigger, and the service it runs. Each job is thin and idempotent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from datetime import time as clock_time
+from typing import TYPE_CHECKING
+
+from hub.feedback.deadlines import sweep
+from hub.feedback.delivery import deliver_feedback
+from hub.intake.batches import process_pending
+from hub.intake.dropfolder import poll_drop_folders
+from hub.intake.service import policy_of
+from hub.network.service import snapshot
+from hub.platform.clock import today
+from hub.platform.config import drop_root, public_url
+from hub.platform.mail import deliver_mail
+from hub.platform.scheduler import Daily, Every, Job
+from hub.privacy.retention import apply_retention
+from hub.privacy.retention import policy_of as retention_policy
+
+if TYPE_CHECKING:
+    import aiohttp
+    import asyncpg
+
+    from hub.platform.config import Settings
+
+
+def jobs(settings: Settings, pool: asyncpg.Pool, http: aiohttp.ClientSession) -> list[Job]:
+    """The jobs this hub runs with `settings` (mail only where an SMTP server is set)."""
+    policy = policy_of(settings)
+    url = public_url(settings)
+    table = [
+        Job(
+            "batches.pending",
+            0x5348_0001,
+            Every(settings.batch_poll_seconds),
+            lambda: process_pending(pool, policy=policy, public_url=url),
+        ),
+        Job(
+            "batches.drop_folders",
+            0x5348_0002,
+            Every(settings.drop_poll_seconds),
+            lambda: poll_drop_folders(pool, drop_root(settings), policy=policy, public_url=url),
+        ),
+        Job(
+            "feedback.deliver",
+            0x5348_0004,
+            Every(settings.feedback_poll_seconds),
+            lambda: deliver_feedback(pool, http, datetime.now(UTC)),
+        ),
+        Job(
+            "feedback.sweep",
+            0x5348_0005,
+            Every(settings.sweep_seconds),
+            lambda: sweep(pool, datetime.now(UTC), url),
+        ),
+        Job(
+            "network.snapshot",
+            0x5348_0006,
+            Daily(clock_time(2, 30)),
+            lambda: snapshot(pool, today()),
+        ),
+        Job(
+            "retention",
+            0x5348_0007,
+            Daily(clock_time(3, 15)),
+            lambda: apply_retention(pool, retention_policy(settings), datetime.now(UTC)),
+        ),
+    ]
+    if settings.smtp_host:
+        table.append(
+            Job(
+                "mail.deliver",
+                0x5348_0003,
+                Every(settings.mail_poll_seconds),
+                lambda: deliver_mail(pool, settings, datetime.now(UTC)),
+            )
+        )
+    return table

@@ -1,0 +1,129 @@
+"""Every Dutch word the hub shows for one of its codes, in one place.
+
+Pages, mail templates, the FHIR Task's business status and exports read these; no code
+(`care_concern`, `work_income`) ever reaches a person. A test checks that every value of every
+enum has its label.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from graphs.weak_links import WeakLinkKind
+from schemas.cases import CaseStatus, Outcome
+from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
+
+SIGNAL_KIND: Final = {
+    SignalKind.CARE_CONCERN: "Zorgen over gezondheid of welzijn",
+    SignalKind.RENT_ARREARS: "Huurachterstand",
+    SignalKind.NUISANCE: "Overlast",
+    SignalKind.EVICTION_THREAT: "Dreigende huisuitzetting",
+    SignalKind.NEGLECT: "Verwaarlozing of vervuiling",
+    SignalKind.CARE_REPORT: "Zorgmelding",
+    SignalKind.CONFUSED_BEHAVIOUR: "Verward gedrag",
+    SignalKind.NON_RESPONDER: "Reageert niet op uitnodigingen",
+    SignalKind.YOUTH_CONCERN: "Zorgen over een kind of jongere",
+    SignalKind.OTHER: "Anders",
+}
+
+# One partner of a kind ("een huisarts") and several ("geen huisartsen").
+PARTNER_KIND: Final = {
+    PartnerKind.GP: "huisarts",
+    PartnerKind.HOUSING: "woningcorporatie",
+    PartnerKind.POLICE: "politie",
+    PartnerKind.WORK_INCOME: "Werk en Inkomen",
+    PartnerKind.YOUTH: "CJG",
+    PartnerKind.OTHER: "overige partner",
+}
+PARTNER_KIND_PLURAL: Final = {
+    PartnerKind.GP: "huisartsen",
+    PartnerKind.HOUSING: "woningcorporaties",
+    PartnerKind.POLICE: "politie",
+    PartnerKind.WORK_INCOME: "Werk en Inkomen",
+    PartnerKind.YOUTH: "CJG",
+    PartnerKind.OTHER: "overige partners",
+}
+TEAM: Final = "wijkteam"
+
+URGENCY: Final = {Urgency.NORMAL: "Normaal", Urgency.HIGH: "Hoog"}
+
+# A case as its team sees it.
+CASE_STATUS: Final = {
+    CaseStatus.NEW: "Nieuw",
+    CaseStatus.ACCEPTED: "Opgepakt",
+    CaseStatus.CONTACTING: "Contact gezocht, nog niet bereikt",
+    CaseStatus.REACHED: "In contact",
+    CaseStatus.CLOSED: "Afgesloten",
+    CaseStatus.RETURNED: "Teruggestuurd naar de coördinator",
+    CaseStatus.DECLINED: "Afgewezen",
+}
+
+# A signal as its partner sees it: the step, never the team's work. The FHIR Task's business
+# status says the same.
+SIGNAL_STATUS: Final = {
+    SignalStatus.ROUTED: "Ontvangen en doorgestuurd naar het wijkteam",
+    SignalStatus.UNROUTED: "Ontvangen; de coördinator wijst een wijkteam toe",
+    SignalStatus.RETURNED: "Ontvangen; de coördinator wijst een wijkteam toe",
+    SignalStatus.ACCEPTED: "Opgepakt door het wijkteam",
+    SignalStatus.IN_CONTACT: "Het wijkteam zoekt of heeft contact",
+    SignalStatus.CLOSED: "Afgerond door het wijkteam",
+    SignalStatus.DECLINED: "Niet opgepakt door het wijkteam",
+}
+
+
+def signal_status(status: SignalStatus, team: str | None = None) -> str:
+    """A signal's status for its partner; a routed one names the team it went to."""
+    if status is SignalStatus.ROUTED and team:
+        return f"Ontvangen en doorgestuurd naar {team}"
+    return SIGNAL_STATUS[status]
+
+
+OUTCOME: Final = {
+    Outcome.HELP_STARTED: "Hulp gestart",
+    Outcome.REFERRED_ELSEWHERE: "Doorverwezen",
+    Outcome.NO_HELP_NEEDED: "Geen hulp nodig",
+    Outcome.NOT_REACHED: "Niet bereikt",
+    Outcome.DECLINED: "Hulp geweigerd",
+    Outcome.REPEAT_SIGNAL: "Herhaalde melding",
+    Outcome.OTHER: "Anders",
+}
+
+# The steps of a feedback agreement, in the order they happen.
+STEP: Final = {
+    "received": "ontvangst",
+    "first_contact": "eerste contact",
+    "outcome": "uitkomst",
+}
+
+# The tabs of a team's inbox.
+TAB: Final = {"new": "Nieuw", "mine": "Mijn zaken", "open": "Alle open", "closed": "Afgesloten"}
+
+# What happened, as a case's timeline says it.
+EVENT: Final = {
+    "received": "signaal ontvangen",
+    "routed": "naar het team gerouteerd",
+    "unrouted": "geen team gevonden: naar de coördinator",
+    "routed_by_hand": "door de coördinator naar het team gestuurd",
+    "repeat": "herhaalde melding ontvangen",
+    "take": "opgepakt",
+    "assign": "toegewezen",
+    "contact_attempt": "contactpoging, niet bereikt",
+    "contact_reached": "contact gelukt",
+    "close": "afgesloten",
+    "return": "teruggestuurd naar de coördinator",
+    "decline": "afgewezen",
+    "pseudonymised": "persoonsgegevens verwijderd (bewaartermijn)",
+}
+
+# What a manager can do about each kind of weak link in the partner network.
+WEAK_LINK_ACTION: Final = {
+    WeakLinkKind.BRIDGE: "Zoek een tweede partner die deze huishoudens ziet.",
+    WeakLinkKind.ARTICULATION_POINT: (
+        "Spreid de verbindingen: zonder dit knooppunt raken delen los."
+    ),
+    WeakLinkKind.DRIED_UP_FLOW: "Vraag de partner waarom de signalen zijn gestopt.",
+    WeakLinkKind.AGREEMENT_KEPT_POORLY: "Bespreek capaciteit of termijnen met het team.",
+    WeakLinkKind.NO_AGREEMENT: "Maak een terugkoppelingsafspraak met deze partner.",
+    WeakLinkKind.COVERAGE_GAP: "Breng het team in contact met zo'n partner in de wijk.",
+    WeakLinkKind.WEAK_TIE: "Stel deze partners aan elkaar voor.",
+}

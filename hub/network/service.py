@@ -1,0 +1,209 @@
+"""The partner network: SQL counts the facts, `graphs` analyses them, this module serves them.
+
+Only aggregates leave SQL here: counts per partner and team, and per pair of partners the
+number of households both signalled. Counts under five are shown as "<5" wherever a person
+could see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from graphs.network import CoSignal, Flow, NetworkFacts, PartnerNode, TeamNode
+from graphs.weak_links import Analysis, analyse
+from hub.network import store
+from hub.platform.clock import LOCAL_TIME, today
+from hub.platform.errors import InvalidFields
+from schemas.signals import PartnerKind
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import asyncpg
+
+SMALL = 5
+
+
+def shown(count: int) -> int | str:
+    """A count as people may see it: 1 to 4 as "<5", so no household can be singled out."""
+    return count if count >= SMALL or count == 0 else "<5"
+
+
+@dataclass(frozen=True)
+class NetworkQuery:
+    start: date
+    end: date  # inclusive
+    municipality: str | None = None
+    partner_kind: PartnerKind | None = None
+    team: str | None = None
+
+    @property
+    def previous(self) -> tuple[date, date]:
+        length = self.end - self.start + timedelta(days=1)
+        return self.start - length, self.start - timedelta(days=1)
+
+
+def default_query(last_day: date, days: int = 42) -> NetworkQuery:
+    return NetworkQuery(start=last_day - timedelta(days=days - 1), end=last_day)
+
+
+def query_from(params: Mapping[str, str]) -> NetworkQuery:
+    """Filters from a query string (`from`, `to`, `municipality`, `partner_kind`, `team`);
+    a bad value is InvalidFields."""
+    base = default_query(today())
+    try:
+        start = date.fromisoformat(params["from"]) if params.get("from") else base.start
+        end = date.fromisoformat(params["to"]) if params.get("to") else base.end
+        kind = PartnerKind(params["partner_kind"]) if params.get("partner_kind") else None
+    except ValueError as error:
+        raise InvalidFields(str(error), errors=[{"loc": ["query"], "msg": str(error)}]) from None
+    if start > end or (end - start).days > 366:
+        message = "from must be on or before to, at most a year apart"
+        raise InvalidFields(message, errors=[{"loc": ["from"], "msg": message}])
+    return NetworkQuery(
+        start, end, params.get("municipality") or None, kind, params.get("team") or None
+    )
+
+
+def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(first, time.min, LOCAL_TIME),
+        datetime.combine(last + timedelta(days=1), time.min, LOCAL_TIME),
+    )
+
+
+async def load_facts(pool: asyncpg.Pool, query: NetworkQuery) -> NetworkFacts:
+    start, end = _bounds(query.start, query.end)
+    before_start, _ = _bounds(*query.previous)
+    kind = query.partner_kind.value if query.partner_kind else None
+    async with pool.acquire() as conn:
+        teams = await store.teams(conn, query.municipality, query.team)
+        partners = await store.partners(conn, kind)
+        flows = await store.flows(conn, start, end, before_start, query.start, query.end)
+        cosignals = await store.cosignals(conn, start, end)
+    team_codes = {row["code"] for row in teams}
+    partner_ids = {row["id"] for row in partners}
+    return NetworkFacts(
+        partners=[PartnerNode(r["id"], r["name"], PartnerKind(r["kind"])) for r in partners],
+        teams=[TeamNode(r["code"], r["name"], r["municipality"]) for r in teams],
+        flows=[
+            Flow(
+                r["partner_id"],
+                r["team"],
+                r["now"],
+                r["before"],
+                r["agreement"],
+                r["due"],
+                r["on_time"],
+            )
+            for r in flows
+            if r["team"] in team_codes and r["partner_id"] in partner_ids
+        ],
+        cosignals=[
+            CoSignal(r["pa"], r["pb"], r["households"])
+            for r in cosignals
+            if r["pa"] in partner_ids and r["pb"] in partner_ids
+        ],
+    )
+
+
+async def network(pool: asyncpg.Pool, query: NetworkQuery) -> Analysis:
+    facts = await load_facts(pool, query)
+    # networkx is CPU work: keep it off the event loop.
+    return await asyncio.to_thread(analyse, facts)
+
+
+def node_link(analysis: Analysis, query: NetworkQuery) -> dict[str, Any]:
+    """JSON for exports: node-link data with small counts masked, and the weak links."""
+    graph = masked(analysis.graph)
+    data = nx.node_link_data(graph, edges="links")
+    return {
+        "period": {"from": query.start.isoformat(), "to": query.end.isoformat()},
+        "graph": data,
+        "weak_links": [
+            {
+                "kind": link.kind.value,
+                "nodes": list(link.nodes),
+                "evidence": {
+                    k: shown(v) if isinstance(v, int) and k in _COUNTS else v
+                    for k, v in link.evidence.items()
+                },
+                "severity": link.severity,
+                "action": link.action,
+            }
+            for link in analysis.weak_links
+        ],
+    }
+
+
+_COUNTS = {"count", "previous", "households", "signals", "now", "before", "due", "on_time"}
+
+
+def masked(graph: nx.Graph) -> nx.Graph:
+    copy = graph.copy()
+    for *_, data in copy.edges(data=True):
+        for key in _COUNTS & data.keys():
+            data[key] = shown(int(data[key]))
+    return copy
+
+
+def export(analysis: Analysis, fmt: str) -> str:
+    """GraphML or GEXF (for Gephi) of the masked graph."""
+    graph = masked(analysis.graph)
+    for *_, data in graph.edges(data=True):
+        for key, value in list(data.items()):
+            data[key] = str(value) if not isinstance(value, bool | str) else value
+    buffer = io.BytesIO()
+    if fmt == "graphml":
+        nx.write_graphml(graph, buffer)
+    else:
+        nx.write_gexf(graph, buffer)
+    return buffer.getvalue().decode()
+
+
+async def snapshot(pool: asyncpg.Pool, day: date) -> int:
+    """Keep the figures of every link of the default window ending on `day` (idempotent)."""
+    analysis = await network(pool, default_query(day))
+    rows = [
+        (
+            day,
+            min(a, b),
+            max(a, b),
+            data["relation"],
+            {key: value for key, value in data.items() if key != "relation"},
+        )
+        for a, b, data in analysis.graph.edges(data=True)
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await store.replace_snapshot(conn, day, rows)
+    return len(rows)
+
+
+async def earlier_figures(
+    pool: asyncpg.Pool, before: date, days_back: int = 30
+) -> dict[tuple[str, str], tuple[date, dict[str, Any]]]:
+    """Per link, the oldest snapshot within `days_back` days before `before`."""
+    async with pool.acquire() as conn:
+        rows = await store.oldest_snapshots(conn, before - timedelta(days=days_back), before)
+    return {(r["node_a"], r["node_b"]): (r["day"], r["figures"]) for r in rows}
+
+
+def weak_link_text_lines(analysis: Analysis) -> list[str]:
+    """The weak links as plain text lines for `hub graph report` (English, for administrators)."""
+    graph = analysis.graph
+    lines = []
+    for link in analysis.weak_links:
+        names = " / ".join(graph.nodes[n]["label"] if n in graph else n for n in link.nodes)
+        evidence = ", ".join(
+            f"{key}={shown(value) if isinstance(value, int) and key in _COUNTS else value}"
+            for key, value in link.evidence.items()
+        )
+        lines.append(f"{link.severity:.2f}  {link.kind.value:<22} {names}  ({evidence})")
+        lines.append(f"      -> {link.action}")
+    return lines

@@ -1,0 +1,123 @@
+"""Counts for the partner network (never a person or a household), and its daily snapshots."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hub.platform.connection import Connection
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+
+    import asyncpg
+
+
+async def teams(
+    conn: Connection, municipality: str | None, team: str | None
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "select code, name, municipality from teams "
+        "where ($1::text is null or municipality = $1) and ($2::text is null or code = $2) "
+        "order by code",
+        municipality,
+        team,
+    )
+
+
+async def partners(conn: Connection, kind: str | None) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "select id::text, name, kind from partners where ($1::text is null or kind = $1) "
+        "order by name",
+        kind,
+    )
+
+
+async def flows(
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    before_start: datetime,
+    first_day: date,
+    last_day: date,
+) -> list[asyncpg.Record]:
+    """Per partner and team: signals in [start, end) and in [before_start, start), feedback
+    deadlines in [first_day, last_day] and how many were met on time, and whether any
+    agreement covers the pair."""
+    return await conn.fetch(
+        """
+        with counted as (
+            select s.partner_id, s.team_id,
+                   count(*) filter (where s.received_at >= $1 and s.received_at < $2) as now,
+                   count(*) filter (where s.received_at >= $3 and s.received_at < $1) as before
+            from signals s where s.team_id is not null and s.received_at >= $3
+              and s.received_at < $2
+            group by 1, 2
+        ), kept as (
+            select s.partner_id, s.team_id, count(*) as due,
+                   count(*) filter (where o.met_at is not null
+                       and (o.met_at at time zone 'Europe/Amsterdam')::date <= o.due_on)
+                       as on_time
+            from obligations o join signals s on s.id = o.signal_id
+            where o.due_on >= $4 and o.due_on <= $5 and o.step <> 'received'
+              and s.team_id is not null
+            group by 1, 2
+        )
+        select c.partner_id::text, t.code as team, c.now, c.before,
+               coalesce(k.due, 0) as due, coalesce(k.on_time, 0) as on_time,
+               exists (select 1 from feedback_agreements a
+                       where (a.partner_id is null or a.partner_id = c.partner_id)
+                         and (a.partner_kind is null or a.partner_kind = p.kind)
+                         and (a.team_id is null or a.team_id = c.team_id)) as agreement
+        from counted c join teams t on t.id = c.team_id join partners p on p.id = c.partner_id
+        left join kept k on k.partner_id = c.partner_id and k.team_id = c.team_id
+        """,
+        start,
+        end,
+        before_start,
+        first_day,
+        last_day,
+    )
+
+
+async def cosignals(conn: Connection, start: datetime, end: datetime) -> list[asyncpg.Record]:
+    """Per pair of partners: how many households both signalled in [start, end)."""
+    return await conn.fetch(
+        """
+        with pairs as (
+            select distinct a.household_id, a.partner_id as pa, b.partner_id as pb
+            from signals a join signals b
+              on a.household_id = b.household_id and a.partner_id < b.partner_id
+            where a.received_at >= $1 and a.received_at < $2
+              and b.received_at >= $1 and b.received_at < $2
+        )
+        select pa::text, pb::text, count(*) as households from pairs group by 1, 2
+        """,
+        start,
+        end,
+    )
+
+
+async def replace_snapshot(
+    conn: Connection, day: date, rows: Sequence[tuple[date, str, str, str, dict[str, Any]]]
+) -> None:
+    """The day's figures per link, replacing any taken before that day (idempotent)."""
+    await conn.execute("delete from network_snapshots where day = $1", day)
+    await conn.executemany(
+        "insert into network_snapshots (day, node_a, node_b, relation, figures) "
+        "values ($1, $2, $3, $4, $5)",
+        rows,
+    )
+
+
+async def oldest_snapshots(conn: Connection, since: date, before: date) -> list[asyncpg.Record]:
+    """Per link, its oldest snapshot in [since, before)."""
+    return await conn.fetch(
+        """
+        select distinct on (node_a, node_b) node_a, node_b, day, figures
+        from network_snapshots where day >= $1 and day < $2
+        order by node_a, node_b, day
+        """,
+        since,
+        before,
+    )

@@ -1,0 +1,183 @@
+"""Personal data at rest: AES-GCM with keys kept outside the database, and a keyed address hash.
+
+A keyring holds numbered data keys (one is current) and an index key. `seal` encrypts with the
+current key; a sealed value names its key, so values sealed under an older key still open, and
+`hub keys rotate` re-encrypts them under a new one. Each value is bound to its place (table and
+column) as associated data, so a sealed name cannot be passed off as a description.
+
+Households are matched by `address_digest`, an HMAC-SHA256 of the normalised address under the
+index key: equal addresses give equal digests, yet the database holds no plain address.
+
+Keys come from `HUB_KEYS` (the key file's JSON) or the key file (`HUB_KEY_FILE`, by default
+`<data_dir>/keys.json`, created with mode 0600 on first start of a new installation).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+VERSION = 1
+_HEADER = struct.Struct(">BI")  # format version, key id
+_NONCE_BYTES = 12
+
+
+class KeyringError(Exception):
+    """Keys missing, malformed or not the ones the data was sealed with."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    keys: dict[int, bytes]
+    current: int
+    index_key: bytes
+    source: Path | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise KeyringError(f"the current key {self.current} is not in the keyring")
+        if any(len(key) != 32 for key in self.keys.values()) or len(self.index_key) != 32:
+            raise KeyringError("every key is 32 bytes (AES-256), written in base64")
+
+    def seal(self, value: Any, place: str) -> bytes | None:
+        """`value` as JSON, sealed under the current key and bound to `place`; None stays None."""
+        if value is None:
+            return None
+        return self.seal_bytes(
+            json.dumps(value, separators=(",", ":"), default=str).encode(), place
+        )
+
+    def unseal(self, blob: bytes | None, place: str) -> Any:
+        return None if blob is None else json.loads(self.unseal_bytes(blob, place))
+
+    def seal_bytes(self, plain: bytes, place: str) -> bytes:
+        header = self.key_header()
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plain, header + place.encode())
+        return header + nonce + sealed
+
+    def unseal_bytes(self, blob: bytes, place: str) -> bytes:
+        version, key_id = _HEADER.unpack_from(blob)
+        if version != VERSION:
+            raise KeyringError(f"sealed with format {version}, which this hub does not know")
+        key = self.keys.get(key_id)
+        if key is None:
+            raise KeyringError(f"sealed with key {key_id}, which is not in the keyring")
+        header = blob[: _HEADER.size]
+        nonce = blob[_HEADER.size : _HEADER.size + _NONCE_BYTES]
+        try:
+            return AESGCM(key).decrypt(
+                nonce, blob[_HEADER.size + _NONCE_BYTES :], header + place.encode()
+            )
+        except InvalidTag:
+            raise KeyringError(f"a value in {place} does not open with key {key_id}") from None
+
+    def address_digest(self, household_key: tuple[str, int, str, str]) -> bytes:
+        """The keyed hash households are matched by: equal addresses, equal digests."""
+        normalised = "|".join(str(part).upper() for part in household_key)
+        return hmac.new(self.index_key, normalised.encode(), hashlib.sha256).digest()
+
+    def fingerprints(self) -> dict[int, bytes]:
+        """Per key id (0 for the index key) a digest that names the key without revealing it."""
+        marks = {key_id: _fingerprint(key) for key_id, key in self.keys.items()}
+        marks[0] = _fingerprint(self.index_key)
+        return marks
+
+    def key_header(self, key_id: int | None = None) -> bytes:
+        """The first bytes of a value sealed under `key_id` (default: the current key)."""
+        return _HEADER.pack(VERSION, self.current if key_id is None else key_id)
+
+    def rotated(self) -> Keyring:
+        """This keyring with a new current key; the old keys stay to open what they sealed."""
+        new_id = max(self.keys) + 1
+        return Keyring({**self.keys, new_id: AESGCM.generate_key(256)}, new_id, self.index_key)
+
+    def without_old_keys(self) -> Keyring:
+        return Keyring({self.current: self.keys[self.current]}, self.current, self.index_key)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "current": self.current,
+                "keys": {str(key_id): _b64(key) for key_id, key in sorted(self.keys.items())},
+                "index_key": _b64(self.index_key),
+            },
+            indent=2,
+        )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _fingerprint(key: bytes) -> bytes:
+    return hmac.new(key, b"signal-hub key fingerprint", hashlib.sha256).digest()[:16]
+
+
+def new_keyring() -> Keyring:
+    return Keyring({1: AESGCM.generate_key(256)}, 1, secrets.token_bytes(32))
+
+
+def parse_keyring(text: str, source: Path | None = None) -> Keyring:
+    try:
+        data = json.loads(text)
+        keys = {
+            int(key_id): base64.b64decode(key, validate=True)
+            for key_id, key in data["keys"].items()
+        }
+        return Keyring(keys, int(data["current"]), base64.b64decode(data["index_key"]), source)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        where = f"the key file {source}" if source else "HUB_KEYS"
+        raise KeyringError(f"{where} is not a keyring: {type(error).__name__}") from None
+
+
+def write_keyring(path: Path, keyring: Keyring) -> None:
+    """Write the key file readable by its owner only, replacing any old one in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(keyring.to_json())
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+
+
+def load_keyring(environment_value: str | None, path: Path, *, create: bool) -> Keyring:
+    """The keyring from HUB_KEYS, else from the key file; a new one is written only if `create`."""
+    if environment_value:
+        return parse_keyring(environment_value)
+    if path.exists():
+        return parse_keyring(path.read_text(), path)
+    if not create:
+        raise KeyringError(
+            f"no keys: set HUB_KEYS, or restore the key file {path} that belongs to this database"
+        )
+    keyring = new_keyring()
+    write_keyring(path, keyring)
+    return Keyring(keyring.keys, keyring.current, keyring.index_key, path)
+
+
+_active: list[Keyring] = []
+
+
+def use_keyring(keyring: Keyring) -> None:
+    """Make `keyring` the one this process seals and opens with (set once at start)."""
+    _active[:] = [keyring]
+
+
+def keyring() -> Keyring:
+    if not _active:
+        raise KeyringError("no keyring in use: the hub seals personal data only with its keys")
+    return _active[0]

@@ -1,0 +1,124 @@
+"""The shapes of sealed personal data, one place for each: what is sealed in which column, and
+how a row's sealed columns are opened.
+
+Each value is bound to its place (`table.column`) as associated data, so a sealed name cannot
+be passed off as a description (`hub.privacy.crypto`).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from hub.privacy.crypto import keyring
+from schemas.address import Address
+
+if TYPE_CHECKING:
+    import asyncpg
+
+ADDRESS = "households.address"
+PERSONAL = "signals.personal"
+RETURNED_NOTE = "signals.returned_note"
+BATCH_CONTENT = "batches.content"
+EVENT_NOTE = "events.reason"
+# Every sealed column, as (table, column); the place a value is bound to is "table.column".
+SEALED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("households", "address"),
+    ("signals", "personal"),
+    ("signals", "returned_note"),
+    ("batches", "content"),
+)
+
+
+def seal_address(address: Address) -> bytes | None:
+    return keyring().seal(address.model_dump(mode="json"), ADDRESS)
+
+
+def open_address(sealed: bytes | None) -> dict[str, Any]:
+    """The household's address parts (all None once removed)."""
+    parts = keyring().unseal(sealed, ADDRESS) or {}
+    return {
+        "postcode": parts.get("postcode"),
+        "house_number": parts.get("house_number"),
+        "house_letter": parts.get("house_letter") or "",
+        "addition": parts.get("addition") or "",
+    }
+
+
+def personal_value(
+    name: str | None,
+    birth_date: date | None,
+    description: str | None,
+    reason: str | None,
+    client_ref: str | None,
+) -> dict[str, Any]:
+    """What of a signal is sealed in `signals.personal`: everything that names or describes a
+    person."""
+    return {
+        "name": name,
+        "birth_date": birth_date.isoformat() if birth_date else None,
+        "description": description,
+        "reason": reason,
+        "client_ref": client_ref,
+    }
+
+
+def seal_personal(value: dict[str, Any]) -> bytes | None:
+    return keyring().seal(value, PERSONAL)
+
+
+def open_personal(sealed: bytes | None) -> dict[str, Any]:
+    """A signal's personal fields (all None once removed)."""
+    fields = keyring().unseal(sealed, PERSONAL) or {}
+    birth = fields.get("birth_date")
+    return {
+        "person_name": fields.get("name"),
+        "person_birth_date": date.fromisoformat(birth) if birth else None,
+        "description": fields.get("description"),
+        "not_informed_reason": fields.get("reason"),
+        "client_ref": fields.get("client_ref"),
+    }
+
+
+def seal_returned_note(reason: str) -> bytes | None:
+    return keyring().seal(reason, RETURNED_NOTE)
+
+
+def seal_note(reason: str) -> str:
+    """A team's free-text reason as kept in an event's data: sealed, in base64."""
+    return base64.b64encode(keyring().seal_bytes(reason.encode(), EVENT_NOTE)).decode()
+
+
+def open_note(note: str) -> str:
+    return keyring().unseal_bytes(base64.b64decode(note), EVENT_NOTE).decode()
+
+
+def open_event_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's data with its sealed note (if any, and not yet removed) opened as `reason`."""
+    result = dict(data)
+    note = result.pop("reason_sealed", None)
+    if note is not None:
+        result["reason"] = open_note(note)
+    return result
+
+
+def seal_batch(content: bytes) -> bytes:
+    return keyring().seal_bytes(content, BATCH_CONTENT)
+
+
+def open_batch(sealed: bytes) -> bytes:
+    return keyring().unseal_bytes(sealed, BATCH_CONTENT)
+
+
+def unsealed(row: asyncpg.Record | Mapping[str, Any]) -> dict[str, Any]:
+    """A row as a dict with its sealed columns (`address`, `personal`, `returned_note`) opened."""
+    result = dict(row)
+    if "address" in result:
+        result.update(open_address(row["address"]))
+    if "personal" in result:
+        result.update(open_personal(row["personal"]))
+    if "returned_note" in result:
+        result["returned_reason"] = keyring().unseal(row["returned_note"], RETURNED_NOTE)
+    return result

@@ -1,0 +1,23 @@
+"""Typed keys for what the application shares between handlers (never `app["..."]` strings)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import jinja2
+from aiohttp import web
+
+from hub.directory.oidc import Provider
+from hub.intake.groupcommit import GroupCommit
+from hub.platform.config import Settings
+from hub.platform.ratelimit import TokenBuckets
+
+SETTINGS = web.AppKey("settings", Settings)
+DSN = web.AppKey("dsn", str)
+POOL = web.AppKey("pool", asyncpg.Pool)
+TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+LIMITS = web.AppKey("limits", TokenBuckets)
+SSO = web.AppKey("sso", Provider)
+INTAKE = web.AppKey("intake", GroupCommit)

@@ -1,0 +1,16 @@
+"""The Dutch pages: login, partners' signal form and signals, a team's inbox and cases, the
+coordinator's queue, and managers' figures. Plain HTML forms that work without JavaScript."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.web.pages import coordinator, inbox, login, network, partner, reports, sso
+
+
+def routes() -> list[web.RouteDef]:
+    """Every page route."""
+    found: list[web.RouteDef] = []
+    for module in (login, sso, partner, inbox, coordinator, reports, network):
+        found.extend(route for route in module.routes if isinstance(route, web.RouteDef))
+    return found

@@ -1,0 +1,59 @@
+"""The coordinator's queue: signals no rule routed and signals a team returned, sent to the
+right team by hand."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.cases import service as cases
+from hub.directory.service import list_teams
+from hub.intake.service import policy_of
+from hub.platform.config import public_url
+from hub.platform.errors import HubError
+from hub.web.access import session_of
+from hub.web.appkeys import POOL, SETTINGS
+from hub.web.render import render
+from hub.web.requests import path_id
+
+routes = web.RouteTableDef()
+NOT_IN_QUEUE = "Dit signaal staat niet (meer) in de wachtrij, of het team bestaat niet."
+
+
+@routes.get("/coordinator")
+async def coordinator_page(request: web.Request) -> web.Response:
+    return await _coordinator_page(request)
+
+
+async def _coordinator_page(request: web.Request, error: str | None = None) -> web.Response:
+    session = session_of(request)
+    pool = request.app[POOL]
+    queue = await cases.coordinator_queue(pool, session.user)
+    return render(
+        request,
+        "coordinator.html",
+        user=session.user,
+        csrf_token=session.csrf_token,
+        queue=queue,
+        teams=[(team.code, team.name) for team in await list_teams(pool)],
+        error=error,
+    )
+
+
+@routes.post("/coordinator/signalen/{id}")
+async def route_by_hand(request: web.Request) -> web.StreamResponse:
+    session = session_of(request)
+    form = await request.post()
+    signal_id = path_id(request, "signal")
+    settings = request.app[SETTINGS]
+    try:
+        await cases.send_to_team(
+            request.app[POOL],
+            session.user,
+            signal_id,
+            str(form.get("team", "")),
+            stacking_window=policy_of(settings).stacking_window,
+            public_url=public_url(settings),
+        )
+    except HubError:
+        return await _coordinator_page(request, NOT_IN_QUEUE)
+    raise web.HTTPSeeOther("/coordinator")

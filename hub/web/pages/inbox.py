@@ -1,0 +1,111 @@
+"""A district team's inbox and its cases, as Dutch pages without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from hub import labels
+from hub.cases import service as cases
+from hub.directory.accounts import colleagues
+from hub.platform.errors import HubError, NotFound
+from hub.web.access import session_of
+from hub.web.appkeys import POOL, SETTINGS
+from hub.web.problems import PageError
+from hub.web.render import render
+from hub.web.requests import path_id
+from schemas.cases import CaseActionIn, Outcome
+
+routes = web.RouteTableDef()
+
+NEEDS_INPUT = "Vul de gevraagde gegevens in (bijvoorbeeld een reden)."
+WRONG_STEP = (
+    "Die stap past niet bij de huidige status van de zaak (misschien was een collega u voor)."
+)
+NOT_YOURS = "Die stap is aan de regisseur van de zaak of de teamleider."
+NO_SUCH_CASE = "Deze zaak bestaat niet, of is niet van uw team."
+
+
+@routes.get("/inbox")
+async def inbox_page(request: web.Request) -> web.Response:
+    session = session_of(request)
+    tab = request.query.get("tab", "new")
+    if tab not in labels.TAB:
+        raise PageError(404, "Deze lijst bestaat niet.")
+    listed, counts = await cases.inbox(request.app[POOL], session.user, tab)
+    return render(
+        request,
+        "inbox.html",
+        user=session.user,
+        csrf_token=session.csrf_token,
+        tabs=list(labels.TAB.items()),
+        tab=tab,
+        tab_label=labels.TAB[tab],
+        counts=counts,
+        cases=listed,
+        refresh_ms=int(request.app[SETTINGS].inbox_refresh_seconds * 1000),
+    )
+
+
+async def _case_page(
+    request: web.Request, status: int = 200, error: str | None = None
+) -> web.Response:
+    session = session_of(request)
+    pool = request.app[POOL]
+    case_id = path_id(request, "case")
+    try:
+        case = await cases.case_view(pool, session.user, case_id)
+    except NotFound:
+        raise PageError(404, NO_SUCH_CASE) from None
+    user = session.user
+    actions = cases.actions_for(user, case)
+    team_colleagues: list[str] = []
+    if "assign" in actions and user.team is not None:
+        team_colleagues = await colleagues(pool, user.team.id)
+    return render(
+        request,
+        "case.html",
+        status=status,
+        user=user,
+        csrf_token=session.csrf_token,
+        case=case,
+        actions=actions,
+        colleagues=team_colleagues,
+        outcomes=[(outcome.value, labels.OUTCOME[outcome]) for outcome in Outcome],
+        error=error,
+    )
+
+
+@routes.get("/inbox/zaken/{id}")
+async def case_page(request: web.Request) -> web.Response:
+    return await _case_page(request)
+
+
+@routes.post("/inbox/zaken/{id}/acties")
+async def case_action(request: web.Request) -> web.StreamResponse:
+    session = session_of(request)
+    form = await request.post()
+    case_id = path_id(request, "case")
+    fields: dict[str, Any] = {key: str(value) for key, value in form.items() if key != "csrf_token"}
+    if "reached" in fields:
+        fields["reached"] = fields["reached"] == "true"
+    try:
+        action = CaseActionIn.model_validate(fields).root
+        await cases.act(request.app[POOL], session.user, case_id, action)
+    except ValidationError:
+        return await _case_page(request, 422, NEEDS_INPUT)
+    except NotFound:
+        raise PageError(404, NO_SUCH_CASE) from None
+    except HubError as error:
+        return await _case_page(request, error.status, _dutch(error))
+    raise web.HTTPSeeOther(f"/inbox/zaken/{case_id}")
+
+
+def _dutch(error: HubError) -> str:
+    if error.status == 409:
+        return WRONG_STEP
+    if error.status == 403:
+        return NOT_YOURS
+    return "Dat kon niet worden verwerkt."

@@ -1,0 +1,103 @@
+"""Rendering pages: the Jinja environment with the hub's labels, cookies, redirects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from hub import labels
+from hub.platform.clock import LOCAL_TIME
+from hub.web.appkeys import SETTINGS, TEMPLATES
+from schemas.address import Address, display_postcode
+from schemas.cases import CaseStatus, Outcome, TimelineEntry
+from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
+
+# Where each role starts after logging in.
+START_PAGE = {
+    "partner": "/signalen/nieuw",
+    "member": "/inbox",
+    "lead": "/inbox",
+    "coordinator": "/coordinator",
+    "manager": "/beheer/terugkoppeling",
+    "admin": "/beheer/terugkoppeling",
+}
+
+
+def event_label(entry: TimelineEntry) -> str:
+    """A timeline entry in words, with its detail (outcome, colleague, reason)."""
+    if entry.kind == "contact_attempt" and entry.detail.get("reached"):
+        label = labels.EVENT["contact_reached"]
+    else:
+        label = labels.EVENT.get(entry.kind, entry.kind)
+    if entry.kind == "close" and entry.detail.get("outcome"):
+        label += f": {labels.OUTCOME[Outcome(str(entry.detail['outcome']))]}"
+    if entry.kind == "assign" and entry.detail.get("director"):
+        label += f" aan {entry.detail['director']}"
+    if entry.kind in ("return", "decline") and entry.detail.get("reason"):
+        label += f" ({entry.detail['reason']})"
+    return label
+
+
+def template_environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("hub.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["local_time"] = lambda moment: moment.astimezone(LOCAL_TIME).strftime(
+        "%d-%m-%Y %H:%M"
+    )
+    environment.filters["date_nl"] = lambda day: day.strftime("%d-%m-%Y")
+    environment.globals.update(
+        address=Address.display,
+        postcode=display_postcode,
+        kind_label=lambda kind: labels.SIGNAL_KIND[SignalKind(kind)],
+        partner_kind_label=lambda kind: labels.PARTNER_KIND[PartnerKind(kind)],
+        case_status=lambda status: labels.CASE_STATUS[CaseStatus(status)],
+        signal_status=lambda signal: labels.signal_status(
+            SignalStatus(signal.status), signal.team.name if signal.team else None
+        ),
+        outcome_label=lambda outcome: labels.OUTCOME[Outcome(outcome)],
+        urgency_label=lambda urgency: labels.URGENCY[Urgency(urgency)],
+        step_label=lambda step: labels.STEP[step],
+        event_label=event_label,
+    )
+    return environment
+
+
+def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
+    template = request.app[TEMPLATES].get_template(name)
+    context.setdefault("user", None)
+    context.setdefault("csrf_token", "")
+    context.setdefault("errors", {})
+    context.setdefault("values", {})
+    context.setdefault("preview", None)
+    context.setdefault("sso", request.app[SETTINGS].oidc_issuer is not None)
+    return web.Response(
+        text=template.render(**context), content_type="text/html", charset="utf-8", status=status
+    )
+
+
+def set_cookie(
+    request: web.Request,
+    response: web.StreamResponse,
+    name: str,
+    value: str,
+    max_age: int | None = None,
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.secure or request.app[SETTINGS].secure_cookies,
+    )
+
+
+def see_other(location: str) -> web.Response:
+    """A redirect after a POST that also sets cookies (so it is returned, not raised)."""
+    return web.Response(status=303, headers={"Location": location})

@@ -1,0 +1,102 @@
+"""FHIR referrals as GP systems send them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.fhir import ADXP, KIND_SYSTEM
+
+FHIR = "application/fhir+json"
+
+
+SNOMED = "http://snomed.info/sct"
+
+
+def patient(address: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "name": [{"given": ["J."], "family": "de Vries"}],
+        "birthDate": "1971-03-05",
+        "address": [address],
+        **extra,
+    }
+
+
+NL_CORE_ADDRESS = {
+    "use": "home",
+    "line": ["Europaweg 12 A bis"],
+    "_line": [
+        {
+            "extension": [
+                {"url": ADXP + "streetName", "valueString": "Europaweg"},
+                {"url": ADXP + "houseNumber", "valueString": "12"},
+                {"url": ADXP + "buildingNumberSuffix", "valueString": "A bis"},
+            ]
+        }
+    ],
+    "city": "Haarlem",
+    "postalCode": "2035 AB",
+}
+
+
+LINE_ADDRESS = {"line": ["Ramplaan 7b"], "postalCode": "2015gb", "city": "Haarlem"}
+
+
+def service_request(reference: str = "HIS-2026-000123", **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "ServiceRequest",
+        "id": "sr-1",
+        "identifier": [{"system": "urn:oid:2.16.840.1.113883.2.4.6.1", "value": reference}],
+        "status": "active",
+        "intent": "order",
+        "priority": "urgent",
+        "code": {"coding": [{"system": KIND_SYSTEM, "code": "care_concern"}]},
+        "note": [{"text": "Mist afspraken, noemt geldzorgen."}],
+        **extra,
+    }
+
+
+def contained(address: dict[str, Any] = LINE_ADDRESS, **extra: Any) -> dict[str, Any]:
+    return service_request(
+        subject={"reference": "#p1"},
+        contained=[patient(address, id="p1")],
+        **extra,
+    )
+
+
+def transaction(address: dict[str, Any] = NL_CORE_ADDRESS, consent: bool = True) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = [
+        {
+            "fullUrl": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001",
+            "resource": patient(address),
+            "request": {"method": "POST", "url": "Patient"},
+        },
+        {
+            "fullUrl": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000002",
+            "resource": service_request(
+                subject={"reference": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001"}
+            ),
+            "request": {"method": "POST", "url": "ServiceRequest"},
+        },
+    ]
+    if consent:
+        entries.append(
+            {
+                "resource": {
+                    "resourceType": "Consent",
+                    "status": "active",
+                    "scope": {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                                "code": "treatment",
+                            }
+                        ]
+                    },
+                    "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+                    "patient": {"reference": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001"},
+                },
+                "request": {"method": "POST", "url": "Consent"},
+            }
+        )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
