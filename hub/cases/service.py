@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 from hub.cases import store
 from hub.cases.notices import tell_about_new_signals
 from hub.cases.workflow import (
+    ON_ARRIVAL,
+    PROGRESS,
     SETTLED_SIGNAL,
-    SIGNAL_STATUS_OF_CASE,
     Actor,
     allowed_actions,
     is_open,
+    told_by,
     transition,
 )
 from hub.directory.service import find_team, user_by_email
@@ -223,8 +225,9 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
         signal_ids = await store.set_signals_of_case(
             conn,
             case_id,
-            SIGNAL_STATUS_OF_CASE[step.status].value,
+            told_by(action, step.status).value,
             settled=[status.value for status in SETTLED_SIGNAL],
+            progress=[status.value for status in PROGRESS],
             to_queue=isinstance(action, Return),
             returned_note=seal_returned_note(action.reason) if isinstance(action, Return) else None,
         )
@@ -247,11 +250,6 @@ async def open_cases_for(
     """The open case of each (household, team), created where there is none (urgent if the
     value is True), in the caller's transaction."""
     return await store.open_cases_for(conn, wanted, at)
-
-
-def signal_status_on_joining(case: OpenCase) -> SignalStatus:
-    """The status a signal takes on joining an open case."""
-    return SIGNAL_STATUS_OF_CASE[CaseStatus(case.status)]
 
 
 async def after_intake(
@@ -364,7 +362,7 @@ async def send_to_team(
             team.id,
             f"by hand -> {team.code}",
             case.id,
-            signal_status_on_joining(case).value,
+            ON_ARRIVAL.value,
         )
         await store.append_signal_events(
             conn, [(signal_id, "routed_by_hand", f"user:{user.id}", {"team": team.code})]

@@ -221,14 +221,21 @@ async def set_signals_of_case(
     status: str,
     *,
     settled: Sequence[str],
+    progress: Sequence[str],
     to_queue: bool,
     returned_note: bytes | None,
 ) -> list[UUID]:
-    """Every signal of the case not yet `settled` takes `status`; returned ones leave the team
-    for the queue, with the team's (sealed) note."""
+    """Every signal of the case not yet `settled` takes `status`, unless it is a step of
+    `progress` (in order) that the signal has already passed; returned ones leave the team for
+    the queue, with the team's (sealed) note."""
     rows = await conn.fetch(
         """
-        update signals set status = $2,
+        update signals set
+            status = case
+                when array_position($6::text[], $2) is null then $2
+                when array_position($6::text[], status) >= array_position($6::text[], $2)
+                    then status
+                else $2 end,
             team_id = case when $3 then null else team_id end,
             returned_note = case when $3 then $4 else returned_note end
         where case_id = $1 and status <> all($5::text[])
@@ -239,6 +246,7 @@ async def set_signals_of_case(
         to_queue,
         returned_note,
         list(settled),
+        list(progress),
     )
     return [row["id"] for row in rows]
 

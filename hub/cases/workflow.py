@@ -48,6 +48,17 @@ SIGNAL_STATUS_OF_CASE: Final = {
 SETTLED_SIGNAL: Final = frozenset(
     {SignalStatus.UNROUTED, SignalStatus.RETURNED, SignalStatus.DECLINED, SignalStatus.CLOSED}
 )
+# The steps a signal goes through, in order; it never goes back one. What a partner is told
+# depends only on what happened since its own signal arrived: a signal that joins a case the
+# team is already working on starts at `routed`, as for a household the hub has never seen, so
+# no partner learns that another one signalled it (the case's status is the team's business).
+PROGRESS: Final = (
+    SignalStatus.ROUTED,
+    SignalStatus.ACCEPTED,
+    SignalStatus.IN_CONTACT,
+    SignalStatus.CLOSED,
+)
+ON_ARRIVAL: Final = SignalStatus.ROUTED
 # The FHIR Task.status of a signal (the Gravity Project's SDOH closed-loop referral pattern:
 # requested -> accepted -> in-progress -> completed, or rejected).
 TASK_STATUS: Final = {
@@ -63,6 +74,14 @@ TASK_STATUS: Final = {
 
 def is_open(status: CaseStatus) -> bool:
     return status in OPEN
+
+
+def told_by(action: CaseAction, status: CaseStatus) -> SignalStatus:
+    """What an action that moved the case to `status` tells each of its signals: taking or
+    assigning a case says it was picked up, whatever the case's status was."""
+    if isinstance(action, Take | Assign):
+        return SignalStatus.ACCEPTED
+    return SIGNAL_STATUS_OF_CASE[status]
 
 
 @dataclass(frozen=True)

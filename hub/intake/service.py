@@ -17,12 +17,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from hub.cases.service import (
-    after_intake,
-    open_cases_for,
-    record_signal_events,
-    signal_status_on_joining,
-)
+from hub.cases.service import after_intake, open_cases_for, record_signal_events
+from hub.cases.workflow import ON_ARRIVAL
 from hub.directory.service import list_teams
 from hub.feedback.obligations import on_signals_stored
 from hub.intake.store import signals as signal_store
@@ -197,7 +193,9 @@ async def store_signals(
                 routed_by=rule.describe() if rule else None,
                 repeat_of=previous[0] if previous and _is_repeat(signal, previous[1]) else None,
                 case_id=case.id if case else None,
-                status=(signal_status_on_joining(case) if case else SignalStatus.UNROUTED).value,
+                # Whatever the case it joins: what a partner is told depends only on what
+                # happened since its own signal arrived.
+                status=(ON_ARRIVAL if case else SignalStatus.UNROUTED).value,
             )
         )
     inserted = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)

@@ -226,7 +226,8 @@ async def test_new_signal_on_a_taken_case_tells_the_director(
     (case,) = await cases_of(client, token)
     await act(client, token, case["id"], action="take")
     response = await post(client, police_token, make_signal(kind="care_report", address=ADDRESS))
-    assert (await response.json())["status"] == "accepted"  # it joined a case being worked on
+    # It joined a case being worked on, yet the police are told what a new household gets.
+    assert (await response.json())["status"] == "routed"
     mails = await queued_mail(haarlem)
     assert [m["recipient"] for m in mails] == ["oost@example.invalid", director.email]
     for mail in mails:
