@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from schemas.address import ascii_number
 from schemas.signals import SignalIn, SignalKind
 
 # The fields a profile can map, and where each lands in a SignalIn (for naming errors).
@@ -171,7 +172,7 @@ def sniff_delimiter(header_line: str) -> str:
     return max((";", ",", "\t"), key=header_line.count)
 
 
-_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+_THOUSANDS = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+$")
 
 
 def parse_amount(text: str) -> Decimal:
@@ -181,6 +182,8 @@ def parse_amount(text: str) -> Decimal:
         cleaned = cleaned.replace(".", "").replace(",", ".")
     elif _THOUSANDS.match(cleaned):
         cleaned = cleaned.replace(".", "")
+    if not cleaned.isascii():  # Decimal reads "٣" as 3; a partner's list never holds it
+        raise ValueError("not an amount; write it like 1.234,56")
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
@@ -190,8 +193,8 @@ def parse_amount(text: str) -> Decimal:
     return amount
 
 
-_DAY_FIRST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DAY_FIRST = re.compile(r"^([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4})$")
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 
 def parse_date(text: str) -> date:
@@ -267,7 +270,7 @@ def _build(
             return None
 
     number_text = cell("house_number")
-    number: Any = int(number_text) if number_text.isdigit() else number_text or None
+    number: Any = int(number_text) if ascii_number(number_text) else number_text or None
     address = {
         "postcode": cell("postcode") or None,
         "house_number": number,

@@ -20,6 +20,7 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
+from schemas.address import ascii_number
 from schemas.signals import SignalIn, SignalKind
 
 FHIR_VERSION = "4.0.1"
@@ -29,8 +30,9 @@ ADXP = "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-"
 DEFAULT_KIND_CODES: dict[tuple[str, str], SignalKind] = {
     (KIND_SYSTEM, kind.value): kind for kind in SignalKind
 }
+MAX_DESCRIPTION = 2000  # what a signal's description holds (schemas.signals.SignalIn)
 _PRIORITY = {"routine": "normal", "urgent": "high", "asap": "high", "stat": "high"}
-_LINE_NUMBER = re.compile(r"\s(\d{1,5})\s*([A-Za-z])?(?:\s*[-\s]\s*([A-Za-z0-9]{1,4}))?\s*$")
+_LINE_NUMBER = re.compile(r"\s([0-9]{1,5})\s*([A-Za-z])?(?:\s*[-\s]\s*([A-Za-z0-9]{1,4}))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def _address(patient: Patient, where: str) -> dict[str, Any]:
                 [FhirIssue(f"{at}.line", "no house number in the address line", "required")]
             )
         number_text, letter, addition = match.group(1), match.group(2), match.group(3)
-    if not number_text.isdigit():
+    if not ascii_number(number_text):
         raise FhirInputError([FhirIssue(f"{at}.line", "the house number is not a number")])
     return {
         "postcode": home.postalCode,
@@ -169,7 +171,19 @@ def _description(request: ServiceRequest) -> str:
         raise FhirInputError(
             [FhirIssue("ServiceRequest.note", "say what the concern is in a note", "required")]
         )
-    return "\n".join(texts)[:2000]
+    text = "\n".join(texts)
+    if len(text) > MAX_DESCRIPTION:
+        # Cut, the team would read half a concern without knowing it: refuse, and say why.
+        raise FhirInputError(
+            [
+                FhirIssue(
+                    "ServiceRequest.note",
+                    f"the concern is {len(text)} characters; at most {MAX_DESCRIPTION} are taken",
+                    "too-long",
+                )
+            ]
+        )
+    return text
 
 
 def _informed(consent: Consent | None) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-_POSTCODE_INPUT = re.compile(r"^\s*(\d{4})[\s-]?([A-Za-z]{2})\s*$")
+_POSTCODE_INPUT = re.compile(r"^\s*([0-9]{4})[\s-]?([A-Za-z]{2})\s*$")
 # PostNL never issues these letter pairs (they recall the SA, SD and SS of 1940-45).
 _EXCLUDED_LETTERS = frozenset({"SA", "SD", "SS"})
-_PC4 = re.compile(r"^[1-9]\d{3}$")
-_PC6 = re.compile(r"^[1-9]\d{3}[A-Z]{2}$")
+_PC4 = re.compile(r"^[1-9][0-9]{3}$")
+_PC6 = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
 
 
 def parse_postcode(value: object) -> str:
@@ -30,6 +30,12 @@ def parse_postcode(value: object) -> str:
     if letters in _EXCLUDED_LETTERS:
         raise ValueError(f"the letters {letters} are never used in a Dutch postcode")
     return digits + letters
+
+
+def ascii_number(text: str) -> bool:
+    """Only the digits 0-9: `str.isdigit` also takes Arabic-Indic and full-width digits (which
+    `int` then reads) and superscripts."""
+    return text.isascii() and text.isdigit()
 
 
 def display_postcode(postcode: str) -> str:

@@ -136,7 +136,9 @@ def email_of(claims: dict[str, Any]) -> str:
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise SsoError("the ID token carries no e-mail address")
-    if claims.get("email_verified") is False:
+    # Accounts are matched by e-mail address, so an address the provider has not verified (or
+    # says nothing about) could be anyone's: only a verified one signs on.
+    if claims.get("email_verified") is not True:
         raise SsoError("the provider has not verified the e-mail address")
     return email
 

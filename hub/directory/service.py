@@ -3,6 +3,7 @@ tokens; and the look-ups the rest of the hub needs."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from hub.directory.models import Caller, Partner, Team, TokenKind, User
@@ -11,7 +12,7 @@ from hub.directory.store import teams as team_store
 from hub.directory.store import users as user_store
 from hub.directory.tokens import caller_for_token, issue_token, revoke_tokens
 from hub.platform.db import Database, connected
-from hub.platform.errors import NotFound
+from hub.platform.errors import InvalidFields, NotFound
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,8 +23,19 @@ if TYPE_CHECKING:
     from schemas.signals import PartnerKind
 
 
+def clean_name(text: str, field: str = "name") -> str:
+    """A name as people and exports will show it: 1 to 200 characters, none of them a control or
+    formatting character (they break GraphML and GEXF, and hide what a name really says)."""
+    name = text.strip()
+    if not 1 <= len(name) <= 200 or any(unicodedata.category(c).startswith("C") for c in name):
+        message = f"a {field} is 1 to 200 characters, without control characters"
+        raise InvalidFields(message, errors=[{"loc": [field], "msg": message}])
+    return name
+
+
 async def create_partner(pool: asyncpg.Pool, name: str, kind: PartnerKind) -> tuple[Partner, str]:
     """A new partner and its first token (the only time the token is shown)."""
+    name = clean_name(name)
     async with pool.acquire() as conn, conn.transaction():
         partner = await partner_store.add_partner(conn, name, kind)
         token = await issue_token(conn, TokenKind.PARTNER, partner)
@@ -43,6 +55,7 @@ async def add_team(
     municipality: str,
     email: str | None = None,
 ) -> Team:
+    name, municipality = clean_name(name), clean_name(municipality, "municipality")
     async with pool.acquire() as conn:
         return await team_store.upsert_team(
             conn, code, name, municipality_code, municipality, email

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -153,12 +154,20 @@ def masked(graph: nx.Graph) -> nx.Graph:
     return copy
 
 
+# What XML 1.0 cannot hold (GraphML and GEXF are XML).
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def export(analysis: Analysis, fmt: str) -> str:
     """GraphML or GEXF (for Gephi) of the masked graph."""
     graph = masked(analysis.graph)
     for *_, data in graph.edges(data=True):
         for key, value in list(data.items()):
             data[key] = str(value) if not isinstance(value, bool | str) else value
+    for _, data in graph.nodes(data=True):
+        for key, value in list(data.items()):
+            if isinstance(value, str):  # names stored before control characters were refused
+                data[key] = _XML_UNSAFE.sub("", value)
     buffer = io.BytesIO()
     if fmt == "graphml":
         nx.write_graphml(graph, buffer)

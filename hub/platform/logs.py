@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -51,6 +52,7 @@ def configure(level: int, *, structured: bool) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+    handler.addFilter(MalformedRequests())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -60,13 +62,37 @@ def configure(level: int, *, structured: bool) -> None:
 REQUEST_KEY = web.RequestKey("request_id", str)
 
 
+def route_of(request: web.BaseRequest) -> str:
+    """The request's route pattern, or "unmatched" (no route; or a request so malformed that
+    aiohttp answered it before routing, when `match_info` is not there to ask)."""
+    try:
+        resource = request.match_info.route.resource if isinstance(request, web.Request) else None
+    except (AssertionError, AttributeError):
+        resource = None
+    return resource.canonical if resource is not None else "unmatched"
+
+
+class MalformedRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse with its traceback, and the traceback quotes the
+    raw request line, which may hold personal data (a postcode in a path). Keep one line that
+    names the kind of fault instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg = "malformed request refused (%s)"
+            record.args = (type(error).__name__,)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 class AccessLogger(AbstractAccessLogger):
     """One line per request: method, route pattern, status, duration and request id."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        match_info = getattr(request, "match_info", None)
-        resource = match_info.route.resource if match_info is not None else None
-        route = resource.canonical if resource is not None else "unmatched"
+        route = route_of(request)
         self.logger.info(
             "%s %s %s",
             request.method,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+import json
+from typing import Any, TypeVar
 from uuid import UUID
 
 from aiohttp import web
@@ -43,6 +44,27 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise BadRequest(f"the body names the field {key!r} twice; send each field once")
+        seen[key] = value
+    return seen
+
+
+def refuse_duplicate_keys(body: bytes) -> Any:
+    """The body as JSON, refused (400) when an object names a key twice: parsers disagree on
+    which of the two counts (pydantic takes the last), so a reviewer and the hub could read two
+    different signals in one body."""
+    try:
+        return json.loads(body, object_pairs_hook=_unique_keys)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON (UTF-8)") from None
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply") from None
+
+
 async def read_model(request: web.Request, model: type[Model]) -> Model:
     """The body as `model`: 415 if not JSON, 413 if too large, 400 if malformed, 422 if invalid."""
     if not _is_json(request.content_type):
@@ -52,6 +74,7 @@ async def read_model(request: web.Request, model: type[Model]) -> Model:
     body = await read_body(request, request.app[SETTINGS].max_body_bytes)
     if not body.strip():
         raise BadRequest("the body is empty; send a JSON object")
+    refuse_duplicate_keys(body)
     try:
         return model.model_validate_json(body)
     except ValidationError as error:

@@ -130,6 +130,11 @@ async def test_transaction_bundle_with_nl_core_address_and_consent(
             "ServiceRequest.identifier",
         ),
         (contained(LINE_ADDRESS, note=[]), "/fhir/ServiceRequest", "ServiceRequest.note"),
+        (  # too long to take whole: refused, not cut short
+            contained(LINE_ADDRESS, note=[{"text": "Zorgen. " * 300}]),
+            "/fhir/ServiceRequest",
+            "ServiceRequest.note",
+        ),
         (
             service_request(subject={"reference": "Patient/elsewhere"}),
             "/fhir/ServiceRequest",

@@ -7,11 +7,15 @@ from typing import Any
 
 import asyncpg
 import networkx as nx
+import pytest
 from aiohttp.test_utils import TestClient
 
 from hub.directory.accounts import login
+from hub.directory.service import add_team, create_partner
 from hub.network.service import NetworkQuery, load_facts
 from hub.platform.clock import LOCAL_TIME
+from hub.platform.errors import InvalidFields
+from schemas.signals import PartnerKind
 from tests.support.factories import make_admin_token, make_partner, make_user
 from tests.support.http import bearer, problem
 from tests.support.network import network_of
@@ -59,6 +63,25 @@ async def test_exports_for_gephi(client: Client, haarlem: asyncpg.Pool) -> None:
         graph = reader(io.BytesIO((await response.text()).encode()))
         assert graph.number_of_nodes() >= 11  # 9 teams and the signalling partners
         assert any(data.get("relation") == "cosignal" for *_, data in graph.edges(data=True))
+
+
+async def test_control_characters_never_reach_a_name_or_an_export(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    with pytest.raises(InvalidFields):
+        await create_partner(haarlem, "Praktijk\x0bDe Linde", PartnerKind.GP)
+    with pytest.raises(InvalidFields):
+        await add_team(haarlem, "SWT-X", "Team\u202eX", "GM0392", "Haarlem")
+    await network_of(haarlem)
+    async with haarlem.acquire() as conn:  # a name stored before such names were refused
+        await conn.execute(
+            "update partners set name = 'Huisarts\x01 Oost' where name = 'Huisarts Oost'"
+        )
+    admin = await make_admin_token(haarlem)
+    for fmt, reader in (("graphml", nx.read_graphml), ("gexf", nx.read_gexf)):
+        response = await client.get(f"/api/v1/network?format={fmt}", headers=bearer(admin))
+        graph = reader(io.BytesIO((await response.text()).encode()))
+        assert "Huisarts Oost" in {data["label"] for _, data in graph.nodes(data=True)}
 
 
 async def test_network_is_for_managers(client: Client, haarlem: asyncpg.Pool) -> None:

@@ -402,3 +402,24 @@ async def test_every_api_route_is_in_the_openapi_document(client: Client) -> Non
         and route.resource.canonical != "/api/v1/openapi.json"
     }
     assert served == documented
+
+
+async def test_a_field_named_twice_is_refused(client: Client, haarlem: asyncpg.Pool) -> None:
+    """Parsers disagree on which of two equal keys counts; the hub takes neither."""
+    _, token = await make_partner(haarlem)
+    body = json.dumps(make_signal())[:-1] + ', "kind": "other"}'
+    response = await client.post(
+        "/api/v1/signals",
+        data=body,
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
+    assert "twice" in (await problem(response, 400))["detail"]
+    nested = json.dumps(make_signal()).replace('"postcode"', '"postcode": "2011AA", "postcode"')
+    response = await client.post(
+        "/api/v1/signals",
+        data=nested,
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
+    await problem(response, 400)
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 0

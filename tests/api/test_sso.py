@@ -179,6 +179,8 @@ async def test_a_known_person_signs_on_and_gets_a_session(
         ("exp", int(time.time()) - 3600),
         ("nonce", "replayed"),
         ("email_verified", False),
+        ("email_verified", None),  # the provider says nothing about it
+        ("email_verified", "true"),  # a string is not a verification
         ("signing_key", None),
     ],
 )

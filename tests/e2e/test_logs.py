@@ -55,3 +55,36 @@ async def test_request_lines_are_json_with_their_request_id(
     assert "2034AB" not in text  # the query string is not logged
     assert "/api/v1/signals/{id}" in text
     assert f"{generated}x" not in text  # nor the path's id
+
+
+async def test_malformed_requests_get_an_access_line_and_leave_nothing_personal(
+    dsn: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """Requests aiohttp cannot parse are answered 400 and logged as one access line each: no
+    traceback, and none of the raw request, which may hold a postcode."""
+    log = tmp_path / "hub.log"
+    process, base = await serve(processes, log, DATABASE_URL=dsn)
+    port = int(base.rsplit(":", 1)[1])
+    raw_requests = [
+        b"GARBAGE 2034AB\r\n\r\n",
+        b"GET /signalen/2034AB HTTP/9.9\r\n\r\n",
+        b"GET /x\x002034AB HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"POST /api/v1/signals HTTP/1.1\r\nHost: a\r\nContent-Length: 2034AB\r\n\r\n",
+    ] * 5
+    for raw in raw_requests:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(raw)
+        await writer.drain()
+        assert (await reader.read(64)).startswith(b"HTTP/1.")
+        writer.close()
+    process.terminate()
+    await asyncio.to_thread(process.wait, 30)
+
+    text = log.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    refused = [
+        line for line in lines if line["logger"] == "aiohttp.access" and line["status"] == 400
+    ]
+    assert len(refused) == len(raw_requests)
+    assert "Traceback" not in text
+    assert "2034AB" not in text

@@ -36,6 +36,8 @@ def test_postcode_accepted_and_normalised(given: str, normalised: str) -> None:
         ("2034_AB", "four digits and two letters"),
         ("AB2034", "four digits and two letters"),
         ("2034ÄB", "four digits and two letters"),
+        ("\uff12\uff10\uff13\uff16AA", "four digits and two letters"),  # full-width digits
+        ("\u0662\u0660\u0663\u0666AA", "four digits and two letters"),  # Arabic-Indic digits
         ("", "four digits and two letters"),
         (2034, "is text"),
         (None, "is text"),

@@ -170,3 +170,17 @@ def test_non_responders_with_invitation_dates() -> None:
     assert signal.non_response.invitations == [date(2026, 9, 1), date(2026, 9, 15)]
     assert signal.resident_informed.informed is False
     assert {(e.line, e.column) for e in parsed.errors} == {(3, "Uitnodiging 2"), (4, "Klantnummer")}
+
+
+def test_digits_other_than_0_to_9_are_refused() -> None:
+    """`int` and `Decimal` read Arabic-Indic and full-width digits; a list holding such digits
+    is refused, not taken in as another household."""
+    data = (
+        "Referentie;Postcode;Huisnummer;Achterstand\r\n"
+        "A;2034 AB;\u0663;100\r\n"  # Arabic-Indic 3
+        "B;2034 AB;3;\u0661\u0660\u0660\r\n"  # Arabic-Indic 100
+        "C;\u0662\u0660\u0663\u0664AB;3;100\r\n"
+    ).encode()
+    parsed = parse_batch(data, RENT_ARREARS)
+    assert parsed.rows == []
+    assert {error.line for error in parsed.errors} == {2, 3, 4}

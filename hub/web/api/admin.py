@@ -16,7 +16,7 @@ from hub.web.access import principal_of
 from hub.web.api.common import json_response, plain_json
 from hub.web.appkeys import POOL
 from hub.web.problems import invalid_fields
-from schemas.address import Address
+from schemas.address import Address, ascii_number
 
 routes = web.RouteTableDef()
 
@@ -42,7 +42,9 @@ async def get_dead_deliveries(request: web.Request) -> web.Response:
 @routes.post("/api/v1/admin/deliveries/{id}/retry")
 async def post_retry_delivery(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
-    if not raw.isdigit() or not await outbox.retry(request.app[POOL], int(raw), datetime.now(UTC)):
+    if not ascii_number(raw) or not await outbox.retry(
+        request.app[POOL], int(raw), datetime.now(UTC)
+    ):
         raise NotFound("no undeliverable message with that id")
     return web.json_response({"status": "queued"}, status=202)
 
@@ -53,7 +55,7 @@ def _address_of_query(request: web.Request) -> Address:
     number = query.get("house_number", "")
     fields: dict[str, object] = {
         "postcode": query.get("postcode"),
-        "house_number": int(number) if number.isdigit() else number or None,
+        "house_number": int(number) if ascii_number(number) else number or None,
         "house_letter": query.get("house_letter") or None,
         "addition": query.get("addition") or None,
     }

@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from hub.platform.errors import InvalidFields
+from schemas.address import ascii_number
 
 
 def json_response(
@@ -29,7 +30,7 @@ def plain_json(value: object, status: int = 200) -> web.Response:
 def bounded_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter within [low, high]; anything else is InvalidFields."""
     raw = request.query.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not ascii_number(raw) or not low <= int(raw) <= high:
         message = f"{name} is a whole number from {low} to {high}"
         raise InvalidFields(message, errors=[{"loc": [name], "msg": message}])
     return int(raw)

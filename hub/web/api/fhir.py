@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,11 +16,11 @@ from connectors.fhir import (
 from hub.intake.fhir import TaskResult, kind_codes, read_task, submit_referral
 from hub.intake.service import policy_of
 from hub.platform.config import public_url
-from hub.platform.errors import BadRequest, UnsupportedMediaType
+from hub.platform.errors import UnsupportedMediaType
 from hub.web.access import partner_of
 from hub.web.appkeys import POOL, SETTINGS
 from hub.web.operation_outcome import FHIR_JSON, FhirRequestError, fhir_response
-from hub.web.requests import path_id, read_body
+from hub.web.requests import path_id, read_body, refuse_duplicate_keys
 
 routes = web.RouteTableDef()
 
@@ -39,13 +38,7 @@ async def _read_referral(request: web.Request, read: Any) -> Any:
 async def _read_resource(request: web.Request) -> Any:
     if request.content_type not in (FHIR_JSON, "application/json"):
         raise UnsupportedMediaType(f"send {FHIR_JSON}, not {request.content_type or 'nothing'}")
-    body = await read_body(request, request.app[SETTINGS].max_body_bytes)
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the body is not valid JSON (UTF-8)") from None
-    except RecursionError:
-        raise BadRequest("the body is nested too deeply to be a FHIR resource") from None
+    return refuse_duplicate_keys(await read_body(request, request.app[SETTINGS].max_body_bytes))
 
 
 async def _submit(request: web.Request, referral: Any) -> TaskResult:

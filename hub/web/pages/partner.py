@@ -25,6 +25,7 @@ from hub.web.access import session_of
 from hub.web.appkeys import POOL, SETTINGS
 from hub.web.problems import PageError
 from hub.web.render import render
+from schemas.address import ascii_number
 from schemas.signals import SignalIn, SignalKind, kinds_for
 
 routes = web.RouteTableDef()
@@ -115,7 +116,7 @@ def _signal_fields(values: dict[str, str]) -> dict[str, Any]:
         "urgency": values.get("urgency") or "normal",
         "address": {
             "postcode": values.get("postcode", ""),
-            "house_number": int(number) if number.isdigit() else number or None,
+            "house_number": int(number) if ascii_number(number) else number or None,
             "house_letter": values.get("house_letter") or None,
             "addition": values.get("addition") or None,
         },

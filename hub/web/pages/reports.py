@@ -17,6 +17,7 @@ from hub.platform.errors import HubError
 from hub.web.access import session_of
 from hub.web.appkeys import POOL
 from hub.web.render import render
+from schemas.address import ascii_number
 from schemas.signals import PartnerKind
 
 routes = web.RouteTableDef()
@@ -126,7 +127,7 @@ async def agreement_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     days = str(form.get("days", "")).strip()
     kind = str(form.get("partner_kind", ""))
-    if (days and not days.isdigit()) or (kind and kind not in set(PartnerKind)):
+    if (days and not ascii_number(days)) or (kind and kind not in set(PartnerKind)):
         return await _agreements_page(request, 422, "Vul een aantal werkdagen in (0 tot 365).")
     try:
         await add_agreement(
