@@ -20,7 +20,7 @@ from hub.startup import hub_database
 from hub.web import api, pages
 from hub.web.access import TOKENS
 from hub.web.appkeys import DSN, INTAKE, LIMITS, POOL, SETTINGS, SSO, TASKS, TEMPLATES
-from hub.web.middlewares import middlewares
+from hub.web.middlewares import middlewares, security_headers
 from hub.web.render import template_environment
 from hub.web.tokens import TokenCache
 
@@ -87,6 +87,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             settings.oidc_client_secret.get_secret_value(),
             settings.oidc_scopes,
         )
+    app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_group_commit)
     app.cleanup_ctx.append(_scheduler)

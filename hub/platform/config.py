@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -104,6 +105,16 @@ def drop_root(settings: Settings) -> Path:
 
 def key_path(settings: Settings) -> Path:
     return settings.key_file or settings.data_dir / "keys.json"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a listening address) is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def public_url(settings: Settings) -> str:

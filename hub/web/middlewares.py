@@ -2,13 +2,14 @@
 
 1. `request_id`: an id per request, in every log line about it and in `X-Request-Id`;
 2. `measure`: request timings by route pattern, for /metrics;
-3. `security_headers`: no framing, no scripts from elsewhere, no sniffing;
-4. `problems`: our errors as problem+json (OperationOutcome on FHIR routes), the unknown as a
+3. `problems`: our errors as problem+json (OperationOutcome on FHIR routes), the unknown as a
    bare 500 that reveals nothing;
-5. `bounded`: at most `max_in_flight` requests at once, beyond that 503 at once;
-6. `page_errors`: a page that cannot be shown as a Dutch page;
-7. `form_limit`: a form a page posts is small and read once;
-8. `access_control`: the access matrix, CSRF and partners' rate limits (`hub.web.access`).
+4. `bounded`: at most `max_in_flight` requests at once, beyond that 503 at once;
+5. `page_errors`: a page that cannot be shown as a Dutch page;
+6. `form_limit`: a form a page posts is small and read once;
+7. `access_control`: the access matrix, CSRF and partners' rate limits (`hub.web.access`).
+
+`security_headers` runs on every response as it is sent (`on_response_prepare`).
 """
 
 from __future__ import annotations
@@ -89,19 +90,25 @@ async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
         )
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """No framing, no scripts from elsewhere, no sniffing: the pages need none of it."""
-    response: web.StreamResponse = await handler(request)
-    response.headers.setdefault(
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response, redirects and errors included (an `on_response_prepare` handler, not
+    a middleware, so that nothing escapes it): no framing, no scripts from elsewhere, no
+    sniffing, no caching of anything but the static files (pages and answers hold residents'
+    data), no software version, and HSTS where TLS is in front."""
+    headers = response.headers
+    headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
         "base-uri 'none'",
     )
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith("/static/"):
+        headers["Cache-Control"] = "no-store"
+    headers["Server"] = "signal-hub"
+    if request.app[SETTINGS].secure_cookies:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
 def _render_error(
@@ -237,7 +244,6 @@ def middlewares(max_in_flight: int) -> list[Any]:
     return [
         request_id,
         measure,
-        security_headers,
         problems,
         bounded(max_in_flight),
         page_errors,

@@ -10,7 +10,8 @@ from aiohttp import web
 
 from hub.feedback.obligations import overdue_count
 from hub.platform import outbox
-from hub.platform.errors import Unauthorized, Unavailable
+from hub.platform.config import is_loopback
+from hub.platform.errors import Forbidden, Unauthorized, Unavailable
 from hub.platform.metrics import exposition
 from hub.platform.schema import pending_migrations
 from hub.web.appkeys import POOL, SETTINGS
@@ -38,8 +39,14 @@ async def readyz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format; with HUB_METRICS_TOKEN set, only for `Bearer <that token>`."""
-    token = request.app[SETTINGS].metrics_token
+    """Prometheus text format, only for `Bearer <HUB_METRICS_TOKEN>`; without that token set, only
+    on a hub listening on loopback (the figures tell anyone the hub's volumes and backlogs)."""
+    settings = request.app[SETTINGS]
+    token = settings.metrics_token
+    if token is None and not is_loopback(settings.host):
+        raise Forbidden(
+            "set HUB_METRICS_TOKEN to scrape /metrics from a hub that listens beyond loopback"
+        )
     if token is not None:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not secrets.compare_digest(given.encode(), token.get_secret_value().encode()):
