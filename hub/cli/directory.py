@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
 from connectors.csv_batch import BatchProfile
 from hub.cli.run import use
-from hub.directory import service
-from hub.directory.accounts import create_user, new_password
+from hub.directory import accounts, service, tokens
+from hub.directory.accounts import create_user
+from hub.directory.passwords import new_password
 from hub.feedback.delivery import set_webhook
 from hub.intake.batches import set_custom_profile
 from hub.intake.dropfolder import partner_folder
@@ -29,15 +32,23 @@ def cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _lifetime(args: argparse.Namespace) -> timedelta | None:
+    days: int | None = args.days
+    if days is not None and not 1 <= days <= 3650:
+        raise ValueError("--days is a whole number of days from 1 to 3650")
+    return timedelta(days=days) if days else None
+
+
 def cmd_partner_token(settings: Settings, args: argparse.Namespace) -> int:
-    token = use(settings, lambda pool: service.new_partner_token(pool, args.name))
+    lifetime = _lifetime(args)
+    token = use(settings, lambda pool: service.new_partner_token(pool, args.name, lifetime))
     print(f"new token for {args.name} (shown once, store it now): {token}")
     return 0
 
 
 def cmd_partner_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    revoked = use(settings, lambda pool: service.revoke_partner_tokens(pool, args.name))
-    print(f"{revoked} token(s) of {args.name} revoked")
+    revoked, ended = use(settings, lambda pool: service.revoke_partner(pool, args.name))
+    print(f"{revoked} token(s) of {args.name} revoked, {ended} web session(s) ended")
     return 0
 
 
@@ -86,8 +97,71 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_user_token(settings: Settings, args: argparse.Namespace) -> int:
-    token = use(settings, lambda pool: service.create_user_token(pool, args.email))
+    lifetime = _lifetime(args)
+    token = use(settings, lambda pool: service.create_user_token(pool, args.email, lifetime))
     print(f"personal token for {args.email} (shown once, store it now): {token}")
+    return 0
+
+
+def cmd_user_enable(settings: Settings, args: argparse.Namespace) -> int:
+    enabled = args.user_command == "enable"
+    use(settings, lambda pool: accounts.set_enabled(pool, args.email, enabled))
+    if enabled:
+        print(f"user {args.email} enabled")
+    else:
+        print(f"user {args.email} disabled: sessions ended, personal tokens stop working")
+    return 0
+
+
+def cmd_user_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    password = args.password or new_password()
+    if not use(settings, lambda pool: accounts.set_password(pool, args.email, password)):
+        print(f"hub: no user {args.email}")
+        return 1
+    print(f"new password for {args.email}; every session of theirs ended")
+    if not args.password:
+        print(f"password (shown once, store it now): {password}")
+    return 0
+
+
+def cmd_user_second_factor(settings: Settings, args: argparse.Namespace) -> int:
+    uri = use(settings, lambda pool: accounts.set_second_factor(pool, args.email, not args.off))
+    if uri is None:
+        print(f"second factor of {args.email} removed")
+    else:
+        print(f"second factor set up for {args.email}; enter this in their authenticator app")
+        print(f"(shown once): {uri}")
+    return 0
+
+
+def cmd_user_list(settings: Settings, args: argparse.Namespace) -> int:
+    for row in use(settings, accounts.users):
+        state = "disabled" if row["disabled_at"] else "enabled"
+        factor = "2FA" if row["second_factor"] else "-"
+        where = row["partner"] or row["team"] or ""
+        print(f"{row['email']}\t{row['role']}\t{where}\t{state}\t{factor}")
+    return 0
+
+
+def cmd_token_list(settings: Settings, args: argparse.Namespace) -> int:
+    for row in use(settings, tokens.list_tokens):
+        whose = row["partner"] or row["user_email"] or "administrator"
+        used = f"{row['last_used_at']:%Y-%m-%d}" if row["last_used_at"] else "never"
+        until = f"{row['expires_at']:%Y-%m-%d}" if row["expires_at"] else "no end"
+        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "live"
+        print(
+            f"{row['id']}\t{row['role']}\t{whose}\tcreated {row['created_at']:%Y-%m-%d}"
+            f"\tused {used}\tuntil {until}\t{state}"
+        )
+    return 0
+
+
+def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    token_id = UUID(args.id)
+    if not use(settings, lambda pool: tokens.revoke_token(pool, token_id)):
+        print(f"hub: no live token {args.id}")
+        return 1
+    print(f"token {args.id} revoked")
     return 0
 
 
@@ -103,8 +177,10 @@ def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_admin_token(settings: Settings, args: argparse.Namespace) -> int:
-    token = use(settings, service.create_admin_token)
+    lifetime = _lifetime(args)
+    token = use(settings, lambda pool: service.create_admin_token(pool, lifetime))
     print(f"admin token (shown once, store it now): {token}")
+    print("it manages deliveries and reads figures; residents' data takes a person's account")
     return 0
 
 
@@ -118,8 +194,11 @@ def add_commands(commands: Any) -> None:
     add.set_defaults(run=cmd_partner_add)
     token = partner.add_parser("token", help="issue another API token for a partner (shown once)")
     token.add_argument("name")
+    token.add_argument("--days", type=int, help="how long it works (default 365)")
     token.set_defaults(run=cmd_partner_token)
-    revoke = partner.add_parser("revoke", help="revoke every API token of a partner")
+    revoke = partner.add_parser(
+        "revoke", help="revoke every API token of a partner and end its people's web sessions"
+    )
     revoke.add_argument("name")
     revoke.set_defaults(run=cmd_partner_revoke)
     profile = partner.add_parser("profile", help="set a partner's own CSV column profile (JSON)")
@@ -146,7 +225,40 @@ def add_commands(commands: Any) -> None:
     user_add.set_defaults(run=cmd_user_add)
     user_token = user.add_parser("token", help="a personal API token for a user (shown once)")
     user_token.add_argument("email")
+    user_token.add_argument("--days", type=int, help="how long it works (default 90)")
     user_token.set_defaults(run=cmd_user_token)
+    for action, text in (
+        ("disable", "disable a user: no login, sessions ended, personal tokens stop working"),
+        ("enable", "enable a disabled user again"),
+    ):
+        toggle = user.add_parser(action, help=text)
+        toggle.add_argument("email")
+        toggle.set_defaults(run=cmd_user_enable)
+    reset = user.add_parser(
+        "reset-password", help="a new password (printed once), ending every session of theirs"
+    )
+    reset.add_argument("email")
+    reset.add_argument("--password", help="set this password instead of a generated one")
+    reset.set_defaults(run=cmd_user_reset_password)
+    factor = user.add_parser(
+        "second-factor", help="set up (or with --off remove) a TOTP app code at login"
+    )
+    factor.add_argument("email")
+    factor.add_argument("--off", action="store_true")
+    factor.set_defaults(run=cmd_user_second_factor)
+    user.add_parser("list", help="every user, role, place and state").set_defaults(
+        run=cmd_user_list
+    )
+
+    token_group = commands.add_parser("token", help="API tokens of every kind").add_subparsers(
+        dest="token_command", required=True, metavar="ACTION"
+    )
+    token_group.add_parser(
+        "list", help="every token: whose, used when, until when (never the token)"
+    ).set_defaults(run=cmd_token_list)
+    token_revoke = token_group.add_parser("revoke", help="revoke one token by its id")
+    token_revoke.add_argument("id")
+    token_revoke.set_defaults(run=cmd_token_revoke)
 
     team = commands.add_parser("team", help="district teams").add_subparsers(
         dest="team_command", required=True, metavar="ACTION"
@@ -159,6 +271,8 @@ def add_commands(commands: Any) -> None:
     team_add.add_argument("--email", help="the team's address for new-signal mail")
     team_add.set_defaults(run=cmd_team_add)
 
-    commands.add_parser("admin-token", help="create an administrator's API token").set_defaults(
-        run=cmd_admin_token
+    admin_token = commands.add_parser(
+        "admin-token", help="create an administrator's machine token (deliveries, figures)"
     )
+    admin_token.add_argument("--days", type=int, help="how long it works (default 7)")
+    admin_token.set_defaults(run=cmd_admin_token)

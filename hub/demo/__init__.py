@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from hub.demo import store
 from hub.demo.data import demo_partners, demo_teams, shipped_data
 from hub.demo.history import load_history, simulate_casework
-from hub.directory.accounts import create_user, login, logout, new_password, set_password
+from hub.directory.accounts import Throttled, create_user, login, logout, set_password
+from hub.directory.passwords import new_password
 from hub.directory.service import add_team, list_teams, reissue_tokens, token_works
 from hub.feedback.agreements import add_agreement
 from hub.routing.service import import_routing_table
@@ -147,8 +148,8 @@ async def _reusable(pool: asyncpg.Pool, saved: dict[str, Any], url: str) -> Demo
         if not isinstance(token, str) or not await token_works(pool, token):
             return None
     for email, password in logins[:1]:
-        session = await login(pool, email, password)
-        if session is None:
+        session = await login(pool, email, password, "demo")
+        if session is None or isinstance(session, Throttled):
             return None
         await logout(pool, session.token)
     return DemoCredentials(url, saved["admin_token"], saved["partners"], saved["users"])

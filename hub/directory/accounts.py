@@ -1,18 +1,23 @@
-"""People's accounts: argon2 password hashes, login with lockout, server-side sessions."""
+"""People's accounts: passwords (argon2, off the event loop), login with a throttle instead of a
+lock, an optional second factor (TOTP), and server-side sessions that end when left idle."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+import pyotp
 
+from hub.directory import throttle
 from hub.directory.models import Partner, Session, User
+from hub.directory.passwords import hash_password, needs_rehash, password_problem, verify_password
 from hub.directory.store import users as user_store
 from hub.platform.db import transaction_time
+from hub.platform.errors import InvalidFields, NotFound
+from hub.privacy.crypto import keyring
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -22,18 +27,21 @@ if TYPE_CHECKING:
     from hub.platform.connection import Connection
 
 SESSION_LIFETIME = timedelta(hours=8)
-LOCK_AFTER_FAILURES = 5
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so both answers take as long.
-_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-def new_password() -> str:
-    return secrets.token_urlsafe(12)
+SESSION_IDLE = timedelta(minutes=30)
+KNOWN_ADDRESSES = 5  # how many addresses an account remembers it logged in from
+TOTP_PLACE = "users.totp_secret"
+TOTP_ISSUER = "Signaalhub"
 
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def _checked(password: str, email: str) -> str:
+    problem = password_problem(password, email)
+    if problem:
+        raise InvalidFields(problem, errors=[{"loc": ["password"], "msg": problem}])
+    return password
 
 
 async def create_user(
@@ -44,45 +52,97 @@ async def create_user(
     partner: Partner | None,
     team_id: int | None = None,
 ) -> User:
+    hashed = await hash_password(_checked(password, email))
     async with pool.acquire() as conn:
-        return await user_store.add_user(
-            conn, email, _hasher.hash(password), role, partner, team_id
-        )
+        return await user_store.add_user(conn, email, hashed, role, partner, team_id)
 
 
 async def set_password(pool: asyncpg.Pool, email: str, password: str) -> bool:
-    """Give an existing user a new password (and end their lockout); False if no such user."""
-    async with pool.acquire() as conn:
-        return await user_store.set_password_hash(conn, email, _hasher.hash(password))
-
-
-async def login(pool: asyncpg.Pool, email: str, password: str) -> Session | None:
-    """A new session for right credentials; None otherwise (also while locked out)."""
+    """Give a user a new password, ending every session of theirs; False if no such user."""
+    hashed = await hash_password(_checked(password, email))
     async with pool.acquire() as conn, conn.transaction():
-        found = await user_store.credentials_by_email(conn, email.strip())
-        if found is None:
-            _verify(_UNKNOWN_USER_HASH, password)
-            return None
+        user_id = await user_store.set_password_hash(conn, email, hashed)
+        if user_id is not None:
+            await user_store.end_sessions_of(conn, user_id=user_id)
+    return user_id is not None
+
+
+async def set_enabled(pool: asyncpg.Pool, email: str, enabled: bool) -> None:
+    """Enable or disable a user; disabling ends their sessions (their personal tokens stop
+    working with them)."""
+    async with pool.acquire() as conn, conn.transaction():
+        user_id = await user_store.set_disabled(conn, email, not enabled)
+        if user_id is None:
+            raise NotFound(f"no user {email}")
+        if not enabled:
+            await user_store.end_sessions_of(conn, user_id=user_id)
+
+
+async def set_second_factor(pool: asyncpg.Pool, email: str, on: bool) -> str | None:
+    """Set up a TOTP second factor (returns the provisioning URI to show once, as text or a QR
+    code), or remove it (None)."""
+    secret = pyotp.random_base32() if on else None
+    sealed = keyring().seal(secret, TOTP_PLACE) if secret else None
+    async with pool.acquire() as conn:
+        if await user_store.set_totp_secret(conn, email, sealed) is None:
+            raise NotFound(f"no user {email}")
+    if secret is None:
+        return None
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+async def users(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    async with pool.acquire() as conn:
+        return await user_store.all_users(conn)
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """Too many failed attempts from here: try again after `retry_after` seconds."""
+
+    retry_after: int
+
+
+def _second_factor_holds(sealed: bytes | None, code: str) -> bool:
+    if sealed is None:
+        return True
+    secret = keyring().unseal(sealed, TOTP_PLACE)
+    return bool(code) and pyotp.TOTP(secret).verify(code.replace(" ", ""), valid_window=1)
+
+
+async def login(
+    pool: asyncpg.Pool, email: str, password: str, address: str, code: str = ""
+) -> Session | Throttled | None:
+    """A new session for right credentials (and the right code, where a second factor is set
+    up); Throttled while this address must wait; None otherwise. An unknown or disabled account
+    costs the same work and time as a known one with a wrong password."""
+    email = email.strip()
+    async with pool.acquire() as conn, conn.transaction():
         now = await transaction_time(conn)
-        locked = found.locked_until is not None and found.locked_until > now
-        if locked or not _verify(found.password_hash, password):
-            if not locked:
-                await user_store.record_failed_login(conn, found.user.id, LOCK_AFTER_FAILURES)
-            return None
-        rehash = _hasher.hash(password) if _hasher.check_needs_rehash(found.password_hash) else None
-        await user_store.record_login(conn, found.user.id, rehash)
-        return await _new_session(conn, found.user, now)
+        found = await user_store.credentials_by_email(conn, email)
+        here = throttle.address_key(address)
+        known = found is not None and here in found.known_addresses
+        attempt = await throttle.begin(conn, email, address, known, now)
+    if attempt.throttled:
+        return Throttled(attempt.retry_after)
+    right = await verify_password(found.password_hash if found else None, password)
+    if found is None or not right or not _second_factor_holds(found.totp_secret, code):
+        return None
+    rehash = await hash_password(password) if needs_rehash(found.password_hash) else None
+    async with pool.acquire() as conn, conn.transaction():
+        await throttle.succeeded(conn, attempt)
+        await user_store.record_login(conn, found.user.id, rehash, here, KNOWN_ADDRESSES)
+        return await _new_session(conn, found.user, await transaction_time(conn))
 
 
 async def login_signed_on(pool: asyncpg.Pool, email: str) -> Session | None:
     """A new session for a person the municipality's sign-on vouched for; None for an e-mail
-    address without an account here (sign-on proves who, the hub decides what)."""
+    address without an (enabled) account here (sign-on proves who, the hub decides what)."""
     async with pool.acquire() as conn, conn.transaction():
         user = await user_store.user_by_email(conn, email.strip())
         if user is None:
             return None
-        now = await transaction_time(conn)
-        return await _new_session(conn, user, now)
+        return await _new_session(conn, user, await transaction_time(conn))
 
 
 async def _new_session(conn: Connection, user: User, now: datetime) -> Session:
@@ -92,16 +152,13 @@ async def _new_session(conn: Connection, user: User, now: datetime) -> Session:
     return Session(token, csrf, user)
 
 
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-async def session_for(pool: asyncpg.Pool, token: str) -> Session | None:
+async def session_for(
+    pool: asyncpg.Pool, token: str, idle: timedelta = SESSION_IDLE
+) -> Session | None:
+    """The session of a cookie's token, if it has not expired nor been left idle for `idle`."""
     async with pool.acquire() as conn:
-        found = await user_store.session_user(conn, _digest(token))
+        now = await transaction_time(conn)
+        found = await user_store.session_user(conn, _digest(token), now - idle)
     return Session(token, found[1], found[0]) if found else None
 
 

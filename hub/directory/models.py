@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -73,8 +72,8 @@ class Caller:
 class Credentials:
     user: User
     password_hash: str
-    failed_logins: int
-    locked_until: datetime | None
+    known_addresses: list[bytes]  # keyed digests of the addresses it last logged in from
+    totp_secret: bytes | None  # sealed; a second factor is set up
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from hub.platform.errors import InvalidFields, NotFound
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import timedelta
     from uuid import UUID
 
     import asyncpg
@@ -42,9 +43,11 @@ async def create_partner(pool: asyncpg.Pool, name: str, kind: PartnerKind) -> tu
     return partner, token
 
 
-async def create_admin_token(pool: asyncpg.Pool) -> str:
+async def create_admin_token(pool: asyncpg.Pool, lifetime: timedelta | None = None) -> str:
+    """An administrator's machine token: it manages deliveries and reads figures, never
+    residents' data (that takes a person, so that every read names one)."""
     async with pool.acquire() as conn:
-        return await issue_token(conn, TokenKind.ADMIN)
+        return await issue_token(conn, TokenKind.ADMIN, lifetime=lifetime)
 
 
 async def add_team(
@@ -84,12 +87,14 @@ async def user_by_email(db: Database, email: str) -> User | None:
         return await user_store.user_by_email(conn, email)
 
 
-async def create_user_token(pool: asyncpg.Pool, email: str) -> str:
+async def create_user_token(
+    pool: asyncpg.Pool, email: str, lifetime: timedelta | None = None
+) -> str:
     async with pool.acquire() as conn:
         user = await user_store.user_by_email(conn, email)
         if user is None:
             raise NotFound(f"no user {email}")
-        return await issue_token(conn, TokenKind.USER, user_id=user.id)
+        return await issue_token(conn, TokenKind.USER, user_id=user.id, lifetime=lifetime)
 
 
 async def require_partner(pool: asyncpg.Pool, name: str) -> Partner:
@@ -110,16 +115,23 @@ async def partner_names(pool: asyncpg.Pool, partner_ids: Sequence[UUID]) -> dict
         return await partner_store.partner_names(conn, list(partner_ids))
 
 
-async def new_partner_token(pool: asyncpg.Pool, name: str) -> str:
+async def new_partner_token(
+    pool: asyncpg.Pool, name: str, lifetime: timedelta | None = None
+) -> str:
     partner = await require_partner(pool, name)
     async with pool.acquire() as conn:
-        return await issue_token(conn, TokenKind.PARTNER, partner)
+        return await issue_token(conn, TokenKind.PARTNER, partner, lifetime=lifetime)
 
 
-async def revoke_partner_tokens(pool: asyncpg.Pool, name: str) -> int:
+async def revoke_partner(pool: asyncpg.Pool, name: str) -> tuple[int, int]:
+    """Revoke every API token of a partner and end every web session of its people; returns
+    how many of each."""
     partner = await require_partner(pool, name)
-    async with pool.acquire() as conn:
-        return await revoke_tokens(conn, partner)
+    async with pool.acquire() as conn, conn.transaction():
+        return (
+            await revoke_tokens(conn, partner),
+            await user_store.end_sessions_of(conn, partner_id=partner.id),
+        )
 
 
 async def identify_token(pool: asyncpg.Pool, token: str) -> tuple[Caller, User | None] | None:

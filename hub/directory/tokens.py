@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hub.directory.models import Caller, Partner, TokenKind
@@ -12,6 +13,8 @@ from hub.platform.db import Database, connected
 
 if TYPE_CHECKING:
     from uuid import UUID
+
+    import asyncpg
 
     from hub.platform.connection import Connection
 
@@ -26,18 +29,44 @@ def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+# How long a token works unless it is asked otherwise: a partner's system is set up once a year,
+# a person's own token is theirs for a quarter, an administrator's for a week of work.
+LIFETIME = {
+    TokenKind.PARTNER: timedelta(days=365),
+    TokenKind.USER: timedelta(days=90),
+    TokenKind.ADMIN: timedelta(days=7),
+}
+
+
 async def issue_token(
-    conn: Connection, kind: TokenKind, partner: Partner | None = None, user_id: UUID | None = None
+    conn: Connection,
+    kind: TokenKind,
+    partner: Partner | None = None,
+    user_id: UUID | None = None,
+    *,
+    lifetime: timedelta | None = None,
 ) -> str:
-    """A new token in the caller's transaction; returned once, to be shown once."""
+    """A new token in the caller's transaction, working for `lifetime` (the kind's default);
+    returned once, to be shown once."""
     token = new_token()
-    await store.add_token(conn, token_digest(token), kind, partner, user_id)
+    expires = datetime.now(UTC) + (lifetime or LIFETIME[kind])
+    await store.add_token(conn, token_digest(token), kind, partner, user_id, expires)
     return token
 
 
 async def revoke_tokens(conn: Connection, partner: Partner | None) -> int:
     """Revoke every live token of a partner (or every admin token for None)."""
     return await store.revoke_tokens(conn, partner)
+
+
+async def list_tokens(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    async with pool.acquire() as conn:
+        return await store.tokens(conn)
+
+
+async def revoke_token(pool: asyncpg.Pool, token_id: UUID) -> bool:
+    async with pool.acquire() as conn:
+        return await store.revoke_token(conn, token_id)
 
 
 async def caller_for_token(db: Database, token: str) -> Caller | None:

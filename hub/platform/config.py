@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     inbox_refresh_seconds: float = Field(
         default=15, gt=0, description="How often an open inbox page refreshes its counts."
     )
+    session_idle_minutes: float = Field(
+        default=30, gt=0, description="A page session left unused this long ends."
+    )
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure; set when TLS ends at a proxy."
     )

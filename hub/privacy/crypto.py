@@ -88,6 +88,11 @@ class Keyring:
         normalised = "|".join(str(part).upper() for part in household_key)
         return hmac.new(self.index_key, normalised.encode(), hashlib.sha256).digest()
 
+    def digest(self, text: str, purpose: str) -> bytes:
+        """A keyed hash of `text` for `purpose` (e.g. a login counter's key): what it was made
+        of cannot be recovered, not even by trying every address, without the index key."""
+        return hmac.new(self.index_key, f"{purpose}|{text}".encode(), hashlib.sha256).digest()
+
     def fingerprints(self) -> dict[int, bytes]:
         """Per key id (0 for the index key) a digest that names the key without revealing it."""
         marks = {key_id: _fingerprint(key) for key_id, key in self.keys.items()}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final
 
 from aiohttp import web
@@ -22,7 +23,7 @@ from hub.directory.models import Partner, Session, User
 from hub.directory.service import identify_token
 from hub.directory.tokens import token_digest
 from hub.platform.errors import Forbidden, NotFound, Unauthorized
-from hub.web.appkeys import POOL
+from hub.web.appkeys import POOL, SETTINGS
 from hub.web.problems import PageError
 from hub.web.tokens import TokenCache
 
@@ -33,13 +34,26 @@ MEMBER: Final = "member"
 LEAD: Final = "lead"
 COORDINATOR: Final = "coordinator"
 MANAGER: Final = "manager"
-ADMIN: Final = "admin"  # an administrator, by admin token or in person
+ADMIN: Final = "admin"  # an administrator in person (session or personal token)
+# An administrator's machine token: deliveries and figures, never residents' data, so that every
+# read of personal data names the person who did it.
+ADMIN_TOKEN: Final = "admin_token"  # noqa: S105 - a role, not a secret
 
-ROLES: Final = (ANONYMOUS, PARTNER_TOKEN, PARTNER, MEMBER, LEAD, COORDINATOR, MANAGER, ADMIN)
+ROLES: Final = (
+    ANONYMOUS,
+    PARTNER_TOKEN,
+    PARTNER,
+    MEMBER,
+    LEAD,
+    COORDINATOR,
+    MANAGER,
+    ADMIN,
+    ADMIN_TOKEN,
+)
 EVERYONE = frozenset(ROLES)
 PEOPLE = frozenset({PARTNER, MEMBER, LEAD, COORDINATOR, MANAGER, ADMIN})
 TEAM = frozenset({MEMBER, LEAD})
-MANAGING = frozenset({MANAGER, ADMIN})
+MANAGING = frozenset({MANAGER, ADMIN, ADMIN_TOKEN})
 
 
 def _only(*roles: str) -> frozenset[str]:
@@ -90,12 +104,13 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/api/v1/network"): MANAGING,
     ("GET", "/beheer/terugkoppeling"): MANAGING,
     ("GET", "/beheer/netwerk"): MANAGING,
-    # Administrators: agreements, deliveries, the access log.
+    # Administrators: agreements and deliveries; residents' data (a team's signals, who looked at
+    # a household) only in person.
     ("GET", "/beheer/afspraken"): _only(ADMIN),
     ("POST", "/beheer/afspraken"): _only(ADMIN),
     ("GET", "/api/v1/teams/{code}/signals"): _only(ADMIN),
-    ("GET", "/api/v1/admin/deliveries"): _only(ADMIN),
-    ("POST", "/api/v1/admin/deliveries/{id}/retry"): _only(ADMIN),
+    ("GET", "/api/v1/admin/deliveries"): _only(ADMIN, ADMIN_TOKEN),
+    ("POST", "/api/v1/admin/deliveries/{id}/retry"): _only(ADMIN, ADMIN_TOKEN),
     ("GET", "/api/v1/admin/access-log"): _only(ADMIN),
 }
 
@@ -136,7 +151,7 @@ async def _principal_of_token(request: web.Request, token: str) -> Principal:
         return Principal(user.role, caller.actor, partner=user.partner, user=user)
     if caller.partner is not None:
         return Principal(PARTNER_TOKEN, caller.actor, partner=caller.partner)
-    return Principal(ADMIN, caller.actor)
+    return Principal(ADMIN_TOKEN, caller.actor)
 
 
 async def identify(request: web.Request) -> Principal:
@@ -155,7 +170,8 @@ async def identify(request: web.Request) -> Principal:
         request.app[TOKENS].put(digest, principal)
         return principal
     cookie = request.cookies.get(SESSION_COOKIE)
-    session = await session_for(pool, cookie) if cookie else None
+    idle = timedelta(minutes=request.app[SETTINGS].session_idle_minutes)
+    session = await session_for(pool, cookie, idle) if cookie else None
     if session is None:
         return NOBODY
     user = session.user

@@ -131,6 +131,8 @@ def test_the_matrix_keeps_residents_data_to_those_who_work_with_it() -> None:
         ("GET", "/api/v1/teams/{code}/signals"): {"admin"},
         ("GET", "/api/v1/admin/access-log"): {"admin"},
     }
+    # The machine token of an administrator reads no resident's data: every read names a person.
+    assert not [key for key in residents_data if "admin_token" in MATRIX[key]]
     for key, roles in residents_data.items():
         assert MATRIX[key] == roles, key
     open_to_all = {key for key, roles in MATRIX.items() if "anonymous" in roles}

@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from schemas.signals import PartnerKind
-from tests.support.factories import make_admin_token, make_partner, make_user, signal_from
+from tests.support.factories import make_partner, make_user, signal_from
 from tests.support.http import act, bearer, cases_of, problem
 
 Client = TestClient[Any, Any]
@@ -25,7 +25,7 @@ async def access_log(client: Client, token: str, **query: str) -> Any:
 async def test_a_resident_can_learn_who_looked(client: Client, haarlem: asyncpg.Pool) -> None:
     gp, _ = await make_partner(haarlem, PartnerKind.GP, name="Huisartsenpraktijk Oost")
     member, member_token = await make_user(haarlem, "member", OOST)
-    admin = await make_admin_token(haarlem)
+    _, admin = await make_user(haarlem, "admin")  # in person: reads name a person
     await signal_from(haarlem, gp, address=ASKING)
     await signal_from(haarlem, gp, address=NEIGHBOUR)
     cases = {c["household"]["house_number"]: c["id"] for c in await cases_of(client, member_token)}
@@ -59,7 +59,7 @@ async def test_a_resident_can_learn_who_looked(client: Client, haarlem: asyncpg.
 async def test_the_access_log_listing_refuses_bad_input_and_other_roles(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    admin = await make_admin_token(haarlem)
+    _, admin = await make_user(haarlem, "admin")  # in person: reads name a person
     _, manager = await make_user(haarlem, "manager")
     bad = await problem(await access_log(client, admin, postcode="0123AB", house_number="1"), 422)
     assert [e["loc"] for e in bad["errors"]] == [["postcode"]]

@@ -239,12 +239,12 @@ async def test_new_signal_on_a_taken_case_tells_the_director(
 async def test_session_cookie_needs_the_csrf_header_for_actions(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    from hub.directory.accounts import login
+    from tests.support.factories import signed_in
 
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     member, _ = await make_user(haarlem, "member", OOST, password="een-wachtwoord")
     await signal_from(haarlem, gp)
-    session = await login(haarlem, member.email, "een-wachtwoord")
+    session = await signed_in(haarlem, member.email, "een-wachtwoord")
     assert session is not None
     client.session.cookie_jar.update_cookies({"hub_session": session.token})
     listed = await client.get("/api/v1/cases")

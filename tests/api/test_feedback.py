@@ -275,7 +275,7 @@ async def test_compliance_api_for_managers_only(client: Any, haarlem: asyncpg.Po
 async def test_manager_page_draws_the_weekly_chart(client: Any, haarlem: asyncpg.Pool) -> None:
     import re
 
-    from hub.directory.accounts import login
+    from tests.support.factories import signed_in
 
     await standard_agreements(haarlem)
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
@@ -287,7 +287,7 @@ async def test_manager_page_draws_the_weekly_chart(client: Any, haarlem: asyncpg
             address={"postcode": "2031AA", "house_number": weeks_ago},
         )
     manager, _ = await make_user(haarlem, "manager", password="manager-wachtwoord")
-    session = await login(haarlem, manager.email, "manager-wachtwoord")
+    session = await signed_in(haarlem, manager.email, "manager-wachtwoord")
     assert session is not None
     client.session.cookie_jar.update_cookies({"hub_session": session.token})
     response = await client.get("/beheer/terugkoppeling")
@@ -331,10 +331,10 @@ async def test_administrator_adds_an_agreement_on_the_page(
 ) -> None:
     import re
 
-    from hub.directory.accounts import login
+    from tests.support.factories import signed_in
 
     admin_user, _ = await make_user(haarlem, "admin", password="beheer-wachtwoord")
-    session = await login(haarlem, admin_user.email, "beheer-wachtwoord")
+    session = await signed_in(haarlem, admin_user.email, "beheer-wachtwoord")
     assert session is not None
     client.session.cookie_jar.update_cookies({"hub_session": session.token})
     page = await (await client.get("/beheer/afspraken")).text()

@@ -10,13 +10,12 @@ import networkx as nx
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.directory.accounts import login
 from hub.directory.service import add_team, create_partner
 from hub.network.service import NetworkQuery, load_facts
 from hub.platform.clock import LOCAL_TIME
 from hub.platform.errors import InvalidFields
 from schemas.signals import PartnerKind
-from tests.support.factories import make_admin_token, make_partner, make_user
+from tests.support.factories import make_admin_token, make_partner, make_user, signed_in
 from tests.support.http import bearer, problem
 from tests.support.network import network_of
 
@@ -101,7 +100,7 @@ async def test_the_page_draws_the_network_for_managers_only(
     await network_of(haarlem)
     manager, _ = await make_user(haarlem, "manager", password="manager-wachtwoord")
     member, _ = await make_user(haarlem, "member", "SWT-HLM-OOST", password="lid-wachtwoord")
-    session = await login(haarlem, manager.email, "manager-wachtwoord")
+    session = await signed_in(haarlem, manager.email, "manager-wachtwoord")
     assert session is not None
     client.session.cookie_jar.update_cookies({"hub_session": session.token})
     html = await (await client.get("/beheer/netwerk?partner_kind=")).text()
@@ -111,7 +110,7 @@ async def test_the_page_draws_the_network_for_managers_only(
     filtered = await (await client.get("/beheer/netwerk?partner_kind=gp")).text()
     assert "Politie" not in filtered
     client.session.cookie_jar.clear()
-    other = await login(haarlem, member.email, "lid-wachtwoord")
+    other = await signed_in(haarlem, member.email, "lid-wachtwoord")
     assert other is not None
     client.session.cookie_jar.update_cookies({"hub_session": other.token})
     assert (await client.get("/beheer/netwerk")).status == 404

@@ -91,30 +91,6 @@ async def test_login_without_its_csrf_cookie_is_refused(
     assert response.status == 403
 
 
-async def test_lockout_after_repeated_failures(client: Client, haarlem: asyncpg.Pool) -> None:
-    partner, _ = await make_partner(haarlem)
-    await create_user(haarlem, "b@example.invalid", PASSWORD, "partner", partner)
-
-    async def attempt(password: str) -> int:
-        page = await (await client.get("/inloggen")).text()
-        response = await client.post(
-            "/inloggen",
-            data={
-                "email": "b@example.invalid",
-                "password": password,
-                "csrf_token": hidden(page, "csrf_token"),
-            },
-            allow_redirects=False,
-        )
-        return response.status
-
-    assert [await attempt("wrong") for _ in range(5)] == [401] * 5
-    assert await attempt(PASSWORD) == 401  # locked, even with the right password
-    async with haarlem.acquire() as conn:
-        await conn.execute("update users set locked_until = now() - interval '1 second'")
-    assert await attempt(PASSWORD) == 303
-
-
 async def test_double_submit_stores_one_signal(client: Client, haarlem: asyncpg.Pool) -> None:
     await logged_in(client, haarlem)
     page = await (await client.get("/signalen/nieuw")).text()

@@ -14,7 +14,7 @@ from hub.directory.tokens import revoke_tokens
 from hub.platform.config import Settings
 from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind
-from tests.support.factories import make_admin_token, make_partner, make_signal
+from tests.support.factories import make_admin_token, make_partner, make_signal, make_user
 from tests.support.http import bearer, post, problem
 
 Client = TestClient[Any, Any]
@@ -280,7 +280,7 @@ async def test_unknown_route_and_method_are_problems(client: Client, haarlem: as
 
 async def test_team_inbox_is_newest_first_and_paged(client: Client, haarlem: asyncpg.Pool) -> None:
     _, token = await make_partner(haarlem)
-    admin = await make_admin_token(haarlem)
+    _, admin = await make_user(haarlem, "admin")
     refs = []
     for number in range(5):
         body = make_signal(address={"postcode": "2031AA", "house_number": number + 1})
@@ -324,15 +324,20 @@ async def test_team_inbox_is_newest_first_and_paged(client: Client, haarlem: asy
 async def test_team_inbox_bad_requests(
     client: Client, haarlem: asyncpg.Pool, path: str, status: int
 ) -> None:
-    admin = await make_admin_token(haarlem)
+    _, admin = await make_user(haarlem, "admin")
     await problem(await client.get(path, headers=bearer(admin)), status)
 
 
-async def test_team_inbox_needs_an_admin_token(client: Client, haarlem: asyncpg.Pool) -> None:
+async def test_team_inbox_needs_an_administrator_in_person(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
     _, token = await make_partner(haarlem)
     path = "/api/v1/teams/SWT-HLM-OOST/signals"
     await problem(await client.get(path), 401)
     await problem(await client.get(path, headers=bearer(token)), 403)
+    # The machine token manages deliveries; reading residents' data takes a named person.
+    machine = await make_admin_token(haarlem)
+    await problem(await client.get(path, headers=bearer(machine)), 403)
 
 
 async def test_openapi_document_describes_the_api(client: Client) -> None:

@@ -95,14 +95,14 @@ def test_demo_serves_haarlem_and_stops_cleanly(
     assert status == 202
     assert receipt["team"]["code"] == "SWT-HLM-NOORDWEST"
 
-    inbox = get_json(
-        f"{url}/api/v1/teams/SWT-HLM-NOORDWEST/signals?limit=200", credentials["admin_token"]
-    )
-    assert inbox["items"][0]["id"] == receipt["id"]
-    assert len(inbox["items"]) > 5  # weeks of demo history
+    # Weeks of demo history: signals flow from most partners to most teams. (The
+    # administrator's token reads figures; residents' data takes a person's account.)
+    network = get_json(f"{url}/api/v1/network", credentials["admin_token"])
+    flows = [link for link in network["graph"]["links"] if link["relation"] == "flow"]
+    assert len(flows) > 20
 
     # The demo shows every kind of weak link on first start.
-    weak = get_json(f"{url}/api/v1/network", credentials["admin_token"])["weak_links"]
+    weak = network["weak_links"]
     assert {link["kind"] for link in weak} == {
         "bridge",
         "articulation_point",

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from tests.support.factories import make_admin_token, make_partner, make_signal
+from tests.support.factories import make_partner, make_signal, make_user
 from tests.support.processes import serve
 
 
@@ -19,7 +19,7 @@ async def test_request_lines_are_json_with_their_request_id(
     haarlem: asyncpg.Pool, dsn: str, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     _, token = await make_partner(haarlem)
-    admin = await make_admin_token(haarlem)
+    _, admin = await make_user(haarlem, "admin")  # in person: reads name a person
     log = tmp_path / "hub.log"
     process, base = await serve(processes, log, DATABASE_URL=dsn)
     async with aiohttp.ClientSession(base) as http:

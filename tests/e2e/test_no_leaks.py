@@ -18,7 +18,7 @@ import asyncpg
 
 from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind
-from tests.support.factories import make_admin_token, make_partner, make_signal
+from tests.support.factories import make_partner, make_signal, make_user
 from tests.support.fhir import contained
 from tests.support.processes import serve
 
@@ -55,7 +55,7 @@ async def test_personal_data_stays_out_of_logs_exports_and_errors(
 ) -> None:
     _, gp = await make_partner(haarlem, PartnerKind.GP)
     _, housing = await make_partner(haarlem, PartnerKind.HOUSING)
-    admin = await make_admin_token(haarlem)
+    _, admin = await make_user(haarlem, "admin")  # in person: reads name a person
     log = tmp_path / "hub.log"
     process, base = await serve(processes, log, args=("-v",), DATABASE_URL=dsn)
     person = {"name": NAME, "birth_date": BIRTH}

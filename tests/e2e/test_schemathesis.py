@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.support.factories import make_admin_token, make_partner, make_user
+from tests.support.factories import make_partner, make_user
 from tests.support.processes import UNLIMITED, serve
 
 ST = shutil.which("st") or str(Path(sys.executable).with_name("st"))
@@ -42,7 +42,7 @@ async def test_the_api_keeps_to_its_document_under_generated_input(
         "partner": (await make_partner(haarlem))[1],
         "member": (await make_user(haarlem, "member", "SWT-HLM-OOST"))[1],
         "manager": (await make_user(haarlem, "manager"))[1],
-        "admin": await make_admin_token(haarlem),
+        "admin": (await make_user(haarlem, "admin"))[1],
     }
     process, base = await serve(processes, tmp_path / "hub.log", DATABASE_URL=dsn, **UNLIMITED)
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from hub.app import create_app
-from hub.directory.accounts import create_user, login
+from hub.directory.accounts import create_user
 from hub.platform.config import Settings
-from tests.support.factories import OOST, make_admin_token, make_partner, make_user
+from tests.support.factories import OOST, make_admin_token, make_partner, make_user, signed_in
 
 PASSWORD = "wachtwoord-123"
 
@@ -43,7 +43,7 @@ async def callers(pool: asyncpg.Pool) -> list[Caller]:
     result = [
         Caller("anonymous"),
         Caller("partner_token", headers={"Authorization": f"Bearer {partner_token}"}),
-        Caller("admin", headers={"Authorization": f"Bearer {await make_admin_token(pool)}"}),
+        Caller("admin_token", headers={"Authorization": f"Bearer {await make_admin_token(pool)}"}),
     ]
     partner_user = await create_user(
         pool, f"p-{uuid.uuid4().hex[:6]}@example.invalid", PASSWORD, "partner", partner
@@ -53,7 +53,7 @@ async def callers(pool: asyncpg.Pool) -> list[Caller]:
         user, _ = await make_user(pool, role, OOST if role in ("member", "lead") else None)
         people.append(user)
     for user in people:
-        session = await login(pool, user.email, PASSWORD)
+        session = await signed_in(pool, user.email, PASSWORD)
         assert session is not None
         result.append(
             Caller(

@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from hub.directory.accounts import create_user
-from hub.directory.models import Partner, TokenKind
+from hub.directory.accounts import create_user, login
+from hub.directory.models import Partner, Session, TokenKind
 from hub.directory.service import require_team
 from hub.directory.store.partners import add_partner
 from hub.directory.tokens import issue_token
@@ -72,3 +72,10 @@ async def signal_from(pool: asyncpg.Pool, partner: Partner, **overrides: Any) ->
     overrides.setdefault("kind", kind.get(partner.kind.value, "other"))
     body = make_signal(**overrides)
     return await submit_signal(pool, partner, SignalIn.model_validate(body))
+
+
+async def signed_in(pool: asyncpg.Pool, email: str, password: str) -> Session:
+    """A session of the person, as a login from loopback gives it."""
+    session = await login(pool, email, password, "127.0.0.1")
+    assert isinstance(session, Session), session
+    return session

@@ -12,6 +12,7 @@ from hub.platform.errors import Conflict
 from schemas.signals import PartnerKind
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from uuid import UUID
 
 
@@ -43,17 +44,41 @@ async def add_token(
     conn: Connection,
     digest: bytes,
     kind: TokenKind,
-    partner: Partner | None = None,
-    user_id: UUID | None = None,
-) -> None:
-    """Store a token by its digest only."""
-    await conn.execute(
-        "insert into api_tokens (token_sha256, role, partner_id, user_id) values ($1, $2, $3, $4)",
+    partner: Partner | None,
+    user_id: UUID | None,
+    expires_at: datetime | None,
+) -> UUID:
+    """Store a token by its digest only; returns its id."""
+    token_id: UUID = await conn.fetchval(
+        "insert into api_tokens (token_sha256, role, partner_id, user_id, expires_at) "
+        "values ($1, $2, $3, $4, $5) returning id",
         digest,
         kind.value,
         partner.id if partner else None,
         user_id,
+        expires_at,
     )
+    return token_id
+
+
+async def tokens(conn: Connection) -> list[asyncpg.Record]:
+    """Every token (never the token itself): whose, since when, last used, until when."""
+    return await conn.fetch(
+        """
+        select t.id, t.role, p.name as partner, u.email as user_email, t.created_at,
+               t.last_used_at, t.expires_at, t.revoked_at
+        from api_tokens t left join partners p on p.id = t.partner_id
+        left join users u on u.id = t.user_id
+        order by t.created_at, t.id
+        """
+    )
+
+
+async def revoke_token(conn: Connection, token_id: UUID) -> bool:
+    status = await conn.execute(
+        "update api_tokens set revoked_at = now() where id = $1 and revoked_at is null", token_id
+    )
+    return updated_count(status) > 0
 
 
 async def revoke_tokens(conn: Connection, partner: Partner | None) -> int:
@@ -77,7 +102,10 @@ async def caller_for_token(conn: Connection, digest: bytes) -> Caller | None:
                t.last_used_at > now() - interval '1 minute' as recently_used,
                p.id as partner_id, p.name, p.kind
         from api_tokens t left join partners p on p.id = t.partner_id
+        left join users u on u.id = t.user_id
         where t.token_sha256 = $1 and t.revoked_at is null
+          and (t.expires_at is null or t.expires_at > now())
+          and (t.user_id is null or u.disabled_at is null)
         """,
         digest,
     )

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 _USER = """
-    u.id, u.email, u.role, u.password_hash, u.failed_logins, u.locked_until,
+    u.id, u.email, u.role, u.password_hash, u.known_addresses, u.disabled_at, u.totp_secret,
     p.id as partner_id, p.name as partner_name, p.kind as partner_kind,
     t.id as team_id, t.code as team_code, t.name as team_name
 """
@@ -65,48 +65,56 @@ async def add_user(
 
 
 async def user_by_id(conn: Connection, user_id: UUID) -> User | None:
-    row = await conn.fetchrow(f"select {_USER} from {_FROM} where u.id = $1", user_id)  # noqa: S608 - constant columns
+    """An enabled user."""
+    row = await conn.fetchrow(
+        f"select {_USER} from {_FROM} where u.id = $1 and u.disabled_at is null",  # noqa: S608 - constant columns
+        user_id,
+    )
     return _user(row) if row else None
 
 
 async def user_by_email(conn: Connection, email: str) -> User | None:
+    """An enabled user."""
     row = await conn.fetchrow(
-        f"select {_USER} from {_FROM} where lower(u.email) = lower($1)",  # noqa: S608 - constant columns
+        f"select {_USER} from {_FROM} "  # noqa: S608 - constant columns
+        "where lower(u.email) = lower($1) and u.disabled_at is null",
         email,
     )
     return _user(row) if row else None
 
 
 async def credentials_by_email(conn: Connection, email: str) -> Credentials | None:
+    """An enabled user with what a login checks."""
     row = await conn.fetchrow(
-        f"select {_USER} from {_FROM} where lower(u.email) = lower($1)",  # noqa: S608 - constant columns
+        f"select {_USER} from {_FROM} "  # noqa: S608 - constant columns
+        "where lower(u.email) = lower($1) and u.disabled_at is null",
         email,
     )
     if row is None:
         return None
-    return Credentials(_user(row), row["password_hash"], row["failed_logins"], row["locked_until"])
-
-
-async def record_failed_login(conn: Connection, user_id: UUID, lock_after: int) -> None:
-    """Count a failure; from `lock_after` failures on, lock for a minute per further failure."""
-    await conn.execute(
-        """
-        update users set failed_logins = failed_logins + 1,
-            locked_until = case when failed_logins + 1 >= $2
-                then now() + make_interval(mins => failed_logins + 2 - $2) end
-        where id = $1
-        """,
-        user_id,
-        lock_after,
+    return Credentials(
+        _user(row),
+        row["password_hash"],
+        [bytes(known) for known in row["known_addresses"]],
+        row["totp_secret"],
     )
 
 
-async def record_login(conn: Connection, user_id: UUID, password_hash: str | None) -> None:
+async def record_login(
+    conn: Connection, user_id: UUID, password_hash: str | None, address: bytes, keep: int
+) -> None:
+    """A login: a rehashed password if there is one, and the address (a keyed digest) among the
+    `keep` the account last logged in from."""
     await conn.execute(
-        "update users set failed_logins = 0, locked_until = null, "
-        "password_hash = coalesce($2, password_hash) where id = $1",
+        """
+        update users set password_hash = coalesce($2, password_hash),
+            known_addresses = (array_prepend($3::bytea, array_remove(known_addresses, $3)))[1:$4]
+        where id = $1
+        """,
         user_id,
         password_hash,
+        address,
+        keep,
     )
 
 
@@ -123,11 +131,23 @@ async def add_session(
     )
 
 
-async def session_user(conn: Connection, token_sha256: bytes) -> tuple[User, str] | None:
+async def session_user(
+    conn: Connection, token_sha256: bytes, idle_since: datetime
+) -> tuple[User, str] | None:
+    """The session's user and CSRF token, if the session is neither expired nor left idle since
+    before `idle_since`, and its user is enabled; the session is marked as seen now."""
     row = await conn.fetchrow(
-        f"select {_USER}, s.csrf_token from {_FROM} join sessions s on s.user_id = u.id "  # noqa: S608 - constant columns
-        "where s.token_sha256 = $1 and s.expires_at > now()",
+        f"""
+        with seen as (
+            update sessions set last_seen_at = now()
+            where token_sha256 = $1 and expires_at > now() and last_seen_at > $2
+            returning user_id, csrf_token
+        )
+        select {_USER}, seen.csrf_token from {_FROM} join seen on seen.user_id = u.id
+        where u.disabled_at is null
+        """,  # noqa: S608 - constant columns
         token_sha256,
+        idle_since,
     )
     return (_user(row), row["csrf_token"]) if row else None
 
@@ -136,21 +156,69 @@ async def end_session(conn: Connection, token_sha256: bytes) -> None:
     await conn.execute("delete from sessions where token_sha256 = $1", token_sha256)
 
 
-async def set_password_hash(conn: Connection, email: str, password_hash: str) -> bool:
-    """A new password hash (and the end of any lockout); False if there is no such user."""
+async def end_sessions_of(
+    conn: Connection, *, user_id: UUID | None = None, partner_id: UUID | None = None
+) -> int:
+    """End every session of a user, or of every user of a partner."""
     status = await conn.execute(
-        "update users set password_hash = $2, failed_logins = 0, locked_until = null "
-        "where lower(email) = lower($1)",
+        """
+        delete from sessions s using users u
+        where s.user_id = u.id and (u.id = $1 or u.partner_id = $2)
+        """,
+        user_id,
+        partner_id,
+    )
+    return updated_count(status)
+
+
+async def set_password_hash(conn: Connection, email: str, password_hash: str) -> UUID | None:
+    """A new password hash; the user's id, or None if there is no such user."""
+    found: UUID | None = await conn.fetchval(
+        "update users set password_hash = $2, password_changed_at = now() "
+        "where lower(email) = lower($1) returning id",
         email,
         password_hash,
     )
-    return updated_count(status) > 0
+    return found
+
+
+async def set_disabled(conn: Connection, email: str, disabled: bool) -> UUID | None:
+    """Disable (or enable) a user; the user's id, or None if there is no such user."""
+    found: UUID | None = await conn.fetchval(
+        "update users set disabled_at = case when $2 then coalesce(disabled_at, now()) end "
+        "where lower(email) = lower($1) returning id",
+        email,
+        disabled,
+    )
+    return found
+
+
+async def set_totp_secret(conn: Connection, email: str, sealed: bytes | None) -> UUID | None:
+    found: UUID | None = await conn.fetchval(
+        "update users set totp_secret = $2 where lower(email) = lower($1) returning id",
+        email,
+        sealed,
+    )
+    return found
+
+
+async def all_users(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        select u.email, u.role, u.disabled_at, u.totp_secret is not null as second_factor,
+               p.name as partner, t.code as team
+        from users u left join partners p on p.id = u.partner_id
+        left join teams t on t.id = u.team_id
+        order by u.email
+        """
+    )
 
 
 async def team_colleagues(conn: Connection, team_id: int) -> list[str]:
-    """E-mail addresses of the team's members and leads."""
+    """E-mail addresses of the team's enabled members and leads."""
     rows = await conn.fetch(
-        "select email from users where team_id = $1 and role in ('member', 'lead') order by email",
+        "select email from users where team_id = $1 and role in ('member', 'lead') "
+        "and disabled_at is null order by email",
         team_id,
     )
     return [row["email"] for row in rows]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from hub.directory.accounts import login, logout
+from hub.directory.accounts import Throttled, login, logout
 from hub.web.access import SESSION_COOKIE, principal_of, session_of
 from hub.web.appkeys import POOL
 from hub.web.problems import PageError
@@ -51,27 +52,59 @@ async def login_page(request: web.Request) -> web.Response:
     return response
 
 
+def _wait_in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconden"
+    minutes = math.ceil(seconds / 60)
+    return "1 minuut" if minutes == 1 else f"{minutes} minuten"
+
+
+def _login_again(
+    request: web.Request, status: int, email: str, message: str, headers: dict[str, str]
+) -> web.Response:
+    token = secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "login.html",
+        status=status,
+        csrf_token=token,
+        values={"email": email},
+        errors={"email": message},
+    )
+    response.headers.update(headers)
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
 @routes.post("/inloggen")
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     check_login_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
-    session = await login(request.app[POOL], email, password) if email and password else None
-    if session is None:
-        token = secrets.token_urlsafe(32)
-        response = render(
+    code = str(form.get("code", ""))
+    address = request.remote or "unknown"
+    session = (
+        await login(request.app[POOL], email, password, address, code)
+        if email and password
+        else None
+    )
+    if isinstance(session, Throttled):
+        return _login_again(
             request,
-            "login.html",
-            status=401,
-            csrf_token=token,
-            values={"email": email},
-            errors={
-                "email": "Het e-mailadres of wachtwoord klopt niet, of het account is "
-                "tijdelijk geblokkeerd na te veel pogingen"
-            },
+            429,
+            email,
+            "Er is hier te vaak met een verkeerd wachtwoord geprobeerd in te loggen. Wacht "
+            f"{_wait_in_words(session.retry_after)} en probeer het dan opnieuw.",
+            {"Retry-After": str(session.retry_after)},
         )
-        set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
-        return response
+    if session is None:
+        return _login_again(
+            request,
+            401,
+            email,
+            "Het e-mailadres, het wachtwoord of de code klopt niet",
+            {},
+        )
     response = see_other(START_PAGE.get(session.user.role, "/"))
     # A fresh token at every login: a session id known before login is worth nothing after.
     set_cookie(request, response, SESSION_COOKIE, session.token)
