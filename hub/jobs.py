@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from datetime import time as clock_time
 from typing import TYPE_CHECKING
 
+from hub.directory.throttle import forget_old_counters
 from hub.feedback.deadlines import sweep
 from hub.feedback.delivery import deliver_feedback
 from hub.intake.batches import process_pending
@@ -61,6 +62,12 @@ def jobs(settings: Settings, pool: asyncpg.Pool, http: aiohttp.ClientSession) ->
             0x5348_0006,
             Daily(clock_time(2, 30)),
             lambda: snapshot(pool, today()),
+        ),
+        Job(
+            "logins.forget",
+            0x5348_0008,
+            Daily(clock_time(4, 0)),
+            lambda: forget_old_counters(pool, datetime.now(UTC)),
         ),
         Job(
             "retention",

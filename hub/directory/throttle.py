@@ -27,6 +27,8 @@ from hub.directory.store import throttle as store
 from hub.privacy.crypto import keyring
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from hub.platform.connection import Connection
 
 WINDOW = timedelta(hours=1)
@@ -112,3 +114,9 @@ async def succeeded(conn: Connection, attempt: Attempt) -> None:
         conn, [attempt.keys[Counter.ACCOUNT_AT_ADDRESS], attempt.keys[Counter.ACCOUNT]]
     )
     await store.take_back_one(conn, attempt.keys[Counter.ADDRESS])
+
+
+async def forget_old_counters(pool: asyncpg.Pool, now: datetime) -> int:
+    """Drop counters untouched for longer than the window: they count as zero anyway."""
+    async with pool.acquire() as conn:
+        return await store.forget_old(conn, now - WINDOW)

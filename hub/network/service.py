@@ -21,20 +21,13 @@ from graphs.weak_links import Analysis, analyse
 from hub.network import store
 from hub.platform.clock import LOCAL_TIME, today
 from hub.platform.errors import InvalidFields
+from hub.privacy.masking import masked_figures
 from schemas.signals import PartnerKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import asyncpg
-
-SMALL = 5
-
-
-def shown(count: int) -> int | str:
-    """A count as people may see it: 1 to 4 as "<5", so no household can be singled out."""
-    return count if count >= SMALL or count == 0 else "<5"
-
 
 @dataclass(frozen=True)
 class NetworkQuery:
@@ -131,10 +124,7 @@ def node_link(analysis: Analysis, query: NetworkQuery) -> dict[str, Any]:
             {
                 "kind": link.kind.value,
                 "nodes": list(link.nodes),
-                "evidence": {
-                    k: shown(v) if isinstance(v, int) and k in _COUNTS else v
-                    for k, v in link.evidence.items()
-                },
+                "evidence": masked_figures(link.evidence),
                 "severity": link.severity,
                 "action": link.action,
             }
@@ -143,14 +133,12 @@ def node_link(analysis: Analysis, query: NetworkQuery) -> dict[str, Any]:
     }
 
 
-_COUNTS = {"count", "previous", "households", "signals", "now", "before", "due", "on_time"}
-
-
 def masked(graph: nx.Graph) -> nx.Graph:
     copy = graph.copy()
     for *_, data in copy.edges(data=True):
-        for key in _COUNTS & data.keys():
-            data[key] = shown(int(data[key]))
+        figures = masked_figures(data)
+        data.clear()
+        data.update(figures)
     return copy
 
 
@@ -210,8 +198,7 @@ def weak_link_text_lines(analysis: Analysis) -> list[str]:
     for link in analysis.weak_links:
         names = " / ".join(graph.nodes[n]["label"] if n in graph else n for n in link.nodes)
         evidence = ", ".join(
-            f"{key}={shown(value) if isinstance(value, int) and key in _COUNTS else value}"
-            for key, value in link.evidence.items()
+            f"{key}={value}" for key, value in masked_figures(link.evidence).items()
         )
         lines.append(f"{link.severity:.2f}  {link.kind.value:<22} {names}  ({evidence})")
         lines.append(f"      -> {link.action}")

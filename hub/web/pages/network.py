@@ -15,8 +15,9 @@ from aiohttp import web
 from graphs.weak_links import Analysis, WeakLink, WeakLinkKind
 from hub import labels
 from hub.directory.service import list_teams
-from hub.network.service import earlier_figures, network, query_from, shown
+from hub.network.service import earlier_figures, network, query_from
 from hub.platform.errors import InvalidFields
+from hub.privacy.masking import shown, shown_rate
 from hub.web.access import session_of
 from hub.web.appkeys import POOL
 from hub.web.problems import PageError
@@ -88,9 +89,11 @@ def describe(link: WeakLink, graph: nx.Graph) -> str:
                 f"naar {shown(int(ev['now']))} signalen"
             )
         case WeakLinkKind.AGREEMENT_KEPT_POORLY:
+            rate = shown_rate(int(ev["on_time"]), int(ev["due"]))
+            kept = f"{round(rate * 100)}% op tijd" if rate is not None else "te weinig op tijd"
             return (
                 f"Afspraak slecht nagekomen: {names[0]} en {names[1]}, "
-                f"{round(float(ev['rate']) * 100)}% op tijd"
+                f"{shown(int(ev['on_time']))} van {shown(int(ev['due']))} op tijd ({kept})"
             )
         case WeakLinkKind.NO_AGREEMENT:
             return f"Geen terugkoppelingsafspraak: {names[0]} signaleert bij {names[1]}"

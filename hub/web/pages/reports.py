@@ -14,6 +14,7 @@ from hub.directory.service import list_teams
 from hub.feedback.agreements import STEPS, add_agreement, list_agreements
 from hub.feedback.compliance import compliance
 from hub.platform.errors import HubError
+from hub.privacy.masking import is_masked, shown, shown_rate
 from hub.web.access import session_of
 from hub.web.appkeys import POOL
 from hub.web.render import render
@@ -24,7 +25,15 @@ routes = web.RouteTableDef()
 
 
 def _percent(on_time: int, due: int) -> str:
-    return f"{round(100 * on_time / due)}%" if due else "-"
+    """The share on time, where it tells no masked count."""
+    rate = shown_rate(on_time, due)
+    return f"{round(100 * rate)}%" if rate is not None else "-"
+
+
+def _drawn(count: int) -> float:
+    """How high a count is drawn: a masked one (1 to 4) as 2.5 whatever it is, so that the
+    drawing tells no more than the "<5" beside it."""
+    return 2.5 if is_masked(count) else float(count)
 
 
 def weekly_chart(
@@ -36,20 +45,24 @@ def weekly_chart(
         week = weeks[row["week"]]
         for key in ("due", "met_on_time", "met_late", "overdue"):
             week[key] += row[key]
-    tallest = max((week["due"] for week in weeks.values()), default=0) or 1
+    tallest = max((_drawn(week["due"]) for week in weeks.values()), default=0) or 1
     scale = height / tallest
     bars = []
     for index, (name, week) in enumerate(sorted(weeks.items())):
         on_time, late, overdue = week["met_on_time"], week["met_late"], week["overdue"]
-        h_on_time, h_late, h_overdue = on_time * scale, late * scale, overdue * scale
+        h_on_time, h_late, h_overdue = (
+            _drawn(on_time) * scale,
+            _drawn(late) * scale,
+            _drawn(overdue) * scale,
+        )
         bars.append(
             {
                 "week": name,
                 "x": 10 + index * (bar_width + 8),
-                "due": week["due"],
-                "on_time": on_time,
-                "late": late,
-                "overdue": overdue,
+                "due": shown(week["due"]),
+                "on_time": shown(on_time),
+                "late": shown(late),
+                "overdue": shown(overdue),
                 "percent": _percent(on_time, week["due"]),
                 "h_on_time": h_on_time,
                 "y_on_time": height - h_on_time,
@@ -81,9 +94,9 @@ async def feedback_report(request: web.Request) -> web.Response:
         {
             "partner": partner,
             "step": labels.STEP[step],
-            "due": entry["due"],
+            "due": shown(entry["due"]),
             "percent": _percent(entry["met_on_time"], entry["due"]),
-            "overdue": entry["overdue"],
+            "overdue": shown(entry["overdue"]),
         }
         for (partner, step), entry in sorted(per_partner.items())
     ]

@@ -1,0 +1,72 @@
+"""Small counts, masked: every figure a manager sees (pages, JSON, GraphML, GEXF, CSV) passes
+here, so that no household or person can be singled out from a count of one to four.
+
+A count of 1 to 4 is shown as "<5"; 0 and 5 or more as they are. A rate is shown only where
+every count behind it is shown: the part, the whole, and what the part leaves of the whole (a
+rate of 96% of 25 says that one was missed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+SMALL: Final = 5
+MASKED: Final = "<5"
+
+# Keys under which figures hold counts of signals, households, cases or deadlines.
+COUNT_KEYS: Final = frozenset(
+    {
+        "count",
+        "previous",
+        "households",
+        "shared_households",
+        "signals",
+        "now",
+        "before",
+        "due",
+        "on_time",
+        "met_on_time",
+        "met_late",
+        "overdue",
+    }
+)
+
+
+def is_masked(count: int) -> bool:
+    return 0 < count < SMALL
+
+
+def shown(count: int) -> int | str:
+    """A count as a manager may see it: 1 to 4 as "<5"."""
+    return MASKED if is_masked(count) else count
+
+
+def shown_rate(part: int, whole: int) -> float | None:
+    """`part / whole`, or None where it would tell a masked count."""
+    if whole == 0 or is_masked(part) or is_masked(whole) or is_masked(whole - part):
+        return None
+    return part / whole
+
+
+def _count(figures: Mapping[str, object], key: str) -> int | None:
+    value = figures.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def masked_figures(figures: Mapping[str, object]) -> dict[str, object]:
+    """Figures with every count under `COUNT_KEYS` masked, and a `rate` or `p_value` dropped
+    where it would tell a masked count."""
+    result: dict[str, object] = {}
+    for key, value in figures.items():
+        count = _count(figures, key)
+        result[key] = shown(count) if key in COUNT_KEYS and count is not None else value
+    if "rate" in result:
+        due, on_time = _count(figures, "due"), _count(figures, "on_time")
+        if due is None or on_time is None or shown_rate(on_time, due) is None:
+            del result["rate"]
+    if "p_value" in result:
+        now, before = _count(figures, "now"), _count(figures, "before")
+        if now is None or before is None or is_masked(now) or is_masked(before):
+            del result["p_value"]
+    return result
