@@ -23,7 +23,7 @@ from bench_db import demo_database  # benchmarks/, beside this script
 
 from connectors.csv_batch import RENT_ARREARS, parse_batch
 from hub.demo.data import demo_pc6_codes
-from hub.intake.batches import process_batch, receive_batch
+from hub.intake.batches import process_batch, receive_batch, row_reference
 from hub.platform.db import embedded_postgres
 from schemas.signals import PartnerKind
 
@@ -50,7 +50,7 @@ async def run(server: str, rows: int) -> None:
         data = make_file(rows)
 
         started = time.perf_counter()
-        parsed = parse_batch(data, RENT_ARREARS)
+        parsed = parse_batch(data, RENT_ARREARS, row_reference)
         parse_seconds = time.perf_counter() - started
         if parsed.errors:
             raise SystemExit(f"the generated file has errors: {parsed.errors[:3]}")

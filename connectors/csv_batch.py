@@ -8,10 +8,10 @@ mapped by a profile. Pure: bytes in, signals and row errors out.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -147,7 +147,13 @@ class BatchRow:
 class ParsedBatch:
     rows: list[BatchRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
-    total: int = 0
+    total: int = 0  # rows with content
+    last_line: int = 1  # the last line read (the header is line 1)
+
+
+# A keyed digest of a row's content, as hex: the hub's, so that no reference made from a row's
+# personal data can be recomputed from a guess of that data (connectors hold no keys).
+RowReference = Callable[[bytes], str]
 
 
 class BatchFileError(ValueError):
@@ -247,7 +253,11 @@ def _column_plan(header: list[str], profile: BatchProfile) -> dict[Target, list[
 
 
 def _build(
-    row: list[str], plan: dict[Target, list[int]], header: list[str], profile: BatchProfile
+    row: list[str],
+    plan: dict[Target, list[int]],
+    header: list[str],
+    profile: BatchProfile,
+    reference: RowReference,
 ) -> tuple[dict[str, Any], dict[Target, str], list[RowError]]:
     """The SignalIn fields of one row, the file's column behind each target, and the cells
     that could not be converted (line 0: the caller numbers them)."""
@@ -309,19 +319,19 @@ def _build(
         for target in profile.required
         if target != "invitation" and not cell(target)
     ]
-    fields["external_ref"] = _row_ref(cell("external_ref"), fields)
+    fields["external_ref"] = _row_ref(cell("external_ref"), fields, reference)
     return fields, columns, errors
 
 
-def _row_ref(partner_ref: str, fields: dict[str, Any]) -> str:
-    """The row's reference: the partner's own (cleaned) plus a digest of the content.
+def _row_ref(partner_ref: str, fields: dict[str, Any], reference: RowReference) -> str:
+    """The row's reference: the partner's own (cleaned) plus a keyed digest of the content.
 
     A re-sent row is then the same signal, while next month's row with a grown amount is a new
     one (which repeat detection then judges), not a clash of references.
     """
-    digest = hashlib.sha256(repr(sorted(fields.items())).encode() + partner_ref.encode())
+    digest = reference(repr(sorted(fields.items())).encode() + b"|" + partner_ref.encode())
     cleaned = re.sub(r"[^A-Za-z0-9._:/-]+", "-", partner_ref).strip("-")[:60]
-    return f"{cleaned or 'row'}#{digest.hexdigest()[:24]}"
+    return f"{cleaned or 'row'}#{digest[:24]}"
 
 
 def _validation_errors(
@@ -341,24 +351,57 @@ def _validation_errors(
     return found
 
 
-def parse_batch(data: bytes, profile: BatchProfile) -> ParsedBatch:
-    """Every row as a signal or as errors, numbered as a spreadsheet shows them (header = 1).
+class BatchReader:
+    """A file whose header fits the profile, read in chunks of rows.
 
-    Raises BatchFileError when the file as a whole cannot be read.
+    The whole file is read through once on opening, without building anything: a file that the
+    CSV reader cannot read (a field over 128 KiB, a broken quote) is refused before any of its
+    rows is taken in, with the line at fault. Raises BatchFileError.
     """
-    text = decode_text(data)
-    first_line = text.split("\n", 1)[0]
-    if not first_line.strip():
-        raise BatchFileError("the file is empty or has no header line")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
-    header = next(reader)
-    plan = _column_plan(header, profile)
-    result = ParsedBatch()
-    for line, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        result.total += 1
-        fields, columns, failed = _build(row, plan, header, profile)
+
+    def __init__(self, data: bytes, profile: BatchProfile, reference: RowReference) -> None:
+        self._text = decode_text(data)
+        first_line = self._text.split("\n", 1)[0]
+        if not first_line.strip():
+            raise BatchFileError("the file is empty or has no header line")
+        self._delimiter = sniff_delimiter(first_line)
+        self._profile = profile
+        self._reference = reference
+        reader = self._reader()
+        try:
+            self._header = next(reader)
+            self.total = sum(1 for row in reader if any(cell.strip() for cell in row))
+        except csv.Error as error:
+            raise BatchFileError(f"line {reader.line_num}: not readable as CSV ({error})") from None
+        self._plan = _column_plan(self._header, profile)
+
+    def _reader(self) -> Any:
+        return csv.reader(io.StringIO(self._text, newline=""), delimiter=self._delimiter)
+
+    def chunks(self, size: int, after_line: int = 1) -> Iterator[ParsedBatch]:
+        """The rows after line `after_line`, `size` rows with content at a time, each row a
+        signal or its errors, numbered as a spreadsheet shows them (the header is line 1)."""
+        reader = self._reader()
+        next(reader)
+        chunk = ParsedBatch(last_line=after_line)
+        for line, row in enumerate(reader, start=2):
+            if line <= after_line:
+                continue
+            chunk.last_line = line
+            if not any(cell.strip() for cell in row):
+                continue
+            chunk.total += 1
+            self._take(line, row, chunk)
+            if chunk.total == size:
+                yield chunk
+                chunk = ParsedBatch(last_line=line)
+        if chunk.total or chunk.last_line > after_line:
+            yield chunk
+
+    def _take(self, line: int, row: list[str], into: ParsedBatch) -> None:
+        fields, columns, failed = _build(
+            row, self._plan, self._header, self._profile, self._reference
+        )
         errors = [RowError(line, e.column, e.reason) for e in failed]
         try:
             signal = SignalIn.model_validate(fields)
@@ -370,7 +413,21 @@ def parse_batch(data: bytes, profile: BatchProfile) -> ParsedBatch:
                 if e.column not in unconverted or e.column is None
             ]
         if errors:
-            result.errors.extend(errors)
+            into.errors.extend(errors)
         else:
-            result.rows.append(BatchRow(line, signal))
+            into.rows.append(BatchRow(line, signal))
+
+
+def parse_batch(data: bytes, profile: BatchProfile, reference: RowReference) -> ParsedBatch:
+    """Every row as a signal or as errors, in one go (for files known to be small).
+
+    Raises BatchFileError when the file as a whole cannot be read.
+    """
+    reader = BatchReader(data, profile, reference)
+    result = ParsedBatch()
+    for chunk in reader.chunks(size=max(reader.total, 1)):
+        result.rows += chunk.rows
+        result.errors += chunk.errors
+        result.total += chunk.total
+        result.last_line = chunk.last_line
     return result

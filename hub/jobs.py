@@ -43,7 +43,13 @@ def jobs(settings: Settings, pool: asyncpg.Pool, http: aiohttp.ClientSession) ->
             "batches.drop_folders",
             0x5348_0002,
             Every(settings.drop_poll_seconds),
-            lambda: poll_drop_folders(pool, drop_root(settings), policy=policy, public_url=url),
+            lambda: poll_drop_folders(
+                pool,
+                drop_root(settings),
+                policy=policy,
+                public_url=url,
+                max_bytes=settings.max_batch_bytes,
+            ),
         ),
         Job(
             "feedback.deliver",

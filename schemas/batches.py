@@ -36,4 +36,8 @@ class BatchView(BaseModel):
     received_at: AwareDatetime
     processed_at: AwareDatetime | None
     counts: BatchCounts | None = Field(description="Null until the batch is processed.")
-    problems: list[BatchRowProblem]
+    problems: list[BatchRowProblem] = Field(description="The first 100 problems, by line.")
+    problems_total: int = Field(description="How many problems there were in all.")
+    problems_by_column: dict[str, int] = Field(
+        description='How many problems each of the file\'s columns had ("": the row as a whole).'
+    )

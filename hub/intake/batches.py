@@ -1,21 +1,25 @@
-"""CSV batches: a file is stored before it is acknowledged, then processed row by row.
+"""CSV batches: a file is stored before it is acknowledged, then processed in chunks of rows.
 
-The upload (or the drop-folder job) stores the file and answers at once; processing parses
-every row, stores the good ones in bulk through intake, and records the problems per row. A
-crash between the two leaves the batch pending, and the next sweep processes it: nothing
-acknowledged is lost, and processing twice adds nothing (rows are idempotent).
+The upload (or the drop-folder job) stores the file (sealed) and answers at once; processing
+parses it off the event loop, stores the good rows through intake a chunk per transaction, and
+records the problems per row (the first hundred, and how many per column). A crash leaves the
+batch pending at the last chunk that committed; the next run resumes there: nothing
+acknowledged is lost, nothing is taken in twice. One batch of a partner is processed at a time,
+and a file that cannot be read fails on its own, harming no other partner's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from connectors.csv_batch import DEFAULT_PROFILES, BatchFileError, BatchProfile, parse_batch
+from connectors.csv_batch import DEFAULT_PROFILES, BatchFileError, BatchProfile, BatchReader
 from hub.directory.service import partner_by_id, require_partner
 from hub.intake.service import (
     DEFAULT_POLICY,
@@ -29,6 +33,8 @@ from hub.intake.service import (
 )
 from hub.intake.store import batches as batch_store
 from hub.platform.errors import InvalidFields, NotFound
+from hub.platform.locks import try_advisory_lock
+from hub.privacy.crypto import keyring
 from schemas.batches import BatchCounts, BatchRowProblem, BatchStatus, BatchView
 from schemas.signals import PartnerKind
 
@@ -43,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CUSTOM = "custom"
+CHUNK_ROWS = 1000  # rows per transaction
+REPORT_PROBLEMS = 100  # problems a batch's report lists (all are counted, per column)
 DEFAULT_FOR_KIND = {PartnerKind.HOUSING: "rent_arrears", PartnerKind.WORK_INCOME: "non_responder"}
 
 
@@ -109,7 +117,7 @@ async def receive_batch(
             partner.id,
             source=source,
             filename=filename,
-            file_sha256=hashlib.sha256(content).digest(),
+            file_sha256=keyring().digest(content, "batches.file"),
             profile=chosen,
             content=content,
         )
@@ -119,18 +127,26 @@ async def receive_batch(
     return Received(_view(row), created)
 
 
-def _count(
-    results: list[Submitted | Refusal], parsed_total: int, refused_rows: int
-) -> dict[str, int]:
+def _count(results: list[Submitted | Refusal], total: int, refused_rows: int) -> dict[str, int]:
     stored = [r for r in results if isinstance(r, Submitted)]
     created = [r for r in stored if r.created]
     return {
-        "total": parsed_total,
+        "total": total,
         "accepted": sum(1 for r in created if r.receipt.repeat_of is None),
         "repeat": sum(1 for r in created if r.receipt.repeat_of is not None),
         "known": sum(1 for r in stored if not r.created),
         "refused": refused_rows + len(results) - len(stored),
     }
+
+
+def _lock_key(purpose: str, ident: UUID) -> int:
+    """An advisory lock key of its own for a batch, or for a partner's batches."""
+    return int.from_bytes(hashlib.sha256(f"{purpose}|{ident}".encode()).digest()[:8], signed=True)
+
+
+def row_reference(raw: bytes) -> str:
+    """A row's keyed digest (connectors hold no keys)."""
+    return keyring().digest(raw, "batches.row").hex()
 
 
 async def process_batch(
@@ -139,52 +155,88 @@ async def process_batch(
     *,
     policy: IntakePolicy = DEFAULT_POLICY,
     public_url: str = DEFAULT_PUBLIC_URL,
+    chunk: int = CHUNK_ROWS,
 ) -> bool:
-    """Process a pending batch in one transaction; False if there was nothing to do."""
-    async with pool.acquire() as conn, conn.transaction():
-        claimed = await batch_store.claim_pending(conn, batch_id)
-        if claimed is None:
+    """Process a pending batch, a chunk of rows per transaction; False if it is done already, or
+    another run is processing it or another batch of its partner.
+
+    Each chunk's signals, counts, problems and the line it got to commit together: after a
+    crash the next run resumes after that line, and nothing is taken in twice. Parsing runs off
+    the event loop. A file the CSV reader cannot read fails as a whole, before any row is taken.
+    """
+    async with pool.acquire() as holder:
+        found = await pending_ids_of(holder, batch_id)
+        if found is None:
+            return False
+        partner_id = found
+        async with (
+            try_advisory_lock(holder, _lock_key("batch.partner", partner_id)) as partner_free,
+            try_advisory_lock(holder, _lock_key("batch", batch_id)) as batch_free,
+        ):
+            if not (partner_free and batch_free):
+                return False
+            return await _process(pool, batch_id, policy, public_url, chunk)
+
+
+async def pending_ids_of(conn: Connection, batch_id: UUID) -> UUID | None:
+    """The partner of a pending batch; None if it is done."""
+    row = await batch_store.pending_batch(conn, batch_id)
+    return row["partner_id"] if row else None
+
+
+async def _process(
+    pool: asyncpg.Pool, batch_id: UUID, policy: IntakePolicy, public_url: str, chunk: int
+) -> bool:
+    async with pool.acquire() as conn:
+        claimed = await batch_store.pending_batch(conn, batch_id)
+        if claimed is None:  # finished while we waited for the lock
             return False
         partner = await partner_by_id(conn, claimed["partner_id"])
         if partner is None:
             raise RuntimeError("a batch's partner is missing")
         try:
             _, profile = await resolve_profile(conn, partner, claimed["profile"])
-            parsed = parse_batch(claimed["content"], profile)
+            reader = await asyncio.to_thread(
+                BatchReader, claimed["content"], profile, row_reference
+            )
         except (BatchFileError, InvalidFields, ValidationError) as error:
             reason = error.detail if isinstance(error, InvalidFields) else str(error)
-            await batch_store.finish(
-                conn,
-                batch_id,
-                status=BatchStatus.FAILED.value,
-                counts=None,
-                report=[{"line": 1, "column": None, "reason": reason}],
-            )
+            await batch_store.finish(conn, batch_id, failure=reason)
+            log.info("batch %s failed: the file cannot be read", batch_id)
             return True
+    chunks = reader.chunks(chunk, after_line=claimed["rows_done"])
+    while (parsed := await asyncio.to_thread(next, chunks, None)) is not None:
         problems: list[dict[str, Any]] = [
             {"line": e.line, "column": e.column, "reason": e.reason} for e in parsed.errors
         ]
-        results = await store_signals(
-            conn,
-            partner,
-            [row.signal for row in parsed.rows],
-            batch_id=batch_id,
-            policy=policy,
-            public_url=public_url,
-        )
-        for row, result in zip(parsed.rows, results, strict=True):
-            if not isinstance(result, Submitted):
-                problems.append({"line": row.line, "column": None, "reason": result.detail})
-        problems.sort(key=lambda problem: problem["line"])
-        await batch_store.finish(
-            conn,
-            batch_id,
-            status=BatchStatus.DONE.value,
-            counts=_count(results, parsed.total, len({e.line for e in parsed.errors})),
-            report=problems,
-        )
-    record_intake("batch", partner.kind, results)
-    log.info("batch %s processed: %d rows", batch_id, parsed.total)
+        async with pool.acquire() as conn, conn.transaction():
+            results = await store_signals(
+                conn,
+                partner,
+                [row.signal for row in parsed.rows],
+                batch_id=batch_id,
+                policy=policy,
+                public_url=public_url,
+            )
+            for row, result in zip(parsed.rows, results, strict=True):
+                if not isinstance(result, Submitted):
+                    problems.append({"line": row.line, "column": None, "reason": result.detail})
+            problems.sort(key=lambda problem: problem["line"])
+            by_column = Counter(str(problem["column"] or "") for problem in problems)
+            await batch_store.record_chunk(
+                conn,
+                batch_id,
+                last_line=parsed.last_line,
+                counts=_count(results, parsed.total, len({e.line for e in parsed.errors})),
+                problems=problems[:REPORT_PROBLEMS],
+                problems_found=len(problems),
+                by_column=dict(by_column),
+                keep=REPORT_PROBLEMS,
+            )
+        record_intake("batch", partner.kind, results)
+    async with pool.acquire() as conn:
+        await batch_store.finish(conn, batch_id)
+    log.info("batch %s processed: %d rows", batch_id, reader.total)
     return True
 
 
@@ -194,17 +246,25 @@ async def process_pending(
     policy: IntakePolicy = DEFAULT_POLICY,
     public_url: str = DEFAULT_PUBLIC_URL,
 ) -> int:
-    """Process every pending batch (those a crash or a busy moment left); returns how many."""
+    """Process the pending batches (those a crash or a busy moment left), each on its own: one
+    that cannot be processed is marked failed and harms no other. Returns how many were done."""
+    async with pool.acquire() as conn:
+        pending = await batch_store.pending_batches(conn, 100)
     done = 0
-    while True:
-        async with pool.acquire() as conn:
-            pending = await batch_store.pending_ids(conn, 20)
-        progressed = [
-            await process_batch(pool, b, policy=policy, public_url=public_url) for b in pending
-        ]
-        done += sum(progressed)
-        if not any(progressed):
-            return done
+    for row in pending:
+        try:
+            done += await process_batch(pool, row["id"], policy=policy, public_url=public_url)
+        except Exception:
+            log.exception("batch %s could not be processed; marked failed", row["id"])
+            async with pool.acquire() as conn:
+                await batch_store.finish(
+                    conn,
+                    row["id"],
+                    failure="the file could not be processed; ask the hub's "
+                    "administrator (the error is in the hub's log)",
+                )
+            done += 1
+    return done
 
 
 def _view(row: asyncpg.Record) -> BatchView:
@@ -216,7 +276,7 @@ def _view(row: asyncpg.Record) -> BatchView:
             known=row["rows_known"],
             refused=row["rows_refused"],
         )
-        if row["rows_total"] is not None
+        if row["rows_total"] is not None and row["status"] != BatchStatus.PENDING.value
         else None
     )
     return BatchView(
@@ -228,6 +288,8 @@ def _view(row: asyncpg.Record) -> BatchView:
         processed_at=row["processed_at"],
         counts=counts,
         problems=[BatchRowProblem.model_validate(problem) for problem in row["report"]],
+        problems_total=row["problems_total"],
+        problems_by_column=row["problems_by_column"],
     )
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     import asyncpg
 
+
 @dataclass(frozen=True)
 class NetworkQuery:
     start: date

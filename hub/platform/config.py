@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = 64 * 1024
-    max_batch_bytes: int = 64 * 1024 * 1024
+    max_batch_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        description="The largest CSV batch taken (a monthly list of a region fits well within).",
+    )
     drop_dir: Path | None = Field(
         default=None, description="Drop folders, one per partner id; default data_dir/drop."
     )

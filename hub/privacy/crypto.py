@@ -88,10 +88,12 @@ class Keyring:
         normalised = "|".join(str(part).upper() for part in household_key)
         return hmac.new(self.index_key, normalised.encode(), hashlib.sha256).digest()
 
-    def digest(self, text: str, purpose: str) -> bytes:
-        """A keyed hash of `text` for `purpose` (e.g. a login counter's key): what it was made
-        of cannot be recovered, not even by trying every address, without the index key."""
-        return hmac.new(self.index_key, f"{purpose}|{text}".encode(), hashlib.sha256).digest()
+    def digest(self, data: str | bytes, purpose: str) -> bytes:
+        """A keyed hash of `data` for `purpose` (a login counter's key, a file's identity): what
+        it was made of cannot be recovered, not even by trying every guess, without the index
+        key."""
+        raw = data.encode() if isinstance(data, str) else data
+        return hmac.new(self.index_key, purpose.encode() + b"|" + raw, hashlib.sha256).digest()
 
     def fingerprints(self) -> dict[int, bytes]:
         """Per key id (0 for the index key) a digest that names the key without revealing it."""

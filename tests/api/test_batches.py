@@ -196,3 +196,41 @@ async def test_batch_over_the_limit_is_413(haarlem: asyncpg.Pool, dsn: str, sett
     async with TestClient(TestServer(create_app(small, dsn))) as client:
         big = arrears_file(*[f"HV-{n};2034AB;{n + 1};;;100;" for n in range(100)])
         await problem(await upload(client, token, big), 413)
+
+
+async def test_a_long_list_of_bad_rows_is_reported_briefly_and_counted_whole(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    bad = [f"HV-{n};0000XX;{n};;;100;" for n in range(1, 251)]
+    good = [f"OK-{n};2034 AB;{n};;;100;" for n in range(1, 6)]
+    view = await finished(
+        client, token, (await (await upload(client, token, arrears_file(*bad, *good))).json())["id"]
+    )
+    assert view["counts"] == {"total": 255, "accepted": 5, "repeat": 0, "known": 0, "refused": 250}
+    assert len(view["problems"]) == 100  # the first hundred, by line
+    assert [p["line"] for p in view["problems"]] == list(range(2, 102))
+    assert view["problems_total"] == 250
+    assert view["problems_by_column"] == {"Postcode": 250}
+
+
+async def test_one_batch_of_a_partner_at_a_time(haarlem: asyncpg.Pool) -> None:
+    """While a batch of a partner is being processed (its lock held), another batch of that
+    partner waits its turn; it is processed when the first is done."""
+    from hub.intake.batches import _lock_key, process_batch
+    from hub.platform.locks import advisory_lock
+
+    partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    received = await receive_batch(
+        haarlem, partner, MIXED, filename=None, source="upload", profile_name=None
+    )
+    async with (
+        haarlem.acquire() as busy,
+        advisory_lock(busy, _lock_key("batch.partner", partner.id)),
+    ):
+        assert not await process_batch(haarlem, received.view.id)
+        async with haarlem.acquire() as conn:
+            assert await conn.fetchval("select status from batches") == "pending"
+    assert await process_batch(haarlem, received.view.id)
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 3

@@ -74,3 +74,67 @@ async def test_scheduled_job_picks_up_files(
     async with haarlem.acquire() as conn:
         assert await conn.fetchval("select count(*) from signals") == 3
         assert await conn.fetchval("select source from batches") == "drop_folder"
+
+
+async def test_links_are_not_followed_in_or_out(haarlem: asyncpg.Pool, tmp_path: Path) -> None:
+    """A drop folder is the partner's; a link in it must not make the hub read or write
+    anywhere else on the machine."""
+    from hub.intake.dropfolder import poll_drop_folders
+    from hub.intake.service import IntakePolicy
+
+    housing, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    other, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    secret = outside / "geheim.csv"
+    secret.write_bytes(MIXED)
+    drop = tmp_path / "drop"
+    folder = drop / str(housing.id)
+    folder.mkdir(parents=True)
+    (folder / "link.csv").symlink_to(secret)  # a file that is a link
+    (folder / "done").symlink_to(outside)  # where reports would be written
+    real = folder / "echt.csv"
+    real.write_bytes(MIXED)
+    (drop / str(other.id)).symlink_to(outside)  # a whole folder that is a link
+    for path in (real, secret):
+        settle(path)
+
+    handled = await poll_drop_folders(
+        haarlem, drop, policy=IntakePolicy(), public_url="https://hub.example", max_bytes=1 << 20
+    )
+    assert handled == 0  # the real file was processed, but its done/ is a link: it stays
+    assert sorted(p.name for p in outside.iterdir()) == ["geheim.csv"]  # nothing written there
+    assert secret.read_bytes() == MIXED
+    async with haarlem.acquire() as conn:
+        sources = await conn.fetch("select partner_id from batches")
+    assert [row["partner_id"] for row in sources] == [housing.id]  # only the real file was read
+
+
+async def test_a_poison_file_fails_alone(haarlem: asyncpg.Pool, tmp_path: Path) -> None:
+    """A file the CSV reader cannot read (a field over 128 KiB) fails with its line; the next
+    partner's file is taken in all the same."""
+    from hub.intake.dropfolder import poll_drop_folders
+    from hub.intake.service import IntakePolicy
+    from tests.support.batches import HEADER
+
+    poisoner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    housing, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    drop = tmp_path / "drop"
+    poison = drop / str(poisoner.id) / "gif.csv"
+    good = drop / str(housing.id) / "goed.csv"
+    poison.parent.mkdir(parents=True)
+    good.parent.mkdir(parents=True)
+    poison.write_bytes(f"{HEADER}\r\nX;2034 AB;1;;{'a' * 200_000};100;\r\n".encode())
+    good.write_bytes(MIXED)
+    settle(poison)
+    settle(good)
+    handled = await poll_drop_folders(
+        haarlem, drop, policy=IntakePolicy(), public_url="https://hub.example", max_bytes=1 << 20
+    )
+    assert handled == 2
+    report = json.loads((poison.parent / "failed" / "gif.csv.report.json").read_text())
+    assert report["status"] == "failed"
+    assert "line 2" in report["problems"][0]["reason"]
+    assert (good.parent / "done" / "goed.csv").exists()
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -62,3 +62,12 @@ async def webhook_receiver(
         yield hook, f"http://127.0.0.1:{port}/feedback"
     finally:
         await runner.cleanup()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 60) -> None:
+    """Wait until `check()` holds, polling; fail after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not so within {seconds} s")
+        await asyncio.sleep(0.05)

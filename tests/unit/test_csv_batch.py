@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date
 from decimal import Decimal
 
@@ -9,11 +11,24 @@ from connectors.csv_batch import (
     NON_RESPONDER,
     RENT_ARREARS,
     BatchFileError,
+    BatchProfile,
+    BatchReader,
+    ParsedBatch,
     header_key,
     parse_amount,
     parse_batch,
     parse_date,
 )
+
+
+def keyed(raw: bytes) -> str:
+    """What the hub gives a connector to make a row's reference: a keyed digest."""
+    return hmac.new(b"a test key", raw, hashlib.sha256).hexdigest()
+
+
+def parse(data: bytes, profile: BatchProfile) -> ParsedBatch:
+    return parse_batch(data, profile, keyed)
+
 
 ARREARS_HEADER = (
     "Referentie;Postcode;Huisnummer;Toevoeging;Naam huurder;Achterstand;Achterstand sinds"
@@ -87,7 +102,7 @@ def test_encodings_and_delimiters(encoding: str, delimiter: str) -> None:
         f"R-3{delimiter}2012AB{delimiter}5{delimiter}{delimiter}Zoë Müller{delimiter}10{delimiter}"
     )
     data = ("\r\n".join(lines) + "\r\n").encode(encoding)
-    parsed = parse_batch(data, RENT_ARREARS)
+    parsed = parse(data, RENT_ARREARS)
     assert parsed.errors == []
     assert parsed.total == 3
     first, second, third = (row.signal for row in parsed.rows)
@@ -114,7 +129,7 @@ def test_bad_rows_are_reported_with_line_column_and_reason() -> None:
             ROWS[1],
         ]
     ).encode()
-    parsed = parse_batch(data, RENT_ARREARS)
+    parsed = parse(data, RENT_ARREARS)
     assert [row.line for row in parsed.rows] == [2, 6]
     found = {(e.line, e.column) for e in parsed.errors}
     assert found == {
@@ -132,19 +147,19 @@ def test_bad_rows_are_reported_with_line_column_and_reason() -> None:
 
 def test_missing_required_column_refuses_the_file() -> None:
     with pytest.raises(BatchFileError, match="arrears_amount"):
-        parse_batch(b"Postcode;Huisnummer\n2034AB;1\n", RENT_ARREARS)
+        parse(b"Postcode;Huisnummer\n2034AB;1\n", RENT_ARREARS)
 
 
 def test_empty_file_is_refused() -> None:
     with pytest.raises(BatchFileError, match="empty"):
-        parse_batch(b"", RENT_ARREARS)
+        parse(b"", RENT_ARREARS)
 
 
 def test_same_row_same_reference_grown_amount_new_reference() -> None:
-    base = parse_batch(f"{ARREARS_HEADER}\n{ROWS[0]}\n".encode(), RENT_ARREARS).rows[0].signal
-    again = parse_batch(f"{ARREARS_HEADER}\n{ROWS[0]}\n".encode(), RENT_ARREARS).rows[0].signal
+    base = parse(f"{ARREARS_HEADER}\n{ROWS[0]}\n".encode(), RENT_ARREARS).rows[0].signal
+    again = parse(f"{ARREARS_HEADER}\n{ROWS[0]}\n".encode(), RENT_ARREARS).rows[0].signal
     grown = (
-        parse_batch(
+        parse(
             f"{ARREARS_HEADER}\n{ROWS[0].replace('1.234,56', '1.500,00')}\n".encode(), RENT_ARREARS
         )
         .rows[0]
@@ -162,7 +177,7 @@ def test_non_responders_with_invitation_dates() -> None:
         "K-101,2031AA,7,01-09-2026,gisteren,\n"
         ",2031AA,9,01-09-2026,,\n"
     ).encode()
-    parsed = parse_batch(data, NON_RESPONDER)
+    parsed = parse(data, NON_RESPONDER)
     assert [row.line for row in parsed.rows] == [2]
     signal = parsed.rows[0].signal
     assert signal.non_response is not None
@@ -181,6 +196,26 @@ def test_digits_other_than_0_to_9_are_refused() -> None:
         "B;2034 AB;3;\u0661\u0660\u0660\r\n"  # Arabic-Indic 100
         "C;\u0662\u0660\u0663\u0664AB;3;100\r\n"
     ).encode()
-    parsed = parse_batch(data, RENT_ARREARS)
+    parsed = parse(data, RENT_ARREARS)
     assert parsed.rows == []
     assert {error.line for error in parsed.errors} == {2, 3, 4}
+
+
+def test_a_field_too_long_for_csv_fails_the_file_before_any_row() -> None:
+    """A poison file: the CSV reader refuses a field over 128 KiB. It fails as a whole, with
+    its line, before a single row is taken in."""
+    data = f"{ARREARS_HEADER}\n{ROWS[0]}\nX;2034AB;1;;{'a' * 200_000};100;\n".encode()
+    with pytest.raises(BatchFileError, match="line 3"):
+        BatchReader(data, RENT_ARREARS, keyed)
+
+
+def test_chunks_resume_after_a_line() -> None:
+    rows = [f"R{n};2034 AB;{n};;;100,00;" for n in range(1, 26)]
+    data = ("\n".join([ARREARS_HEADER, *rows]) + "\n").encode()
+    reader = BatchReader(data, RENT_ARREARS, keyed)
+    assert reader.total == 25
+    chunks = list(reader.chunks(10))
+    assert [len(chunk.rows) for chunk in chunks] == [10, 10, 5]
+    assert [chunk.last_line for chunk in chunks] == [11, 21, 26]
+    resumed = list(reader.chunks(10, after_line=21))
+    assert [row.line for row in resumed[0].rows] == [22, 23, 24, 25, 26]

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 _VIEW = """
     id, partner_id, status, filename, profile, received_at, processed_at, rows_total,
-    rows_accepted, rows_repeat, rows_known, rows_refused, report
+    rows_accepted, rows_repeat, rows_known, rows_refused, report, problems_total,
+    problems_by_column
 """
 
 
@@ -52,15 +53,11 @@ async def add_batch(
     return existing, False
 
 
-async def claim_pending(conn: Connection, batch_id: UUID) -> dict[str, Any] | None:
-    """Lock a pending batch for processing (its file opened); None if it is done or another
-    worker has it."""
+async def pending_batch(conn: Connection, batch_id: UUID) -> dict[str, Any] | None:
+    """A pending batch with its file opened and how far processing got; None if it is done."""
     row = await conn.fetchrow(
-        """
-        select id, partner_id, profile, content from batches
-        where id = $1 and status = 'pending'
-        for update skip locked
-        """,
+        "select id, partner_id, profile, content, rows_done from batches "
+        "where id = $1 and status = 'pending'",
         batch_id,
     )
     if row is None:
@@ -68,39 +65,81 @@ async def claim_pending(conn: Connection, batch_id: UUID) -> dict[str, Any] | No
     return {**row, "content": open_batch(row["content"])}
 
 
-async def pending_ids(conn: Connection, limit: int) -> list[UUID]:
-    rows = await conn.fetch(
-        "select id from batches where status = 'pending' order by received_at limit $1", limit
+async def pending_batches(conn: Connection, limit: int) -> list[asyncpg.Record]:
+    """Pending batches, oldest first: (id, partner_id)."""
+    return await conn.fetch(
+        "select id, partner_id from batches where status = 'pending' order by received_at limit $1",
+        limit,
     )
-    return [row["id"] for row in rows]
 
 
-async def finish(
+async def record_chunk(
     conn: Connection,
     batch_id: UUID,
     *,
-    status: str,
-    counts: dict[str, int] | None,
-    report: list[dict[str, Any]],
+    last_line: int,
+    counts: dict[str, int],
+    problems: list[dict[str, Any]],
+    problems_found: int,
+    by_column: dict[str, int],
+    keep: int,
 ) -> None:
-    """Record the outcome and drop the file's content: what is kept is in the signals."""
-    counts = counts or {}
+    """Add a chunk's counts and problems (of which the report keeps the first `keep` in all)
+    and how far the batch got, in the chunk's transaction."""
     await conn.execute(
         """
-        update batches
-        set status = $2, content = null, processed_at = now(), report = $3,
-            rows_total = $4, rows_accepted = $5, rows_repeat = $6, rows_known = $7,
-            rows_refused = $8
+        update batches set
+            rows_done = $2,
+            rows_total = coalesce(rows_total, 0) + $3,
+            rows_accepted = coalesce(rows_accepted, 0) + $4,
+            rows_repeat = coalesce(rows_repeat, 0) + $5,
+            rows_known = coalesce(rows_known, 0) + $6,
+            rows_refused = coalesce(rows_refused, 0) + $7,
+            report = report || coalesce((
+                select jsonb_agg(kept.p order by kept.n) from (
+                    select e.p, e.n from jsonb_array_elements($8::jsonb) with ordinality e (p, n)
+                    order by e.n limit greatest($11 - jsonb_array_length(report), 0)
+                ) kept), '[]'::jsonb),
+            problems_total = problems_total + $9,
+            problems_by_column = (
+                select coalesce(jsonb_object_agg(key, total), '{}'::jsonb) from (
+                    select key, sum(value::int) as total from (
+                        select key, value from jsonb_each_text(problems_by_column)
+                        union all select key, value from jsonb_each_text($10::jsonb)
+                    ) both_ group by key
+                ) summed)
         where id = $1
         """,
         batch_id,
-        status,
-        report,
-        counts.get("total"),
-        counts.get("accepted"),
-        counts.get("repeat"),
-        counts.get("known"),
-        counts.get("refused"),
+        last_line,
+        counts["total"],
+        counts["accepted"],
+        counts["repeat"],
+        counts["known"],
+        counts["refused"],
+        problems,
+        problems_found,
+        by_column,
+        keep,
+    )
+
+
+async def finish(conn: Connection, batch_id: UUID, *, failure: str | None = None) -> None:
+    """Done (or failed, with its reason), and the file's content dropped: what is kept is in
+    the signals."""
+    await conn.execute(
+        """
+        update batches
+        set status = case when $2::text is null then 'done' else 'failed' end,
+            content = null, processed_at = now(),
+            report = case when $2::text is null then report
+                          else jsonb_build_array(jsonb_build_object(
+                              'line', 1, 'column', null, 'reason', $2::text)) end,
+            problems_total = case when $2::text is null then problems_total else 1 end
+        where id = $1
+        """,
+        batch_id,
+        failure,
     )
 
 
