@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 from aiohttp import web
 
 from hub.directory.oidc import Provider
@@ -14,6 +13,7 @@ from hub.intake.groupcommit import GroupCommit
 from hub.intake.service import policy_of
 from hub.jobs import jobs
 from hub.platform.config import Settings, public_url
+from hub.platform.outbound import OutboundClient, rules_of
 from hub.platform.ratelimit import TokenBuckets
 from hub.platform.scheduler import Scheduler
 from hub.startup import hub_database
@@ -49,8 +49,8 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     if not settings.scheduler:
         yield
         return
-    async with aiohttp.ClientSession() as http:
-        scheduler = Scheduler(app[POOL], jobs(settings, app[POOL], http))
+    async with OutboundClient(rules_of(settings)) as outbound:
+        scheduler = Scheduler(app[POOL], jobs(settings, app[POOL], outbound))
         scheduler.start()
         try:
             yield

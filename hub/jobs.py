@@ -22,13 +22,13 @@ from hub.privacy.retention import apply_retention
 from hub.privacy.retention import policy_of as retention_policy
 
 if TYPE_CHECKING:
-    import aiohttp
     import asyncpg
 
     from hub.platform.config import Settings
+    from hub.platform.outbound import OutboundClient
 
 
-def jobs(settings: Settings, pool: asyncpg.Pool, http: aiohttp.ClientSession) -> list[Job]:
+def jobs(settings: Settings, pool: asyncpg.Pool, outbound: OutboundClient) -> list[Job]:
     """The jobs this hub runs with `settings` (mail only where an SMTP server is set)."""
     policy = policy_of(settings)
     url = public_url(settings)
@@ -55,7 +55,7 @@ def jobs(settings: Settings, pool: asyncpg.Pool, http: aiohttp.ClientSession) ->
             "feedback.deliver",
             0x5348_0004,
             Every(settings.feedback_poll_seconds),
-            lambda: deliver_feedback(pool, http, datetime.now(UTC)),
+            lambda: deliver_feedback(pool, outbound, datetime.now(UTC)),
         ),
         Job(
             "feedback.sweep",

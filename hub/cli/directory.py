@@ -19,6 +19,7 @@ from hub.feedback.delivery import set_webhook
 from hub.intake.batches import set_custom_profile
 from hub.intake.dropfolder import partner_folder
 from hub.platform.config import Settings, drop_root
+from hub.platform.outbound import rules_of
 from schemas.cases import Role
 from schemas.signals import PartnerKind
 
@@ -68,7 +69,8 @@ def cmd_partner_dropdir(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_partner_webhook(settings: Settings, args: argparse.Namespace) -> int:
-    secret = use(settings, lambda pool: set_webhook(pool, args.name, args.url))
+    rules = rules_of(settings)
+    secret = use(settings, lambda pool: set_webhook(pool, args.name, args.url, rules))
     print(f"feedback for {args.name} goes to {args.url}")
     print(f"signing secret (shown once; HMAC-SHA256 over 'timestamp.body'): {secret}")
     return 0

@@ -200,22 +200,24 @@ async def feedback_facts(conn: Connection, signal_ids: Sequence[UUID]) -> list[a
     )
 
 
-async def set_webhook(conn: Connection, partner_id: UUID, url: str, secret: str) -> None:
+async def set_webhook(conn: Connection, partner_id: UUID, url: str, secret_sealed: bytes) -> None:
     await conn.execute(
         """
-        insert into partner_webhooks (partner_id, url, secret) values ($1, $2, $3)
-        on conflict (partner_id) do update set url = excluded.url, secret = excluded.secret
+        insert into partner_webhooks (partner_id, url, secret_sealed) values ($1, $2, $3)
+        on conflict (partner_id) do update
+            set url = excluded.url, secret = null, secret_sealed = excluded.secret_sealed
         """,
         partner_id,
         url,
-        secret,
+        secret_sealed,
     )
 
 
-async def webhooks(conn: Connection, partner_ids: Sequence[UUID]) -> dict[UUID, tuple[str, str]]:
-    """Per partner: its webhook's URL and signing secret."""
+async def webhooks(conn: Connection, partner_ids: Sequence[UUID]) -> dict[UUID, tuple[str, bytes]]:
+    """Per partner: its webhook's URL and sealed signing secret."""
     rows = await conn.fetch(
-        "select partner_id, url, secret from partner_webhooks where partner_id = any($1::uuid[])",
+        "select partner_id, url, secret_sealed from partner_webhooks "
+        "where partner_id = any($1::uuid[]) and secret_sealed is not null",
         list(partner_ids),
     )
-    return {row["partner_id"]: (row["url"], row["secret"]) for row in rows}
+    return {row["partner_id"]: (row["url"], bytes(row["secret_sealed"])) for row in rows}

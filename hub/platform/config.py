@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = Field(
         default="auto", description="auto: JSON lines for `hub serve`, text for the rest."
     )
+    webhook_allow_http: bool = Field(
+        default=False, description="Development only: accept http:// webhook URLs."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Development only: let webhooks reach loopback, private and link-local "
+        "addresses (by default refused at registration and at every delivery).",
+    )
     db_pool_min: int = 2
     db_pool_max: int = 10
 

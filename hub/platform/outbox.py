@@ -15,7 +15,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -79,9 +79,17 @@ class Backlog:
     dead: int
 
 
-# Sends a run's messages, one outcome each in order: None when delivered, else what failed (no
-# personal data: an HTTP status or an exception's class name).
-Sender = Callable[[Sequence[Due]], Awaitable[Sequence[str | None]]]
+class Skipped(Enum):
+    """The outcome of a message a run did not get to: due again at once, no attempt counted."""
+
+    NOT_TRIED = "not tried"
+
+
+NOT_TRIED = Skipped.NOT_TRIED
+
+# Sends a run's messages, one outcome each in order: None when delivered, NOT_TRIED when the run
+# ended before it, else what failed (no personal data: an HTTP status or an exception's name).
+Sender = Callable[[Sequence[Due]], Awaitable[Sequence[str | Skipped | None]]]
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta | None:
@@ -111,17 +119,26 @@ async def deliver(
     *,
     limit: int = 50,
     lease_seconds: int = 60,
+    per_receiver: int | None = None,
 ) -> int:
-    """One delivery run of a channel; returns how many messages were delivered."""
+    """One delivery run of a channel; returns how many messages were delivered. The lease must
+    outlast the run: until it runs out no other sender takes the same messages."""
     async with pool.acquire() as conn, conn.transaction():
-        rows = await store.lease_due(conn, channel.value, now, limit, lease_seconds)
+        rows = await store.lease_due(
+            conn, channel.value, now, limit, lease_seconds, per_receiver or limit
+        )
     if not rows:
         return 0
     due = [Due(**dict(row)) for row in rows]
     outcomes = await send(due)
     delivered = 0
     async with pool.acquire() as conn:
+        untried = [m.id for m, outcome in zip(due, outcomes, strict=True) if outcome is NOT_TRIED]
+        if untried:
+            await store.release(conn, untried, now)
         for message, error in zip(due, outcomes, strict=True):
+            if error is NOT_TRIED:
+                continue
             if error is None:
                 await store.delivered(conn, message.id, now)
                 delivered += 1

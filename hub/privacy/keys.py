@@ -18,6 +18,7 @@ from hub.privacy.sealed import (
     PERSONAL,
     RETURNED_NOTE,
     SEALED_COLUMNS,
+    WEBHOOK_SIGNING,
     personal_value,
 )
 
@@ -132,6 +133,11 @@ async def seal_plain_rows(pool: asyncpg.Pool, keyring: Keyring) -> int:
                 conn, row["id"], keyring.seal_bytes(row["content"], BATCH_CONTENT)
             )
             total += 1
+        for row in await store.plain_webhook_secrets(conn):
+            await store.seal_webhook_secret(
+                conn, row["partner_id"], keyring.seal_bytes(row["secret"].encode(), WEBHOOK_SIGNING)
+            )
+            total += 1
     return total
 
 
@@ -191,18 +197,19 @@ async def reseal(pool: asyncpg.Pool, keyring: Keyring) -> dict[str, int]:
     """Re-encrypt every value not sealed under the current key, a chunk per transaction."""
     current = keyring.key_header()
     counts: dict[str, int] = {}
-    for table, column in SEALED_COLUMNS:
+    for table, column, key in SEALED_COLUMNS:
         place = f"{table}.{column}"
         counts[place] = 0
         while True:
             async with pool.acquire() as conn, conn.transaction():
-                rows = await store.blobs_not_under(conn, table, column, current, _CHUNK)
+                rows = await store.blobs_not_under(conn, table, column, key, current, _CHUNK)
                 if not rows:
                     break
                 await store.replace_blobs(
                     conn,
                     table,
                     column,
+                    key,
                     [row["id"] for row in rows],
                     [
                         keyring.seal_bytes(keyring.unseal_bytes(row["blob"], place), place)
@@ -228,7 +235,7 @@ async def retire_old_keys(pool: asyncpg.Pool, settings: Settings) -> list[int]:
                 "notes in events are still sealed under an old key; "
                 "run hub keys rotate to completion first"
             )
-        for table, column in SEALED_COLUMNS:
+        for table, column, _ in SEALED_COLUMNS:
             left = await store.count_not_under(conn, table, column, current)
             if left:
                 raise KeyringError(

@@ -23,13 +23,26 @@ PERSONAL = "signals.personal"
 RETURNED_NOTE = "signals.returned_note"
 BATCH_CONTENT = "batches.content"
 EVENT_NOTE = "events.reason"
-# Every sealed column, as (table, column); the place a value is bound to is "table.column".
-SEALED_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("households", "address"),
-    ("signals", "personal"),
-    ("signals", "returned_note"),
-    ("batches", "content"),
+WEBHOOK_SIGNING = "partner_webhooks.secret_sealed"
+# Every sealed column, as (table, column, the table's key column); the place a value is bound to
+# is "table.column".
+SEALED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("households", "address", "id"),
+    ("signals", "personal", "id"),
+    ("signals", "returned_note", "id"),
+    ("batches", "content", "id"),
+    ("partner_webhooks", "secret_sealed", "partner_id"),
 )
+
+
+def seal_webhook_secret(secret: str) -> bytes:
+    """A partner's webhook signing secret: not personal, but whoever reads it can forge the
+    hub's feedback to that partner, so it is kept like personal data."""
+    return keyring().seal_bytes(secret.encode(), WEBHOOK_SIGNING)
+
+
+def open_webhook_secret(sealed: bytes) -> str:
+    return keyring().unseal_bytes(sealed, WEBHOOK_SIGNING).decode()
 
 
 def seal_address(address: Address) -> bytes | None:

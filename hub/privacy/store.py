@@ -186,6 +186,20 @@ async def sealed_notes(conn: Connection) -> list[str]:
     return [row["note"] for row in rows]
 
 
+async def plain_webhook_secrets(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "select partner_id, secret from partner_webhooks where secret is not null"
+    )
+
+
+async def seal_webhook_secret(conn: Connection, partner_id: UUID, sealed: bytes) -> None:
+    await conn.execute(
+        "update partner_webhooks set secret_sealed = $2, secret = null where partner_id = $1",
+        partner_id,
+        sealed,
+    )
+
+
 async def plain_batches(conn: Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
         "select id, content from batches where content is not null and not content_sealed"
@@ -199,12 +213,12 @@ async def seal_batch_content(conn: Connection, batch_id: UUID, sealed: bytes) ->
 
 
 async def blobs_not_under(
-    conn: Connection, table: str, column: str, header: bytes, limit: int
+    conn: Connection, table: str, column: str, key: str, header: bytes, limit: int
 ) -> list[asyncpg.Record]:
-    """Values of a sealed column (`table`, `column` from `SEALED_COLUMNS`) not sealed under the
-    key whose header is `header`, locked."""
+    """Values of a sealed column (`table`, `column`, `key` from `SEALED_COLUMNS`) not sealed
+    under the key whose header is `header`, locked."""
     return await conn.fetch(
-        f"select id, {column} as blob from {table} "  # noqa: S608 - names from SEALED_COLUMNS
+        f"select {key} as id, {column} as blob from {table} "  # noqa: S608 - names from SEALED_COLUMNS
         f"where {column} is not null and substring({column} from 1 for {len(header)})"
         " <> $1 limit $2 for update",
         header,
@@ -213,11 +227,16 @@ async def blobs_not_under(
 
 
 async def replace_blobs(
-    conn: Connection, table: str, column: str, ids: Sequence[UUID], blobs: Sequence[bytes]
+    conn: Connection,
+    table: str,
+    column: str,
+    key: str,
+    ids: Sequence[UUID],
+    blobs: Sequence[bytes],
 ) -> None:
     await conn.execute(
         f"update {table} t set {column} = u.blob "  # noqa: S608 - names from SEALED_COLUMNS
-        "from unnest($1::uuid[], $2::bytea[]) as u (id, blob) where t.id = u.id",
+        f"from unnest($1::uuid[], $2::bytea[]) as u (id, blob) where t.{key} = u.id",
         list(ids),
         list(blobs),
     )

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 
@@ -22,7 +21,13 @@ from hub.platform.clock import LOCAL_TIME
 from hub.platform.outbox import MAX_ATTEMPTS
 from schemas.signals import PartnerKind, SignalIn
 from tests.support.factories import make_partner, make_signal, make_user
-from tests.support.servers import WebhookReceiver, free_port, webhook_receiver
+from tests.support.servers import (
+    WebhookReceiver,
+    free_port,
+    give_webhook,
+    loopback_client,
+    webhook_receiver,
+)
 
 OOST = "SWT-HLM-OOST"
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LOCAL_TIME)
@@ -108,7 +113,7 @@ async def test_case_events_meet_obligations_and_feedback_is_queued(
     await standard_agreements(haarlem)
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     async with haarlem.acquire() as conn:
-        await store.set_webhook(conn, gp.id, "http://127.0.0.1:9/hook", "s3cret")
+        await give_webhook(conn, gp.id, "http://127.0.0.1:9/hook", "s3cret")
     member, _ = await make_user(haarlem, "member", OOST)
     await signal(haarlem, gp, at=datetime.now(UTC))
     await case_action(haarlem, member, {"action": "take"})
@@ -190,10 +195,10 @@ async def test_webhook_retries_until_the_receiver_accepts(
     hook, url = receiver
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     async with haarlem.acquire() as conn:
-        await store.set_webhook(conn, gp.id, url, hook.secret)
+        await give_webhook(conn, gp.id, url, hook.secret)
     receipt = await signal(haarlem, gp, at=datetime.now(UTC))
     now = datetime.now(UTC)
-    async with aiohttp.ClientSession() as session:
+    async with loopback_client() as session:
         for _ in range(3):
             await deliver_feedback(haarlem, session, now, timeout_seconds=0.5)
             now += timedelta(hours=7)  # past any backoff
@@ -213,10 +218,10 @@ async def test_webhook_retries_until_the_receiver_accepts(
 async def test_dead_letter_after_the_last_attempt_and_retry(haarlem: asyncpg.Pool) -> None:
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     async with haarlem.acquire() as conn:
-        await store.set_webhook(conn, gp.id, f"http://127.0.0.1:{free_port()}/", "s")
+        await give_webhook(conn, gp.id, f"http://127.0.0.1:{free_port()}/", "s")
     await signal(haarlem, gp, at=datetime.now(UTC))
     now = datetime.now(UTC)
-    async with aiohttp.ClientSession() as session:
+    async with loopback_client() as session:
         for _ in range(MAX_ATTEMPTS + 2):
             await deliver_feedback(haarlem, session, now, timeout_seconds=0.5)
             now += timedelta(hours=7)
@@ -235,12 +240,12 @@ async def test_feedback_survives_a_crash_before_delivery(
     hook.plan = ["ok"]
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     async with haarlem.acquire() as conn:
-        await store.set_webhook(conn, gp.id, url, hook.secret)
+        await give_webhook(conn, gp.id, url, hook.secret)
     await signal(haarlem, gp, at=datetime.now(UTC))
     await haarlem.close()  # the process that wrote it is gone; the outbox row is committed
     fresh = await create_pool(dsn, min_size=1, max_size=2)
     try:
-        async with aiohttp.ClientSession() as session:
+        async with loopback_client() as session:
             assert await deliver_feedback(fresh, session, datetime.now(UTC)) == 1
     finally:
         await fresh.close()
@@ -306,7 +311,7 @@ async def test_dead_letters_are_visible_to_an_administrator_and_retried(
 
     gp, gp_token = await make_partner(haarlem, PartnerKind.GP)
     async with haarlem.acquire() as conn:
-        await store.set_webhook(conn, gp.id, f"http://127.0.0.1:{free_port()}/", "s")
+        await give_webhook(conn, gp.id, f"http://127.0.0.1:{free_port()}/", "s")
         await signal(haarlem, gp, at=datetime.now(UTC))
         await conn.execute(
             "update outbox set dead_at = now(), attempts = 8 where channel = 'webhook'"

@@ -10,19 +10,17 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import aiohttp
 import asyncpg
 from aiohttp.test_utils import TestClient
 
 from hub.directory.accounts import create_user
-from hub.feedback import store as feedback_store
 from hub.feedback.delivery import deliver_feedback
 from schemas.signals import PartnerKind
 from tests.support.batches import finished, upload
 from tests.support.factories import make_partner, make_signal, make_user
 from tests.support.fhir import FHIR, contained
 from tests.support.http import act, bearer, hidden, log_in, post
-from tests.support.servers import webhook_receiver
+from tests.support.servers import give_webhook, loopback_client, webhook_receiver
 
 Client = TestClient[Any, Any]
 WEST = "SWT-HLM-WEST"
@@ -47,10 +45,10 @@ async def test_a_second_partner_is_told_what_a_first_one_would_be(
     await act(client, lead, case["id"], action="take")
     await act(client, lead, case["id"], action="contact_attempt", reached=True)
 
-    async with webhook_receiver("secret") as (hook, url), aiohttp.ClientSession() as http:
+    async with webhook_receiver("secret") as (hook, url), loopback_client() as http:
         async with haarlem.acquire() as conn:
             for partner in (api, fhir, batch, form):
-                await feedback_store.set_webhook(conn, partner.id, url, "secret")
+                await give_webhook(conn, partner.id, url, "secret")
 
         by_api = await (
             await post(client, api_token, make_signal(kind="care_report", address=HOUSEHOLD))

@@ -6,19 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
 from hub import labels
 from hub.directory.accounts import create_user
-from hub.feedback import store as feedback_store
 from hub.feedback.delivery import deliver_feedback
 from schemas.signals import PartnerKind, SignalStatus
 from tests.support.factories import OOST, make_partner, make_signal, make_user
 from tests.support.http import act, bearer, log_in, post
-from tests.support.servers import WebhookReceiver, webhook_receiver
+from tests.support.servers import WebhookReceiver, give_webhook, loopback_client, webhook_receiver
 
 Client = TestClient[Any, Any]
 PASSWORD = "een lang wachtwoord"
@@ -62,9 +60,9 @@ async def test_api_page_task_and_webhook_agree_at_every_step(
     await create_user(haarlem, email, PASSWORD, "partner", gp)
     lead, lead_token = await make_user(haarlem, "lead", OOST)
     hook: WebhookReceiver
-    async with webhook_receiver("secret") as (hook, url), aiohttp.ClientSession() as http:
+    async with webhook_receiver("secret") as (hook, url), loopback_client() as http:
         async with haarlem.acquire() as conn:
-            await feedback_store.set_webhook(conn, gp.id, url, "secret")
+            await give_webhook(conn, gp.id, url, "secret")
         receipt = await (
             await post(
                 client, gp_token, make_signal(address={"postcode": "2031AA", "house_number": 5})

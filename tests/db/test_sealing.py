@@ -17,10 +17,11 @@ from hub.platform.config import Settings
 from hub.platform.schema import migrations
 from hub.privacy.crypto import KeyringError, load_keyring, new_keyring, use_keyring
 from hub.privacy.keys import prepare_keys, retire_old_keys, rotate_keys
-from hub.privacy.sealed import unsealed
+from hub.privacy.sealed import open_webhook_secret, unsealed
 from schemas.signals import PartnerKind, SignalIn
 from tests.support.factories import TEST_KEYRING, make_partner, make_signal
 from tests.support.sealing import dump
+from tests.support.servers import give_webhook
 
 NAME = "Wilhelmina Kwakernaak"
 DESCRIPTION = "Schulden bij de Belastingdienst en een dreigende afsluiting van gas"
@@ -118,6 +119,11 @@ async def test_rows_written_before_sealing_are_sealed_at_start(
             NAME,
             DESCRIPTION,
         )
+        await conn.execute(
+            "insert into partner_webhooks (partner_id, url, secret) "
+            "values ($1, 'https://partner.example/hook', 'old-signing-secret')",
+            partner,
+        )
     finally:
         await conn.close()
 
@@ -136,10 +142,14 @@ async def test_rows_written_before_sealing_are_sealed_at_start(
                 "select s.*, h.address, h.address_digest from signals s "
                 "join households h on h.id = s.household_id"
             )
+            hook = await conn.fetchrow("select secret, secret_sealed from partner_webhooks")
     finally:
         await pool.close()
-    for secret in (NAME, DESCRIPTION, "2011AA", "Hoort bij Noord"):
+    for secret in (NAME, DESCRIPTION, "2011AA", "Hoort bij Noord", "old-signing-secret"):
         assert secret not in text
+    assert hook is not None
+    assert hook["secret"] is None
+    assert open_webhook_secret(bytes(hook["secret_sealed"])) == "old-signing-secret"
     assert row is not None
     signal = unsealed(row)
     assert signal["person_name"] == NAME
@@ -163,6 +173,8 @@ async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
     assert json.loads(key_file.read_text())["current"] == 1
     assert key_file.stat().st_mode & 0o777 == 0o600
     partner, _ = await make_partner(haarlem, PartnerKind.GP)
+    async with haarlem.acquire() as conn:
+        await give_webhook(conn, partner.id, "https://partner.example/hook", "signing-secret")
     for number in range(3):
         address = {"postcode": "2034AB", "house_number": number + 1}
         body = make_signal(person={"name": NAME}, address=address)
@@ -176,6 +188,7 @@ async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
     counts = await rotate_keys(haarlem, settings)
     assert counts["signals.personal"] == 3
     assert counts["households.address"] == 3
+    assert counts["partner_webhooks.secret_sealed"] == 1
     assert await retire_old_keys(haarlem, settings) == [1]
     only_new = load_keyring(None, key_file, create=False)
     assert set(only_new.keys) == {2}
@@ -186,6 +199,9 @@ async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
         )
     assert sorted(unsealed(row)["house_number"] for row in rows) == [1, 2, 3]
     assert {unsealed(row)["person_name"] for row in rows} == {NAME}
+    async with haarlem.acquire() as conn:
+        sealed = await conn.fetchval("select secret_sealed from partner_webhooks")
+    assert open_webhook_secret(bytes(sealed)) == "signing-secret"
 
 
 async def test_a_key_file_that_is_not_the_databases_is_refused(

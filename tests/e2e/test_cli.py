@@ -8,14 +8,15 @@ from pathlib import Path
 import asyncpg
 
 from hub.directory.tokens import token_digest
+from hub.privacy.sealed import open_webhook_secret
 from hub.routing.rules import CSV_HEADER
 from tests.support.processes import HUB, hub_env
 
 
-def hub(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
+def hub(dsn: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [HUB, *args],
-        env=hub_env(DATABASE_URL=dsn),
+        env=hub_env(DATABASE_URL=dsn, **env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -129,11 +130,27 @@ async def test_agreements_webhooks_and_holidays_from_the_command_line(
     assert bad.returncode == 1
     assert "no team SWT-NOWHERE" in bad.stderr
 
-    webhook = hub(dsn, "partner", "webhook", "Woonstichting Test", "https://partner.example/hook")
-    assert webhook.returncode == 0
+    for internal in ("https://127.0.0.1/hook", "http://[::1]:8080/", "https://localhost/hook"):
+        refused = hub(dsn, "partner", "webhook", "Woonstichting Test", internal)
+        assert refused.returncode == 2
+        assert "loopback" in refused.stderr or "https://" in refused.stderr, refused.stderr
+    # A public name is resolved before it is taken; a test may not, so it allows private ones.
+    webhook = hub(
+        dsn,
+        "partner",
+        "webhook",
+        "Woonstichting Test",
+        "https://partner.example/hook",
+        HUB_WEBHOOK_ALLOW_PRIVATE="true",
+    )
+    assert webhook.returncode == 0, webhook.stderr
     secret = webhook.stdout.split("'timestamp.body'): ")[1].strip()
     async with haarlem.acquire() as conn:
-        assert await conn.fetchval("select secret from partner_webhooks") == secret
+        stored = await conn.fetchrow("select secret, secret_sealed from partner_webhooks")
+    assert stored is not None
+    assert stored["secret"] is None
+    assert secret.encode() not in bytes(stored["secret_sealed"])
+    assert open_webhook_secret(bytes(stored["secret_sealed"])) == secret
 
     assert hub(dsn, "holiday", "add", "2026-12-31", "Oudejaarsdag, sluiting").returncode == 0
     async with haarlem.acquire() as conn:

@@ -20,7 +20,7 @@ from hub.feedback.delivery import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_H
 from schemas.signals import PartnerKind
 from tests.support.factories import make_partner, make_signal
 from tests.support.processes import UNLIMITED, serve
-from tests.support.servers import free_port
+from tests.support.servers import give_webhook, serving
 
 SIGNALS = 40
 SWEEP_SECONDS = 0.5
@@ -59,42 +59,41 @@ async def test_two_instances_share_the_work_without_doing_it_twice(
 
     receiver = web.Application()
     receiver.router.add_post("/hook", receive)
-    runner = web.AppRunner(receiver)
-    await runner.setup()
-    hook_port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", hook_port).start()
+    async with serving(receiver) as receiver_base:
+        gp, token = await make_partner(haarlem, PartnerKind.GP)
+        async with haarlem.acquire() as conn:
+            await feedback_store.add_agreement(conn, step="received", working_days=0)
+            await give_webhook(conn, gp.id, f"{receiver_base}/hook", SECRET)
 
-    gp, token = await make_partner(haarlem, PartnerKind.GP)
-    async with haarlem.acquire() as conn:
-        await feedback_store.add_agreement(conn, step="received", working_days=0)
-        await feedback_store.set_webhook(conn, gp.id, f"http://127.0.0.1:{hook_port}/hook", SECRET)
+        bases = []
+        for name in ("a", "b"):
+            _, base = await serve(
+                processes,
+                tmp_path / f"hub-{name}.log",
+                DATABASE_URL=dsn,
+                HUB_FEEDBACK_POLL_SECONDS="0.3",
+                HUB_WEBHOOK_ALLOW_HTTP="true",  # the receiver is on loopback, without TLS
+                HUB_WEBHOOK_ALLOW_PRIVATE="true",
+                HUB_SWEEP_SECONDS=str(SWEEP_SECONDS),
+                **UNLIMITED,
+            )
+            bases.append(base)
 
-    bases = []
-    for name in ("a", "b"):
-        _, base = await serve(
-            processes,
-            tmp_path / f"hub-{name}.log",
-            DATABASE_URL=dsn,
-            HUB_FEEDBACK_POLL_SECONDS="0.3",
-            HUB_SWEEP_SECONDS=str(SWEEP_SECONDS),
-            **UNLIMITED,
-        )
-        bases.append(base)
-
-    headers = {"Authorization": f"Bearer {token}"}
-    async with aiohttp.ClientSession() as http:
-        sweeps_before = [await job_runs(http, base, "feedback.sweep") for base in bases]
-        started = time.monotonic()
-        for number in range(SIGNALS):
-            base = bases[number % 2]
-            body = make_signal(address={"postcode": "2034AB", "house_number": number + 1})
-            async with http.post(f"{base}/api/v1/signals", json=body, headers=headers) as answer:
-                assert answer.status == 202, await answer.text()
-        await asyncio.wait_for(all_arrived.wait(), timeout=30)
-        await asyncio.sleep(max(0.0, 5 - (time.monotonic() - started)))
-        elapsed = time.monotonic() - started
-        sweeps = [await job_runs(http, base, "feedback.sweep") for base in bases]
-    await runner.cleanup()
+        headers = {"Authorization": f"Bearer {token}"}
+        async with aiohttp.ClientSession() as http:
+            sweeps_before = [await job_runs(http, base, "feedback.sweep") for base in bases]
+            started = time.monotonic()
+            for number in range(SIGNALS):
+                base = bases[number % 2]
+                body = make_signal(address={"postcode": "2034AB", "house_number": number + 1})
+                async with http.post(
+                    f"{base}/api/v1/signals", json=body, headers=headers
+                ) as answer:
+                    assert answer.status == 202, await answer.text()
+            await asyncio.wait_for(all_arrived.wait(), timeout=30)
+            await asyncio.sleep(max(0.0, 5 - (time.monotonic() - started)))
+            elapsed = time.monotonic() - started
+            sweeps = [await job_runs(http, base, "feedback.sweep") for base in bases]
 
     async with haarlem.acquire() as conn:
         messages = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -11,7 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.feedback.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from hub.feedback import store as feedback_store
+from hub.feedback.delivery import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from hub.platform.connection import Connection
+from hub.platform.outbound import OutboundClient, OutboundRules
+from hub.privacy.sealed import seal_webhook_secret
+
+# Tests' receivers listen on loopback over plain HTTP, which a real hub refuses.
+LOOPBACK_RULES = OutboundRules(allow_http=True, allow_private=True)
 
 
 def free_port() -> int:
@@ -29,6 +37,7 @@ class WebhookReceiver:
         self.secret = secret
         self.plan = plan
         self.accepted: list[dict[str, Any]] = []
+        self.delivery_ids: list[str] = []
         self.seen = 0
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -43,6 +52,7 @@ class WebhookReceiver:
         if step == "hang":
             await asyncio.sleep(1.5)
         self.accepted.append(json.loads(body))
+        self.delivery_ids.append(request.headers[DELIVERY_HEADER])
         return web.Response(status=204)
 
 
@@ -54,14 +64,58 @@ async def webhook_receiver(
     hook = WebhookReceiver(secret, plan or ["ok"])
     app = web.Application()
     app.router.add_post("/feedback", hook.handle)
+    async with serving(app) as base:
+        yield hook, f"{base}/feedback"
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` served on a free loopback port; its base URL."""
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        yield hook, f"http://127.0.0.1:{port}/feedback"
+        yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+class Listener:
+    """Counts TCP connections to a port on loopback (IPv4 and, where the machine has it,
+    IPv6), closing each at once: proof of whether anything connected at all."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.port = free_port()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        writer.close()
+
+
+@asynccontextmanager
+async def listener() -> AsyncIterator[Listener]:
+    counter = Listener()
+    servers = [await asyncio.start_server(counter._accept, "127.0.0.1", counter.port)]
+    with contextlib.suppress(OSError):  # unless the machine has no IPv6 loopback
+        servers.append(await asyncio.start_server(counter._accept, "::1", counter.port))
+    try:
+        yield counter
+    finally:
+        for server in servers:
+            server.close()
+            await server.wait_closed()
+
+
+async def give_webhook(conn: Connection, partner_id: Any, url: str, secret: str) -> None:
+    """Point a partner's feedback at a test receiver, as `hub partner webhook` would with
+    development settings, but with a secret the receiver knows."""
+    await feedback_store.set_webhook(conn, partner_id, url, seal_webhook_secret(secret))
+
+
+def loopback_client() -> OutboundClient:
+    return OutboundClient(LOOPBACK_RULES)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 60) -> None:

@@ -39,19 +39,36 @@ async def add(
 
 
 async def lease_due(
-    conn: Connection, channel: str, now: datetime, limit: int, lease_seconds: int
+    conn: Connection,
+    channel: str,
+    now: datetime,
+    limit: int,
+    lease_seconds: int,
+    per_receiver: int,
 ) -> list[asyncpg.Record]:
     """Claim due messages for a while (by moving their next attempt past the lease), so two
-    senders never send the same one at once."""
+    senders never send the same one at once; at most `per_receiver` for one partner or mail
+    address, so a receiver with a long queue leaves room for the others."""
     return await conn.fetch(
         """
         update outbox o
         set next_attempt_at = $2 + make_interval(secs => $4)
         where o.id in (
             select id from outbox
-            where channel = $1 and delivered_at is null and dead_at is null
-              and next_attempt_at <= $2
-            order by next_attempt_at, id limit $3
+            where id in (
+                select id from (
+                    select id, next_attempt_at,
+                           row_number() over (
+                               partition by coalesce(partner_id::text, recipient)
+                               order by next_attempt_at, id
+                           ) as place
+                    from outbox
+                    where channel = $1 and delivered_at is null and dead_at is null
+                      and next_attempt_at <= $2
+                ) due
+                where place <= $5
+                order by next_attempt_at, id limit $3
+            )
             for update skip locked
         )
         returning o.id, o.delivery_id, o.topic, o.partner_id, o.signal_id, o.recipient,
@@ -61,6 +78,16 @@ async def lease_due(
         now,
         limit,
         lease_seconds,
+        per_receiver,
+    )
+
+
+async def release(conn: Connection, message_ids: Sequence[int], now: datetime) -> None:
+    """Give back messages a run did not get to: due again at once, no attempt counted."""
+    await conn.execute(
+        "update outbox set next_attempt_at = $2 where id = any($1::bigint[])",
+        list(message_ids),
+        now,
     )
 
 
