@@ -107,6 +107,12 @@ class RoutingRule(BaseModel):
             self.valid_to is None or day <= self.valid_to
         )
 
+    def area(self) -> str:
+        """What a routed signal keeps of its rule: the postcode area (four digits) and the team,
+        `2034 -> SWT-X`. The whole rule, with a six-position postcode and house numbers, would
+        place the household within a few doors."""
+        return f"{self.postcode[:4]} -> {self.team_code}"
+
     def describe(self) -> str:
         """One line for people: `2034AB 1-99 even -> SWT-X (2026-01-01..)`."""
         parts = [self.postcode]

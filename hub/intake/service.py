@@ -26,6 +26,7 @@ from hub.platform.clock import local_day
 from hub.platform.db import transaction_time
 from hub.platform.errors import Conflict, InvalidFields
 from hub.platform.metrics import INTAKE_SECONDS, SIGNALS
+from hub.privacy.sealed import keyed_payload_digest
 from hub.routing.service import route_all
 from schemas.signals import (
     PartnerKind,
@@ -87,8 +88,9 @@ def kind_refusal(partner_kind: PartnerKind, kind: SignalKind) -> str | None:
 
 
 def payload_digest(signal: SignalIn) -> bytes:
-    """What makes a resubmission 'the same': the validated, normalised content."""
-    return hashlib.sha256(signal.model_dump_json().encode()).digest()
+    """What makes a resubmission 'the same': the validated, normalised content, hashed with the
+    index key (an unkeyed hash of a name and an address can be reversed by trying them all)."""
+    return keyed_payload_digest(hashlib.sha256(signal.model_dump_json().encode()).digest())
 
 
 def receipt_from_row(row: asyncpg.Record) -> SignalReceipt:
@@ -187,10 +189,10 @@ async def store_signals(
         rows.append(
             signal_store.NewSignal(
                 signal=signal,
-                payload_sha256=first_digest[signal.external_ref],
+                payload_digest=first_digest[signal.external_ref],
                 household_id=household,
                 team_id=team_id,
-                routed_by=rule.describe() if rule else None,
+                routed_by=rule.area() if rule else None,
                 repeat_of=previous[0] if previous and _is_repeat(signal, previous[1]) else None,
                 case_id=case.id if case else None,
                 # Whatever the case it joins: what a partner is told depends only on what
@@ -244,13 +246,13 @@ async def store_signals(
                 received_at=now,
                 repeat_of=row.repeat_of,
             )
-            receipts[row.signal.external_ref] = (receipt, row.payload_sha256)
+            receipts[row.signal.external_ref] = (receipt, row.payload_digest)
     missing = [s.external_ref for s in taken if s.external_ref not in receipts]
     if missing:  # sent before, or a concurrent twin's
         for record in await signal_store.signals_by_refs(conn, partner.id, missing):
             receipts[record["external_ref"]] = (
                 receipt_from_row(record),
-                bytes(record["payload_sha256"]),
+                bytes(record["payload_digest"]),
             )
     results: list[Submitted | Refusal] = []
     announced: set[str] = set()

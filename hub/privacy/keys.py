@@ -15,6 +15,7 @@ from hub.privacy.sealed import (
     ADDRESS,
     BATCH_CONTENT,
     EVENT_NOTE,
+    PAYLOAD_DIGEST,
     PERSONAL,
     RETURNED_NOTE,
     SEALED_COLUMNS,
@@ -108,22 +109,15 @@ async def seal_plain_rows(pool: asyncpg.Pool, keyring: Keyring) -> int:
             await store.seal_signals(
                 conn,
                 [row["id"] for row in rows],
+                [_personal(keyring, row) for row in rows],
+                [keyring.seal(row["returned_reason"], RETURNED_NOTE) for row in rows],
                 [
-                    keyring.seal(
-                        personal_value(
-                            row["person_name"],
-                            row["person_birth_date"],
-                            row["description"],
-                            row["not_informed_reason"],
-                            row["client_ref"],
-                        ),
-                        PERSONAL,
-                    )
-                    if row["description"] is not None
-                    else None
+                    bytes(row["payload_digest"])
+                    if row["payload_keyed"]
+                    else keyring.digest(bytes(row["payload_digest"]), PAYLOAD_DIGEST)
                     for row in rows
                 ],
-                [keyring.seal(row["returned_reason"], RETURNED_NOTE) for row in rows],
+                [_area(row["routed_by"]) for row in rows],
             )
             total += len(rows)
     total += await _seal_event_notes(pool, keyring, only_plain=True)
@@ -139,6 +133,38 @@ async def seal_plain_rows(pool: asyncpg.Pool, keyring: Keyring) -> int:
             )
             total += 1
     return total
+
+
+def _personal(keyring: Keyring, row: Any) -> bytes | None:
+    """A signal's sealed personal data with what an older version kept in plain columns."""
+    situation = personal_value(
+        row["person_name"],
+        row["person_birth_date"],
+        row["description"],
+        row["not_informed_reason"],
+        row["client_ref"],
+        row["arrears_amount"],
+        row["arrears_since"],
+        row["invitation_dates"] or (),
+    )
+    if row["description"] is not None:  # before migration 0008: everything was plain
+        return keyring.seal(situation, PERSONAL)
+    if row["personal"] is None:  # removed by retention: the plain rest goes too
+        return None
+    plain = (row["arrears_amount"], row["arrears_since"], row["invitation_dates"])
+    if all(value is None for value in plain):
+        return bytes(row["personal"])
+    value = keyring.unseal(row["personal"], PERSONAL)
+    for key in ("arrears_amount", "arrears_since", "invitations"):
+        value[key] = situation[key]
+    return keyring.seal(value, PERSONAL)
+
+
+def _area(rule: str | None) -> str | None:
+    """A routing rule as a signal keeps it: `2034AB 1-99 even -> SWT-X (..)` -> `2034 -> SWT-X`."""
+    if rule is None or not rule[:4].isdigit() or " -> " not in rule:
+        return rule
+    return f"{rule[:4]} -> {rule.split(' -> ', 1)[1].split(' ', 1)[0]}"
 
 
 async def _seal_event_notes(pool: asyncpg.Pool, keyring: Keyring, *, only_plain: bool) -> int:

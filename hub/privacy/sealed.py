@@ -8,8 +8,9 @@ be passed off as a description (`hub.privacy.crypto`).
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from hub.privacy.crypto import keyring
@@ -24,6 +25,8 @@ RETURNED_NOTE = "signals.returned_note"
 BATCH_CONTENT = "batches.content"
 EVENT_NOTE = "events.reason"
 WEBHOOK_SIGNING = "partner_webhooks.secret_sealed"
+PAYLOAD_DIGEST = "signals.payload"
+CENTS = Decimal("0.01")
 # Every sealed column, as (table, column, the table's key column); the place a value is bound to
 # is "table.column".
 SEALED_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -33,6 +36,12 @@ SEALED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("batches", "content", "id"),
     ("partner_webhooks", "secret_sealed", "partner_id"),
 )
+
+
+def keyed_payload_digest(content_sha256: bytes) -> bytes:
+    """A signal's content digest as stored: the SHA-256 of its content hashed again with the
+    index key, so rows from before keyed digests can be converted where they lie."""
+    return keyring().digest(content_sha256, PAYLOAD_DIGEST)
 
 
 def seal_webhook_secret(secret: str) -> bytes:
@@ -66,15 +75,23 @@ def personal_value(
     description: str | None,
     reason: str | None,
     client_ref: str | None,
+    arrears_amount: Decimal | None = None,
+    arrears_since: date | None = None,
+    invitations: Sequence[date] = (),
 ) -> dict[str, Any]:
     """What of a signal is sealed in `signals.personal`: everything that names or describes a
-    person."""
+    person or a household's situation (its arrears, the invitations it missed)."""
     return {
         "name": name,
         "birth_date": birth_date.isoformat() if birth_date else None,
         "description": description,
         "reason": reason,
         "client_ref": client_ref,
+        "arrears_amount": (
+            str(arrears_amount.quantize(CENTS)) if arrears_amount is not None else None
+        ),
+        "arrears_since": arrears_since.isoformat() if arrears_since else None,
+        "invitations": [day.isoformat() for day in invitations],
     }
 
 
@@ -86,12 +103,17 @@ def open_personal(sealed: bytes | None) -> dict[str, Any]:
     """A signal's personal fields (all None once removed)."""
     fields = keyring().unseal(sealed, PERSONAL) or {}
     birth = fields.get("birth_date")
+    amount = fields.get("arrears_amount")
+    since = fields.get("arrears_since")
     return {
         "person_name": fields.get("name"),
         "person_birth_date": date.fromisoformat(birth) if birth else None,
         "description": fields.get("description"),
         "not_informed_reason": fields.get("reason"),
         "client_ref": fields.get("client_ref"),
+        "arrears_amount": Decimal(amount) if amount is not None else None,
+        "arrears_since": date.fromisoformat(since) if since else None,
+        "invitation_dates": [date.fromisoformat(day) for day in fields.get("invitations", [])],
     }
 
 

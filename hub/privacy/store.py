@@ -123,15 +123,26 @@ async def seal_households(
     )
 
 
+# Rows an older version left: personal fields in plain columns (before migration 0008), arrears
+# and invitations in plain columns, an unkeyed content digest, a whole routing rule (before 0016).
+LEFT_BY_OLDER_VERSIONS = """
+    description is not null or returned_reason is not null
+    or arrears_amount is not null or arrears_since is not null or invitation_dates is not null
+    or not payload_keyed
+    or (routed_by ~ '^[0-9]{4}' and routed_by !~ '^[0-9]{4} -> [^ ]+$')
+"""
+
+
 async def plain_signals(conn: Connection, limit: int) -> list[asyncpg.Record]:
-    """Signals written before personal data was sealed (migration 0008), locked."""
+    """Signals an older version left (`LEFT_BY_OLDER_VERSIONS`), locked."""
     return await conn.fetch(
-        """
-        select id, person_name, person_birth_date, description, not_informed_reason,
-               client_ref, returned_reason
-        from signals where description is not null or returned_reason is not null
+        f"""
+        select id, personal, person_name, person_birth_date, description, not_informed_reason,
+               client_ref, returned_reason, arrears_amount, arrears_since, invitation_dates,
+               payload_digest, payload_keyed, routed_by
+        from signals where {LEFT_BY_OLDER_VERSIONS}
         limit $1 for update
-        """,
+        """,  # noqa: S608 - a constant
         limit,
     )
 
@@ -141,19 +152,28 @@ async def seal_signals(
     ids: Sequence[UUID],
     personal: Sequence[bytes | None],
     notes: Sequence[bytes | None],
+    digests: Sequence[bytes],
+    rules: Sequence[str | None],
 ) -> None:
+    """Bring signals in line in one update each: sealed data in, plain columns out (the table's
+    checks refuse an update of such a row that leaves any plain value behind)."""
     await conn.execute(
         """
-        update signals s set personal = coalesce(u.personal, s.personal),
-            returned_note = u.note, person_name = null, person_birth_date = null,
-            description = null, not_informed_reason = null, client_ref = null,
-            returned_reason = null
-        from unnest($1::uuid[], $2::bytea[], $3::bytea[]) as u (id, personal, note)
+        update signals s set personal = u.personal,
+            returned_note = coalesce(u.note, s.returned_note), person_name = null,
+            person_birth_date = null, description = null, not_informed_reason = null,
+            client_ref = null, returned_reason = null, arrears_amount = null,
+            arrears_since = null, invitation_dates = null, payload_digest = u.digest,
+            payload_keyed = true, routed_by = u.rule
+        from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::text[])
+             as u (id, personal, note, digest, rule)
         where s.id = u.id
         """,
         list(ids),
         list(personal),
         list(notes),
+        list(digests),
+        list(rules),
     )
 
 

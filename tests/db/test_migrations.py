@@ -62,7 +62,7 @@ async def test_logs_are_append_only(pool: asyncpg.Pool, table: str) -> None:
                 "insert into households (address_digest) values ('\\x01') returning id"
             )
             signal = await conn.fetchval(
-                """insert into signals (partner_id, external_ref, payload_sha256, kind, urgency,
+                """insert into signals (partner_id, external_ref, payload_digest, kind, urgency,
                        household_id, resident_informed, status)
                    values ($1, 'r', '\\x00', 'care_concern', 'normal', $2, true, 'unrouted')
                    returning id""",

@@ -111,9 +111,11 @@ async def test_rows_written_before_sealing_are_sealed_at_start(
         await conn.execute(
             """insert into signals (partner_id, external_ref, payload_sha256, kind, urgency,
                    household_id, person_name, person_birth_date, resident_informed,
-                   description, status, returned_reason)
+                   description, status, returned_reason, arrears_amount, arrears_since,
+                   invitation_dates, routed_by)
                values ($1, 'OLD-1', '\\x00', 'care_concern', 'normal', $2, $3, '1950-03-04',
-                       true, $4, 'returned', 'Hoort bij Noord')""",
+                       true, $4, 'returned', 'Hoort bij Noord', 4321.09, '2025-02-03',
+                       '{2025-03-04,2025-04-05}', '2011AA 1-9 odd -> SWT-HLM-CENTRUM')""",
             partner,
             household,
             NAME,
@@ -162,6 +164,20 @@ async def test_rows_written_before_sealing_are_sealed_at_start(
         "B",
     )
     assert row["address_digest"] == TEST_KEYRING.address_digest(("2011AA", 3, "B", ""))
+    # Arrears and invitations moved into the sealed data; the old digest keyed where it lay;
+    # the rule cut to its postcode area.
+    assert (row["arrears_amount"], row["arrears_since"], row["invitation_dates"]) == (
+        None,
+        None,
+        None,
+    )
+    assert str(signal["arrears_amount"]) == "4321.09"
+    assert [str(day) for day in signal["invitation_dates"]] == ["2025-03-04", "2025-04-05"]
+    assert row["payload_keyed"]
+    assert bytes(row["payload_digest"]) == TEST_KEYRING.digest(b"\x00", "signals.payload")
+    assert row["routed_by"] == "2011 -> SWT-HLM-CENTRUM"
+    for plain in ("4321.09", "2025-02-03", "2025-03-04", "1-9 odd"):
+        assert plain not in text
 
 
 async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(

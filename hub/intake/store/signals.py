@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from hub.platform.connection import Connection
 from hub.privacy.crypto import keyring
-from hub.privacy.sealed import personal_value, seal_address, seal_personal, unsealed
+from hub.privacy.sealed import (
+    open_personal,
+    personal_value,
+    seal_address,
+    seal_personal,
+    unsealed,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -49,7 +55,7 @@ async def upsert_households(
 
 
 _RECEIPT = """
-    s.id, s.status, s.received_at, s.payload_sha256, s.external_ref, s.kind, s.urgency,
+    s.id, s.status, s.received_at, s.payload_digest, s.external_ref, s.kind, s.urgency,
     s.repeat_of, t.code as team_code, t.name as team_name
 """
 
@@ -94,13 +100,13 @@ async def latest_signals_for(
     since: datetime,
 ) -> dict[tuple[UUID, str], tuple[UUID, Decimal | None]]:
     """Per (household, kind): the original signal of the partner's latest one since `since`,
-    and the arrears amount of that latest one."""
+    and the arrears amount of that latest one (opened from its sealed personal data)."""
     if not household_kinds:
         return {}
     rows = await conn.fetch(
         """
         select distinct on (s.household_id, s.kind)
-               s.household_id, s.kind, coalesce(s.repeat_of, s.id) as original, s.arrears_amount
+               s.household_id, s.kind, coalesce(s.repeat_of, s.id) as original, s.personal
         from signals s
         join unnest($2::uuid[], $3::text[]) as wanted (household_id, kind)
           on s.household_id = wanted.household_id and s.kind = wanted.kind
@@ -113,14 +119,18 @@ async def latest_signals_for(
         since,
     )
     return {
-        (row["household_id"], row["kind"]): (row["original"], row["arrears_amount"]) for row in rows
+        (row["household_id"], row["kind"]): (
+            row["original"],
+            open_personal(row["personal"])["arrears_amount"],
+        )
+        for row in rows
     }
 
 
 @dataclass(frozen=True)
 class NewSignal:
     signal: SignalIn
-    payload_sha256: bytes
+    payload_digest: bytes
     household_id: UUID
     team_id: int | None
     routed_by: str | None
@@ -146,24 +156,21 @@ async def insert_signals(
 
     result = await conn.fetch(
         """
-        insert into signals (partner_id, external_ref, payload_sha256, kind, urgency, household_id,
+        insert into signals (partner_id, external_ref, payload_digest, kind, urgency, household_id,
                              personal, resident_informed, status, team_id, routed_by,
-                             repeat_of, arrears_amount, arrears_since,
-                             invitation_dates, batch_id, received_at, case_id)
+                             repeat_of, batch_id, received_at, case_id)
         select $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.personal, r.informed,
-               r.status, r.team, r.rule, r.repeat_of, r.amount, r.since,
-               string_to_array(r.invitations, ',')::date[], $15, $16, r.case_id
+               r.status, r.team, r.rule, r.repeat_of, $12, $13, r.case_id
         from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[], $7::bytea[],
-                    $8::bool[], $9::bigint[], $10::text[], $11::uuid[], $12::numeric[],
-                    $13::date[], $14::text[], $17::text[], $18::uuid[])
+                    $8::bool[], $9::bigint[], $10::text[], $11::uuid[], $14::text[], $15::uuid[])
              as r (ref, digest, kind, urgency, household, personal, informed, team, rule,
-                   repeat_of, amount, since, invitations, status, case_id)
+                   repeat_of, status, case_id)
         on conflict (partner_id, external_ref) do nothing
         returning external_ref, id
         """,
         partner_id,
         column(lambda r: r.signal.external_ref),
-        column(lambda r: r.payload_sha256),
+        column(lambda r: r.payload_digest),
         column(lambda r: r.signal.kind.value),
         column(lambda r: r.signal.urgency.value),
         column(lambda r: r.household_id),
@@ -172,15 +179,6 @@ async def insert_signals(
         column(lambda r: r.team_id),
         column(lambda r: r.routed_by),
         column(lambda r: r.repeat_of),
-        column(lambda r: r.signal.arrears.amount_eur if r.signal.arrears else None),
-        column(lambda r: r.signal.arrears.since if r.signal.arrears else None),
-        column(
-            lambda r: (
-                ",".join(d.isoformat() for d in r.signal.non_response.invitations)
-                if r.signal.non_response
-                else None
-            )
-        ),
         batch_id,
         received_at,
         column(lambda r: r.status),
@@ -197,6 +195,9 @@ def _personal(signal: SignalIn) -> dict[str, Any]:
         signal.description,
         signal.resident_informed.reason,
         signal.non_response.client_ref if signal.non_response else None,
+        signal.arrears.amount_eur if signal.arrears else None,
+        signal.arrears.since if signal.arrears else None,
+        signal.non_response.invitations if signal.non_response else (),
     )
 
 
