@@ -11,9 +11,8 @@ from aiohttp import web
 
 from hub.app import create_app
 from hub.platform.config import Settings
-from hub.platform.db import database
 from hub.platform.logs import AccessLogger
-from hub.startup import hub_database
+from hub.startup import database, hub_database
 
 T = TypeVar("T")
 

@@ -9,8 +9,8 @@ from typing import Any
 from hub.cli.run import serve, with_pool
 from hub.demo import CREDENTIALS_FILE, prepare_demo, read_saved_credentials, write_credentials
 from hub.platform.config import Settings
-from hub.platform.db import create_pool, database
-from hub.platform.schema import migrate
+from hub.platform.roles import setup_sql
+from hub.startup import database, migrate_database
 from schemas.signals import EMERGENCY_NOTICE
 
 
@@ -54,19 +54,16 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    async def run(dsn: str) -> list[str]:
-        pool = await create_pool(dsn, min_size=1, max_size=1)
-        try:
-            async with pool.acquire() as conn:
-                return [migration.label for migration in await migrate(conn)]
-        finally:
-            await pool.close()
-
     with database(settings) as dsn:
-        applied = asyncio.run(run(dsn))
+        applied = [m.label for m in asyncio.run(migrate_database(settings, dsn))]
     for name in applied:
         print(f"applied {name}")
     print("database is up to date")
+    return 0
+
+
+def cmd_db_roles(settings: Settings, args: argparse.Namespace) -> int:
+    print(setup_sql(args.owner, args.app, args.database), end="")
     return 0
 
 
@@ -82,3 +79,15 @@ def add_commands(commands: Any) -> None:
     served("demo", "load the Haarlem/Zandvoort demo and serve it").set_defaults(run=cmd_demo)
     served("serve", "serve the hub").set_defaults(run=cmd_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    db = commands.add_parser("db", help="the database server's side").add_subparsers(
+        dest="db_command", required=True
+    )
+    roles = db.add_parser(
+        "roles",
+        help="print the SQL that gives the hub an owner role and a role that cannot touch the "
+        "audit trail (run it as a superuser)",
+    )
+    roles.add_argument("--owner", default="signal_hub_owner", help="the role that owns the schema")
+    roles.add_argument("--app", default="signal_hub_app", help="the role the hub serves as")
+    roles.add_argument("--database", default="signal_hub")
+    roles.set_defaults(run=cmd_db_roles)

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "HUB_DATABASE_URL"),
         description="PostgreSQL DSN; without it the hub runs an embedded PostgreSQL in data_dir.",
     )
+    migration_url: SecretStr | None = Field(
+        default=None,
+        description="The schema owner's DSN: migrations run as it, then grant the role of "
+        "DATABASE_URL what the hub may do (so the hub cannot alter or empty the audit trail).",
+    )
     data_dir: Path = Field(default=Path(".hub"), description="Embedded database and demo files.")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import warnings
@@ -11,16 +10,15 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TypeAlias
+from urllib.parse import quote
 
 import asyncpg
 
-from hub.platform.config import Settings, redact_dsn
+from hub.platform.config import redact_dsn
 from hub.platform.connection import Connection
 from hub.platform.store import transaction_time as _transaction_time
-from hub.platform.store.schema import ensure_database
 
 log = logging.getLogger(__name__)
-EMBEDDED_DATABASE = "hub"
 
 
 async def _init_connection(conn: Connection) -> None:
@@ -72,6 +70,15 @@ async def transaction_time(conn: Connection) -> datetime:
     return await _transaction_time(conn)
 
 
+def with_user(dsn: str, user: str, password: str | None = None) -> str:
+    """The same DSN, connecting as `user` (without a password: for a server that trusts its
+    socket, as the embedded one does)."""
+    scheme, rest = dsn.split("://", 1)
+    netloc, slash, tail = rest.partition("/")
+    login = f"{user}:{quote(password, safe='')}" if password else user
+    return f"{scheme}://{login}@{netloc.rpartition('@')[2]}{slash}{tail}"
+
+
 def with_database(dsn: str, name: str) -> str:
     """The same server DSN, pointing at database `name`."""
     head, sep, query = dsn.partition("?")
@@ -95,17 +102,3 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
         yield str(server.get_uri())
     finally:
         server.cleanup()
-
-
-@contextmanager
-def database(settings: Settings) -> Iterator[str]:
-    """The DSN the hub uses: `DATABASE_URL`, or else the embedded server's `hub` database.
-
-    Call it outside a running event loop (the CLI does, before serving).
-    """
-    if settings.database_url is not None:
-        yield settings.database_url.get_secret_value()
-        return
-    with embedded_postgres(settings.data_dir) as server_dsn:
-        asyncio.run(ensure_database(server_dsn, EMBEDDED_DATABASE))
-        yield with_database(server_dsn, EMBEDDED_DATABASE)

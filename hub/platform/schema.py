@@ -41,7 +41,11 @@ def migrations() -> list[Migration]:
 
 
 async def migrate(conn: Connection) -> list[Migration]:
-    """Apply the migrations not yet applied; returns those applied now."""
+    """Apply the migrations not yet applied; returns those applied now. With none pending it
+    only reads (the hub's own role may not create the bookkeeping table)."""
+    done = await store.applied_versions(conn)
+    if all(migration.version in done for migration in migrations()):
+        return []
     async with advisory_lock(conn, MIGRATION_LOCK):
         await store.ensure_bookkeeping(conn)
         done = await store.applied_versions(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -9,7 +10,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import psutil
+import pytest
 
 from tests.support.factories import make_signal
 from tests.support.processes import hub_env, start_hub, wait_ready
@@ -53,6 +56,21 @@ def run_demo(
     wait_ready(f"http://127.0.0.1:{port}", process, seconds=120)
     credentials = json.loads((data_dir / "demo-credentials.json").read_text())
     return process, credentials
+
+
+async def check_the_hubs_role(data_dir: Path) -> None:
+    socket_dir = (data_dir / "pgdata" / "postmaster.pid").read_text().splitlines()[4]
+    conn = await asyncpg.connect(f"postgresql://signal_hub_app@/hub?host={socket_dir}")
+    try:
+        users = await conn.fetch(
+            "select distinct usename from pg_stat_activity where datname = 'hub' "
+            "and pid <> pg_backend_pid()"
+        )
+        assert {row["usename"] for row in users} == {"signal_hub_app"}
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("truncate access_log")
+    finally:
+        await conn.close()
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -112,6 +130,9 @@ def test_demo_serves_haarlem_and_stops_cleanly(
         "coverage_gap",
         "weak_tie",
     }
+
+    # The hub serves as a role that owns nothing: the audit trail is out of its reach.
+    asyncio.run(check_the_hubs_role(data_dir))
 
     stop(process)
     assert not embedded_postgres_running(data_dir)
