@@ -27,7 +27,7 @@ from hub.feedback.obligations import on_case_step
 from hub.platform.clock import today
 from hub.platform.errors import Forbidden, InvalidFields, NotFound
 from hub.privacy.audit import log_access
-from hub.privacy.sealed import open_event_data, seal_note, seal_returned_note
+from hub.privacy.sealed import event_row, open_event_data, seal_note, seal_returned_note
 from schemas.address import Address
 from schemas.cases import (
     Assign,
@@ -184,7 +184,7 @@ async def case_view(pool: asyncpg.Pool, user: User, case_id: UUID) -> CaseView:
                 at=t["occurred_at"],
                 kind=t["kind"],
                 actor=t["email"] or ("hub" if t["actor"] == "hub" else "partner"),
-                detail=open_event_data(t["data"] or {}),
+                detail=open_event_data(t["data"] or {}, event_row(t["case_id"], t["signal_id"])),
             )
             for t in timeline
         ],
@@ -213,7 +213,7 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
         if isinstance(action, Close):
             detail["outcome"] = action.outcome.value
         if isinstance(action, Return | Decline):
-            detail["reason_sealed"] = seal_note(action.reason)
+            detail["reason_sealed"] = seal_note(action.reason, event_row(case_id, None))
         await store.update_case(
             conn,
             case_id,
@@ -229,8 +229,11 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
             settled=[status.value for status in SETTLED_SIGNAL],
             progress=[status.value for status in PROGRESS],
             to_queue=isinstance(action, Return),
-            returned_note=seal_returned_note(action.reason) if isinstance(action, Return) else None,
         )
+        if isinstance(action, Return):
+            await store.set_returned_notes(
+                conn, signal_ids, [seal_returned_note(action.reason, i) for i in signal_ids]
+            )
         at = await store.append_case_event(conn, case_id, action.action, f"user:{user.id}", detail)
         if isinstance(action, ContactAttempt) and action.reached:
             await on_case_step(conn, signal_ids, "first_contact", None, at)

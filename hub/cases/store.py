@@ -181,7 +181,7 @@ async def case_signals(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
 async def case_timeline(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
-        select e.occurred_at, e.kind, e.actor, e.data, u.email
+        select e.occurred_at, e.kind, e.actor, e.data, e.case_id, e.signal_id, u.email
         from events e
         left join users u on e.actor = 'user:' || u.id::text
         where e.case_id = $1
@@ -223,32 +223,41 @@ async def set_signals_of_case(
     settled: Sequence[str],
     progress: Sequence[str],
     to_queue: bool,
-    returned_note: bytes | None,
 ) -> list[UUID]:
     """Every signal of the case not yet `settled` takes `status`, unless it is a step of
     `progress` (in order) that the signal has already passed; returned ones leave the team for
-    the queue, with the team's (sealed) note."""
+    the queue (`set_returned_notes` then gives each the team's note)."""
     rows = await conn.fetch(
         """
         update signals set
             status = case
-                when array_position($6::text[], $2) is null then $2
-                when array_position($6::text[], status) >= array_position($6::text[], $2)
+                when array_position($5::text[], $2) is null then $2
+                when array_position($5::text[], status) >= array_position($5::text[], $2)
                     then status
                 else $2 end,
-            team_id = case when $3 then null else team_id end,
-            returned_note = case when $3 then $4 else returned_note end
-        where case_id = $1 and status <> all($5::text[])
+            team_id = case when $3 then null else team_id end
+        where case_id = $1 and status <> all($4::text[])
         returning id
         """,
         case_id,
         status,
         to_queue,
-        returned_note,
         list(settled),
         list(progress),
     )
     return [row["id"] for row in rows]
+
+
+async def set_returned_notes(
+    conn: Connection, signal_ids: Sequence[UUID], notes: Sequence[bytes | None]
+) -> None:
+    """Each signal's sealed note from the team that returned it."""
+    await conn.execute(
+        "update signals s set returned_note = u.note "
+        "from unnest($1::uuid[], $2::bytea[]) as u (id, note) where s.id = u.id",
+        list(signal_ids),
+        list(notes),
+    )
 
 
 async def queue(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:

@@ -82,10 +82,12 @@ async def set_second_factor(pool: asyncpg.Pool, email: str, on: bool) -> str | N
     """Set up a TOTP second factor (returns the provisioning URI to show once, as text or a QR
     code), or remove it (None)."""
     secret = pyotp.random_base32() if on else None
-    sealed = keyring().seal(secret, TOTP_PLACE) if secret else None
     async with pool.acquire() as conn:
-        if await user_store.set_totp_secret(conn, email, sealed) is None:
+        user = await user_store.user_by_email(conn, email)
+        if user is None:
             raise NotFound(f"no user {email}")
+        sealed = keyring().seal(secret, TOTP_PLACE, user.id) if secret else None
+        await user_store.set_totp_secret(conn, user.id, sealed)
     if secret is None:
         return None
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
@@ -103,10 +105,10 @@ class Throttled:
     retry_after: int
 
 
-def _second_factor_holds(sealed: bytes | None, code: str) -> bool:
+def _second_factor_holds(user_id: UUID, sealed: bytes | None, code: str) -> bool:
     if sealed is None:
         return True
-    secret = keyring().unseal(sealed, TOTP_PLACE)
+    secret = keyring().unseal(sealed, TOTP_PLACE, user_id)
     return bool(code) and pyotp.TOTP(secret).verify(code.replace(" ", ""), valid_window=1)
 
 
@@ -126,7 +128,11 @@ async def login(
     if attempt.throttled:
         return Throttled(attempt.retry_after)
     right = await verify_password(found.password_hash if found else None, password)
-    if found is None or not right or not _second_factor_holds(found.totp_secret, code):
+    if (
+        found is None
+        or not right
+        or not _second_factor_holds(found.user.id, found.totp_secret, code)
+    ):
         return None
     rehash = await hash_password(password) if needs_rehash(found.password_hash) else None
     async with pool.acquire() as conn, conn.transaction():

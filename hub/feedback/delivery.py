@@ -49,7 +49,7 @@ async def set_webhook(pool: asyncpg.Pool, partner_name: str, url: str, rules: Ou
     await check_target(url, rules)
     secret = secrets.token_urlsafe(32)
     async with pool.acquire() as conn:
-        await store.set_webhook(conn, partner.id, url, seal_webhook_secret(secret))
+        await store.set_webhook(conn, partner.id, url, seal_webhook_secret(secret, partner.id))
     return secret
 
 
@@ -88,7 +88,7 @@ async def deliver_feedback(
 
         async def serve(partner_id: UUID, places: list[int]) -> None:
             url, sealed = hooks[partner_id]
-            secret = open_webhook_secret(sealed)
+            secret = open_webhook_secret(sealed, partner_id)
             for step, place in enumerate(places):
                 if loop.time() >= stop_at:
                     return

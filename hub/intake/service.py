@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from hub.cases.service import after_intake, open_cases_for, record_signal_events
 from hub.cases.workflow import ON_ARRIVAL
@@ -188,6 +188,7 @@ async def store_signals(
         case = cases[household, team_id] if team_id is not None else None
         rows.append(
             signal_store.NewSignal(
+                id=uuid4(),
                 signal=signal,
                 payload_digest=first_digest[signal.external_ref],
                 household_id=household,

@@ -3,7 +3,8 @@
 A keyring holds numbered data keys (one is current) and an index key. `seal` encrypts with the
 current key; a sealed value names its key, so values sealed under an older key still open, and
 `hub keys rotate` re-encrypts them under a new one. Each value is bound to its place (table and
-column) as associated data, so a sealed name cannot be passed off as a description.
+column) and its row (the row's key) as associated data, so a sealed name cannot be passed off as
+a description, nor one resident's address as another's.
 
 Households are matched by `address_digest`, an HMAC-SHA256 of the normalised address under the
 index key: equal addresses give equal digests, yet the database holds no plain address.
@@ -21,14 +22,15 @@ import json
 import os
 import secrets
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-VERSION = 1
+VERSION = 2  # bound to its place and its row
+UNBOUND = 1  # bound to its place only: written before values were bound to their rows
 _HEADER = struct.Struct(">BI")  # format version, key id
 _NONCE_BYTES = 12
 
@@ -43,6 +45,8 @@ class Keyring:
     current: int
     index_key: bytes
     source: Path | None = field(default=None, compare=False)
+    # Values sealed before row binding open until the database holds none (`hub.privacy.keys`).
+    accept_unbound: bool = field(default=True, compare=False)
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
@@ -50,38 +54,45 @@ class Keyring:
         if any(len(key) != 32 for key in self.keys.values()) or len(self.index_key) != 32:
             raise KeyringError("every key is 32 bytes (AES-256), written in base64")
 
-    def seal(self, value: Any, place: str) -> bytes | None:
-        """`value` as JSON, sealed under the current key and bound to `place`; None stays None."""
+    def seal(self, value: Any, place: str, row: object) -> bytes | None:
+        """`value` as JSON, sealed under the current key and bound to `place` and `row`; None
+        stays None."""
         if value is None:
             return None
         return self.seal_bytes(
-            json.dumps(value, separators=(",", ":"), default=str).encode(), place
+            json.dumps(value, separators=(",", ":"), default=str).encode(), place, row
         )
 
-    def unseal(self, blob: bytes | None, place: str) -> Any:
-        return None if blob is None else json.loads(self.unseal_bytes(blob, place))
+    def unseal(self, blob: bytes | None, place: str, row: object) -> Any:
+        return None if blob is None else json.loads(self.unseal_bytes(blob, place, row))
 
-    def seal_bytes(self, plain: bytes, place: str) -> bytes:
+    def seal_bytes(self, plain: bytes, place: str, row: object) -> bytes:
+        """Sealed under the current key and bound to `place` (table.column) and `row` (the
+        row's key): a value copied to another column or another row does not open."""
         header = self.key_header()
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plain, header + place.encode())
+        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plain, _bound(header, place, row))
         return header + nonce + sealed
 
-    def unseal_bytes(self, blob: bytes, place: str) -> bytes:
+    def unseal_bytes(self, blob: bytes, place: str, row: object) -> bytes:
         version, key_id = _HEADER.unpack_from(blob)
-        if version != VERSION:
-            raise KeyringError(f"sealed with format {version}, which this hub does not know")
+        header = blob[: _HEADER.size]
+        if version == VERSION:
+            associated = _bound(header, place, row)
+        elif version == UNBOUND and self.accept_unbound:
+            associated = header + place.encode()
+        else:
+            raise KeyringError(f"sealed with format {version}, which this hub does not open")
         key = self.keys.get(key_id)
         if key is None:
             raise KeyringError(f"sealed with key {key_id}, which is not in the keyring")
-        header = blob[: _HEADER.size]
         nonce = blob[_HEADER.size : _HEADER.size + _NONCE_BYTES]
         try:
-            return AESGCM(key).decrypt(
-                nonce, blob[_HEADER.size + _NONCE_BYTES :], header + place.encode()
-            )
+            return AESGCM(key).decrypt(nonce, blob[_HEADER.size + _NONCE_BYTES :], associated)
         except InvalidTag:
-            raise KeyringError(f"a value in {place} does not open with key {key_id}") from None
+            raise KeyringError(
+                f"a value in {place} does not open with key {key_id} in this row"
+            ) from None
 
     def address_digest(self, household_key: tuple[str, int, str, str]) -> bytes:
         """The keyed hash households are matched by: equal addresses, equal digests."""
@@ -108,10 +119,10 @@ class Keyring:
     def rotated(self) -> Keyring:
         """This keyring with a new current key; the old keys stay to open what they sealed."""
         new_id = max(self.keys) + 1
-        return Keyring({**self.keys, new_id: AESGCM.generate_key(256)}, new_id, self.index_key)
+        return replace(self, keys={**self.keys, new_id: AESGCM.generate_key(256)}, current=new_id)
 
     def without_old_keys(self) -> Keyring:
-        return Keyring({self.current: self.keys[self.current]}, self.current, self.index_key)
+        return replace(self, keys={self.current: self.keys[self.current]})
 
     def to_json(self) -> str:
         return json.dumps(
@@ -122,6 +133,10 @@ class Keyring:
             },
             indent=2,
         )
+
+
+def _bound(header: bytes, place: str, row: object) -> bytes:
+    return header + place.encode() + b"\x00" + str(row).encode()
 
 
 def _b64(raw: bytes) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hub.platform.config import Settings, key_path
@@ -20,6 +21,7 @@ from hub.privacy.sealed import (
     RETURNED_NOTE,
     SEALED_COLUMNS,
     WEBHOOK_SIGNING,
+    event_row,
     personal_value,
 )
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ROW_BINDING = "sealed values bound to their rows"
 _KEYS_LOCK = 0x5349474E414C4B59  # any fixed number: one process at a time handles the keys
 _CHUNK = 1000
 
@@ -39,7 +42,8 @@ def _environment_keys(settings: Settings) -> str | None:
 async def prepare_keys(pool: asyncpg.Pool, settings: Settings) -> Keyring:
     """The keyring this database was sealed with, made the process's own; a new installation
     gets a new key file. Refuses keys that are not the database's, then seals rows left plain
-    by an older version of the hub."""
+    by an older version of the hub and binds every sealed value to its row (once; after that,
+    a value not bound to its row does not open)."""
     async with pool.acquire() as conn, conn.transaction():
         await lock_for_transaction(conn, _KEYS_LOCK)
         registered = await store.registered_keys(conn)
@@ -52,7 +56,16 @@ async def prepare_keys(pool: asyncpg.Pool, settings: Settings) -> Keyring:
     sealed = await seal_plain_rows(pool, keyring)
     if sealed:
         log.info("sealed %d rows written before personal data was encrypted", sealed)
-    return keyring
+    async with pool.acquire() as conn:
+        bound = await store.upgrade_done(conn, ROW_BINDING)
+    if not bound:
+        counts = await reseal(pool, keyring)
+        log.info("bound %d sealed values to their rows", sum(counts.values()))
+        async with pool.acquire() as conn:
+            await store.record_upgrade(conn, ROW_BINDING)
+    strict = replace(keyring, accept_unbound=False)
+    use_keyring(strict)
+    return strict
 
 
 def _check(keyring: Keyring, registered: dict[int, bytes]) -> None:
@@ -92,7 +105,7 @@ async def seal_plain_rows(pool: asyncpg.Pool, keyring: Keyring) -> int:
             await store.seal_households(
                 conn,
                 [row["id"] for row in rows],
-                [keyring.seal(_address_parts(row), ADDRESS) for row in rows],
+                [keyring.seal(_address_parts(row), ADDRESS, row["id"]) for row in rows],
                 [
                     keyring.address_digest(
                         (row["postcode"], row["house_number"], row["house_letter"], row["addition"])
@@ -110,7 +123,7 @@ async def seal_plain_rows(pool: asyncpg.Pool, keyring: Keyring) -> int:
                 conn,
                 [row["id"] for row in rows],
                 [_personal(keyring, row) for row in rows],
-                [keyring.seal(row["returned_reason"], RETURNED_NOTE) for row in rows],
+                [keyring.seal(row["returned_reason"], RETURNED_NOTE, row["id"]) for row in rows],
                 [
                     bytes(row["payload_digest"])
                     if row["payload_keyed"]
@@ -124,13 +137,13 @@ async def seal_plain_rows(pool: asyncpg.Pool, keyring: Keyring) -> int:
     async with pool.acquire() as conn:
         for row in await store.plain_batches(conn):
             await store.seal_batch_content(
-                conn, row["id"], keyring.seal_bytes(row["content"], BATCH_CONTENT)
+                conn, row["id"], keyring.seal_bytes(row["content"], BATCH_CONTENT, row["id"])
             )
             total += 1
         for row in await store.plain_webhook_secrets(conn):
-            await store.seal_webhook_secret(
-                conn, row["partner_id"], keyring.seal_bytes(row["secret"].encode(), WEBHOOK_SIGNING)
-            )
+            partner = row["partner_id"]
+            sealed = keyring.seal_bytes(row["secret"].encode(), WEBHOOK_SIGNING, partner)
+            await store.seal_webhook_secret(conn, partner, sealed)
             total += 1
     return total
 
@@ -148,16 +161,16 @@ def _personal(keyring: Keyring, row: Any) -> bytes | None:
         row["invitation_dates"] or (),
     )
     if row["description"] is not None:  # before migration 0008: everything was plain
-        return keyring.seal(situation, PERSONAL)
+        return keyring.seal(situation, PERSONAL, row["id"])
     if row["personal"] is None:  # removed by retention: the plain rest goes too
         return None
     plain = (row["arrears_amount"], row["arrears_since"], row["invitation_dates"])
     if all(value is None for value in plain):
         return bytes(row["personal"])
-    value = keyring.unseal(row["personal"], PERSONAL)
+    value = keyring.unseal(row["personal"], PERSONAL, row["id"])
     for key in ("arrears_amount", "arrears_since", "invitations"):
         value[key] = situation[key]
-    return keyring.seal(value, PERSONAL)
+    return keyring.seal(value, PERSONAL, row["id"])
 
 
 def _area(rule: str | None) -> str | None:
@@ -182,17 +195,18 @@ async def _seal_event_notes(pool: asyncpg.Pool, keyring: Keyring, *, only_plain:
             changed = []
             for row in rows:
                 data = dict(row["data"])
+                bound_to = event_row(row["case_id"], row["signal_id"])
                 note = data.pop("reason_sealed", None)
                 plain = data.pop("reason", None)
                 if note is not None:
                     blob = base64.b64decode(note)
                     if only_plain or blob.startswith(current):
                         continue
-                    plain = keyring.unseal_bytes(blob, EVENT_NOTE).decode()
+                    plain = keyring.unseal_bytes(blob, EVENT_NOTE, bound_to).decode()
                 if plain is None:
                     continue
                 data["reason_sealed"] = base64.b64encode(
-                    keyring.seal_bytes(str(plain).encode(), EVENT_NOTE)
+                    keyring.seal_bytes(str(plain).encode(), EVENT_NOTE, bound_to)
                 ).decode()
                 changed.append((row["id"], data))
             if changed:
@@ -238,7 +252,9 @@ async def reseal(pool: asyncpg.Pool, keyring: Keyring) -> dict[str, int]:
                     key,
                     [row["id"] for row in rows],
                     [
-                        keyring.seal_bytes(keyring.unseal_bytes(row["blob"], place), place)
+                        keyring.seal_bytes(
+                            keyring.unseal_bytes(row["blob"], place, row["id"]), place, row["id"]
+                        )
                         for row in rows
                     ],
                 )

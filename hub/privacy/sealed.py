@@ -1,8 +1,9 @@
 """The shapes of sealed personal data, one place for each: what is sealed in which column, and
 how a row's sealed columns are opened.
 
-Each value is bound to its place (`table.column`) as associated data, so a sealed name cannot
-be passed off as a description (`hub.privacy.crypto`).
+Each value is bound to its place (`table.column`) and its row (the row's key; for an event's
+note, its case or signal) as associated data, so a sealed name cannot be passed off as a
+description, nor one household's address as another's (`hub.privacy.crypto`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from hub.privacy.crypto import keyring
 from schemas.address import Address
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     import asyncpg
 
 ADDRESS = "households.address"
@@ -35,6 +38,7 @@ SEALED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("signals", "returned_note", "id"),
     ("batches", "content", "id"),
     ("partner_webhooks", "secret_sealed", "partner_id"),
+    ("users", "totp_secret", "id"),
 )
 
 
@@ -44,23 +48,23 @@ def keyed_payload_digest(content_sha256: bytes) -> bytes:
     return keyring().digest(content_sha256, PAYLOAD_DIGEST)
 
 
-def seal_webhook_secret(secret: str) -> bytes:
+def seal_webhook_secret(secret: str, partner_id: UUID) -> bytes:
     """A partner's webhook signing secret: not personal, but whoever reads it can forge the
     hub's feedback to that partner, so it is kept like personal data."""
-    return keyring().seal_bytes(secret.encode(), WEBHOOK_SIGNING)
+    return keyring().seal_bytes(secret.encode(), WEBHOOK_SIGNING, partner_id)
 
 
-def open_webhook_secret(sealed: bytes) -> str:
-    return keyring().unseal_bytes(sealed, WEBHOOK_SIGNING).decode()
+def open_webhook_secret(sealed: bytes, partner_id: UUID) -> str:
+    return keyring().unseal_bytes(sealed, WEBHOOK_SIGNING, partner_id).decode()
 
 
-def seal_address(address: Address) -> bytes | None:
-    return keyring().seal(address.model_dump(mode="json"), ADDRESS)
+def seal_address(address: Address, household_id: UUID) -> bytes | None:
+    return keyring().seal(address.model_dump(mode="json"), ADDRESS, household_id)
 
 
-def open_address(sealed: bytes | None) -> dict[str, Any]:
+def open_address(sealed: bytes | None, household_id: UUID) -> dict[str, Any]:
     """The household's address parts (all None once removed)."""
-    parts = keyring().unseal(sealed, ADDRESS) or {}
+    parts = keyring().unseal(sealed, ADDRESS, household_id) or {}
     return {
         "postcode": parts.get("postcode"),
         "house_number": parts.get("house_number"),
@@ -95,13 +99,13 @@ def personal_value(
     }
 
 
-def seal_personal(value: dict[str, Any]) -> bytes | None:
-    return keyring().seal(value, PERSONAL)
+def seal_personal(value: dict[str, Any], signal_id: UUID) -> bytes | None:
+    return keyring().seal(value, PERSONAL, signal_id)
 
 
-def open_personal(sealed: bytes | None) -> dict[str, Any]:
+def open_personal(sealed: bytes | None, signal_id: UUID) -> dict[str, Any]:
     """A signal's personal fields (all None once removed)."""
-    fields = keyring().unseal(sealed, PERSONAL) or {}
+    fields = keyring().unseal(sealed, PERSONAL, signal_id) or {}
     birth = fields.get("birth_date")
     amount = fields.get("arrears_amount")
     since = fields.get("arrears_since")
@@ -117,43 +121,50 @@ def open_personal(sealed: bytes | None) -> dict[str, Any]:
     }
 
 
-def seal_returned_note(reason: str) -> bytes | None:
-    return keyring().seal(reason, RETURNED_NOTE)
+def seal_returned_note(reason: str, signal_id: UUID) -> bytes | None:
+    return keyring().seal(reason, RETURNED_NOTE, signal_id)
 
 
-def seal_note(reason: str) -> str:
-    """A team's free-text reason as kept in an event's data: sealed, in base64."""
-    return base64.b64encode(keyring().seal_bytes(reason.encode(), EVENT_NOTE)).decode()
+def event_row(case_id: UUID | None, signal_id: UUID | None) -> str:
+    """What an event's note is bound to: the case (or signal) the event is about."""
+    return f"case:{case_id}" if case_id is not None else f"signal:{signal_id}"
 
 
-def open_note(note: str) -> str:
-    return keyring().unseal_bytes(base64.b64decode(note), EVENT_NOTE).decode()
+def seal_note(reason: str, row: str) -> str:
+    """A team's free-text reason as kept in an event's data (`row` from `event_row`): sealed,
+    in base64."""
+    return base64.b64encode(keyring().seal_bytes(reason.encode(), EVENT_NOTE, row)).decode()
 
 
-def open_event_data(data: Mapping[str, Any]) -> dict[str, Any]:
+def open_note(note: str, row: str) -> str:
+    return keyring().unseal_bytes(base64.b64decode(note), EVENT_NOTE, row).decode()
+
+
+def open_event_data(data: Mapping[str, Any], row: str) -> dict[str, Any]:
     """An event's data with its sealed note (if any, and not yet removed) opened as `reason`."""
     result = dict(data)
     note = result.pop("reason_sealed", None)
     if note is not None:
-        result["reason"] = open_note(note)
+        result["reason"] = open_note(note, row)
     return result
 
 
-def seal_batch(content: bytes) -> bytes:
-    return keyring().seal_bytes(content, BATCH_CONTENT)
+def seal_batch(content: bytes, batch_id: UUID) -> bytes:
+    return keyring().seal_bytes(content, BATCH_CONTENT, batch_id)
 
 
-def open_batch(sealed: bytes) -> bytes:
-    return keyring().unseal_bytes(sealed, BATCH_CONTENT)
+def open_batch(sealed: bytes, batch_id: UUID) -> bytes:
+    return keyring().unseal_bytes(sealed, BATCH_CONTENT, batch_id)
 
 
 def unsealed(row: asyncpg.Record | Mapping[str, Any]) -> dict[str, Any]:
-    """A row as a dict with its sealed columns (`address`, `personal`, `returned_note`) opened."""
+    """A row as a dict with its sealed columns opened: `address` (bound to the row's
+    `household_id`), `personal` and `returned_note` (bound to its `id`, a signal's)."""
     result = dict(row)
     if "address" in result:
-        result.update(open_address(row["address"]))
+        result.update(open_address(row["address"], row["household_id"]))
     if "personal" in result:
-        result.update(open_personal(row["personal"]))
+        result.update(open_personal(row["personal"], row["id"]))
     if "returned_note" in result:
-        result["returned_reason"] = keyring().unseal(row["returned_note"], RETURNED_NOTE)
+        result["returned_reason"] = keyring().unseal(row["returned_note"], RETURNED_NOTE, row["id"])
     return result

@@ -78,6 +78,16 @@ async def household_history(conn: Connection, household_id: UUID) -> list[asyncp
 # --- keys -----------------------------------------------------------------------------------
 
 
+async def upgrade_done(conn: Connection, name: str) -> bool:
+    return bool(await conn.fetchval("select true from upgrades where name = $1", name))
+
+
+async def record_upgrade(conn: Connection, name: str) -> None:
+    await conn.execute(
+        "insert into upgrades (name) values ($1) on conflict (name) do nothing", name
+    )
+
+
 async def registered_keys(conn: Connection) -> dict[int, bytes]:
     rows = await conn.fetch("select key_id, fingerprint from encryption_keys")
     return {row["key_id"]: bytes(row["fingerprint"]) for row in rows}
@@ -180,7 +190,8 @@ async def seal_signals(
 async def event_notes_after(conn: Connection, last_id: int, limit: int) -> list[asyncpg.Record]:
     """Events with a note (plain `reason` or `reason_sealed`), in id order after `last_id`."""
     return await conn.fetch(
-        "select id, data from events where (data ? 'reason' or data ? 'reason_sealed') "
+        "select id, case_id, signal_id, data from events "
+        "where (data ? 'reason' or data ? 'reason_sealed') "
         "and id > $1 order by id limit $2",
         last_id,
         limit,

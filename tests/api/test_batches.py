@@ -35,7 +35,7 @@ async def test_good_rows_are_accepted_and_bad_rows_reported(
     ]
     async with haarlem.acquire() as conn:
         found = await conn.fetch(
-            """select s.status, t.code, s.personal, s.kind, h.address
+            """select s.id, s.household_id, s.status, t.code, s.personal, s.kind, h.address
                from signals s left join teams t on t.id = s.team_id
                join households h on h.id = s.household_id"""
         )
@@ -85,7 +85,7 @@ async def test_next_months_list_records_repeats_unless_arrears_grew(
     assert view["counts"] == {"total": 2, "accepted": 1, "repeat": 1, "known": 0, "refused": 0}
     async with haarlem.acquire() as conn:
         repeat = await conn.fetchrow(
-            """select r.repeat_of = o.id as points_back, r.personal
+            """select r.repeat_of = o.id as points_back, r.id, r.personal
                from signals r join signals o on o.household_id = r.household_id
                where r.repeat_of is not null and o.repeat_of is null"""
         )
@@ -142,7 +142,7 @@ async def test_non_responder_list_with_the_default_profile(
     assert view["profile"] == "non_responder"
     assert view["counts"]["accepted"] == 1
     async with haarlem.acquire() as conn:
-        found = await conn.fetchrow("select personal, invitation_dates from signals")
+        found = await conn.fetchrow("select id, personal, invitation_dates from signals")
     assert found is not None
     assert found["invitation_dates"] is None  # sealed with the rest, not in a plain column
     row = unsealed(found)

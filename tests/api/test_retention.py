@@ -37,7 +37,8 @@ async def personal_left(pool: asyncpg.Pool) -> set[str]:
     """The names still stored (sealed), by the address they were signalled about."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            "select s.personal, h.address from signals s join households h on h.id = s.household_id"
+            "select s.id, s.household_id, s.personal, h.address "
+            "from signals s join households h on h.id = s.household_id"
         )
     return {name for row in rows if (name := unsealed(row)["person_name"]) is not None}
 

@@ -35,7 +35,7 @@ async def test_signal_is_routed_stored_and_acknowledged(
     }
     async with haarlem.acquire() as conn:
         found = await conn.fetchrow(
-            """select s.external_ref, s.partner_id, t.code, h.address
+            """select s.external_ref, s.partner_id, t.code, s.household_id, h.address
                from signals s join teams t on t.id = s.team_id
                join households h on h.id = s.household_id where s.id = $1""",
             UUID(receipt["id"]),

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -17,10 +19,10 @@ from hub.platform.config import Settings
 from hub.platform.schema import migrations
 from hub.privacy.crypto import KeyringError, load_keyring, new_keyring, use_keyring
 from hub.privacy.keys import prepare_keys, retire_old_keys, rotate_keys
-from hub.privacy.sealed import open_webhook_secret, unsealed
+from hub.privacy.sealed import open_address, open_personal, open_webhook_secret, unsealed
 from schemas.signals import PartnerKind, SignalIn
 from tests.support.factories import TEST_KEYRING, make_partner, make_signal
-from tests.support.sealing import dump
+from tests.support.sealing import dump, seal_unbound
 from tests.support.servers import give_webhook
 
 NAME = "Wilhelmina Kwakernaak"
@@ -69,19 +71,54 @@ async def test_nothing_personal_is_stored_in_the_clear(haarlem: asyncpg.Pool) ->
     )
 
 
-def test_a_sealed_value_opens_only_in_its_own_place_and_with_its_key() -> None:
-    sealed = TEST_KEYRING.seal({"name": NAME}, "signals.personal")
-    assert TEST_KEYRING.unseal(sealed, "signals.personal") == {"name": NAME}
+def test_a_sealed_value_opens_only_in_its_own_place_and_row_and_with_its_key() -> None:
+    row, other = uuid4(), uuid4()
+    sealed = TEST_KEYRING.seal({"name": NAME}, "signals.personal", row)
+    assert TEST_KEYRING.unseal(sealed, "signals.personal", row) == {"name": NAME}
     with pytest.raises(KeyringError):
-        TEST_KEYRING.unseal(sealed, "households.address")
+        TEST_KEYRING.unseal(sealed, "households.address", row)
     with pytest.raises(KeyringError):
-        new_keyring().unseal(sealed, "signals.personal")
+        TEST_KEYRING.unseal(sealed, "signals.personal", other)
+    with pytest.raises(KeyringError):
+        new_keyring().unseal(sealed, "signals.personal", row)
     tampered = bytearray(sealed or b"")
     tampered[-1] ^= 1
     with pytest.raises(KeyringError):
-        TEST_KEYRING.unseal(bytes(tampered), "signals.personal")
+        TEST_KEYRING.unseal(bytes(tampered), "signals.personal", row)
     # Random nonces: the same value sealed twice gives two different ciphertexts.
-    assert TEST_KEYRING.seal("x", "p") != TEST_KEYRING.seal("x", "p")
+    assert TEST_KEYRING.seal("x", "p", row) != TEST_KEYRING.seal("x", "p", row)
+    # A value sealed before row binding opens only until the database has none left.
+    unbound = seal_unbound(TEST_KEYRING, b'"x"', "p")
+    assert TEST_KEYRING.unseal(unbound, "p", row) == "x"
+    with pytest.raises(KeyringError):
+        replace(TEST_KEYRING, accept_unbound=False).unseal(unbound, "p", row)
+
+
+async def test_a_sealed_value_moved_to_another_row_does_not_open(haarlem: asyncpg.Pool) -> None:
+    """Someone who can write to the database swaps two households' sealed addresses and two
+    signals' personal data: the hub refuses to open them rather than show the wrong ones."""
+    partner, _ = await make_partner(haarlem, PartnerKind.GP)
+    for number in (1, 2):
+        body = make_signal(address={"postcode": "2034AB", "house_number": number})
+        await submit_signal(haarlem, partner, SignalIn.model_validate(body))
+    select = (
+        "select s.id, s.household_id, s.personal, h.address "
+        "from signals s join households h on h.id = s.household_id order by s.received_at"
+    )
+    async with haarlem.acquire() as conn:
+        assert [unsealed(row)["house_number"] for row in await conn.fetch(select)] == [1, 2]
+        await conn.execute(
+            "update households h set address = o.address from households o where o.id <> h.id"
+        )
+        for row in await conn.fetch(select):
+            with pytest.raises(KeyringError, match="in this row"):
+                open_address(row["address"], row["household_id"])
+        await conn.execute(
+            "update signals s set personal = o.personal from signals o where o.id <> s.id"
+        )
+        for row in await conn.fetch(select):
+            with pytest.raises(KeyringError, match="in this row"):
+                open_personal(row["personal"], row["id"])
 
 
 async def test_rows_written_before_sealing_are_sealed_at_start(
@@ -144,14 +181,18 @@ async def test_rows_written_before_sealing_are_sealed_at_start(
                 "select s.*, h.address, h.address_digest from signals s "
                 "join households h on h.id = s.household_id"
             )
-            hook = await conn.fetchrow("select secret, secret_sealed from partner_webhooks")
+            hook = await conn.fetchrow(
+                "select partner_id, secret, secret_sealed from partner_webhooks"
+            )
     finally:
         await pool.close()
     for secret in (NAME, DESCRIPTION, "2011AA", "Hoort bij Noord", "old-signing-secret"):
         assert secret not in text
     assert hook is not None
     assert hook["secret"] is None
-    assert open_webhook_secret(bytes(hook["secret_sealed"])) == "old-signing-secret"
+    assert open_webhook_secret(bytes(hook["secret_sealed"]), hook["partner_id"]) == (
+        "old-signing-secret"
+    )
     assert row is not None
     signal = unsealed(row)
     assert signal["person_name"] == NAME
@@ -211,13 +252,14 @@ async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
     use_keyring(only_new)
     async with haarlem.acquire() as conn:
         rows = await conn.fetch(
-            "select s.personal, h.address from signals s join households h on h.id = s.household_id"
+            "select s.id, s.household_id, s.personal, h.address "
+            "from signals s join households h on h.id = s.household_id"
         )
     assert sorted(unsealed(row)["house_number"] for row in rows) == [1, 2, 3]
     assert {unsealed(row)["person_name"] for row in rows} == {NAME}
     async with haarlem.acquire() as conn:
         sealed = await conn.fetchval("select secret_sealed from partner_webhooks")
-    assert open_webhook_secret(bytes(sealed)) == "signing-secret"
+    assert open_webhook_secret(bytes(sealed), partner.id) == "signing-secret"
 
 
 async def test_a_key_file_that_is_not_the_databases_is_refused(
@@ -230,3 +272,43 @@ async def test_a_key_file_that_is_not_the_databases_is_refused(
         )
     with pytest.raises(KeyringError, match="no keys"):
         await prepare_keys(haarlem, Settings(data_dir=tmp_path / "empty"))
+
+
+async def test_values_sealed_before_row_binding_are_bound_at_start(
+    haarlem: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """A database of an older version: values bound to their place only. The hub binds each to
+    its row when it starts, once; after that a value bound to its place only does not open."""
+    partner, _ = await make_partner(haarlem, PartnerKind.GP)
+    body = make_signal(person={"name": NAME}, address={"postcode": "2034AB", "house_number": 5})
+    await submit_signal(haarlem, partner, SignalIn.model_validate(body))
+    async with haarlem.acquire() as conn:
+        row = await conn.fetchrow(
+            "select s.id, s.household_id, s.personal, h.address "
+            "from signals s join households h on h.id = s.household_id"
+        )
+        assert row is not None
+        person = TEST_KEYRING.unseal(row["personal"], "signals.personal", row["id"])
+        place = TEST_KEYRING.unseal(row["address"], "households.address", row["household_id"])
+        old_person = seal_unbound(TEST_KEYRING, json.dumps(person).encode(), "signals.personal")
+        old_place = seal_unbound(TEST_KEYRING, json.dumps(place).encode(), "households.address")
+        await conn.execute("update signals set personal = $1", old_person)
+        await conn.execute("update households set address = $1", old_place)
+        await conn.execute("delete from upgrades")
+
+    settings = Settings(data_dir=tmp_path, keys=SecretStr(TEST_KEYRING.to_json()))
+    await prepare_keys(haarlem, settings)
+    try:
+        async with haarlem.acquire() as conn:
+            again = await conn.fetchrow(
+                "select s.id, s.household_id, s.personal, h.address "
+                "from signals s join households h on h.id = s.household_id"
+            )
+        assert again is not None
+        assert bytes(again["personal"])[0] == bytes(again["address"])[0] == 2  # bound
+        opened = unsealed(again)
+        assert (opened["person_name"], opened["house_number"]) == (NAME, 5)
+        with pytest.raises(KeyringError, match="format 1"):
+            open_personal(old_person, again["id"])
+    finally:
+        use_keyring(TEST_KEYRING)

@@ -146,11 +146,13 @@ async def test_agreements_webhooks_and_holidays_from_the_command_line(
     assert webhook.returncode == 0, webhook.stderr
     secret = webhook.stdout.split("'timestamp.body'): ")[1].strip()
     async with haarlem.acquire() as conn:
-        stored = await conn.fetchrow("select secret, secret_sealed from partner_webhooks")
+        stored = await conn.fetchrow(
+            "select partner_id, secret, secret_sealed from partner_webhooks"
+        )
     assert stored is not None
     assert stored["secret"] is None
     assert secret.encode() not in bytes(stored["secret_sealed"])
-    assert open_webhook_secret(bytes(stored["secret_sealed"])) == secret
+    assert open_webhook_secret(bytes(stored["secret_sealed"]), stored["partner_id"]) == secret
 
     assert hub(dsn, "holiday", "add", "2026-12-31", "Oudejaarsdag, sluiting").returncode == 0
     async with haarlem.acquire() as conn:

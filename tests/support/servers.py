@@ -111,7 +111,7 @@ async def listener() -> AsyncIterator[Listener]:
 async def give_webhook(conn: Connection, partner_id: Any, url: str, secret: str) -> None:
     """Point a partner's feedback at a test receiver, as `hub partner webhook` would with
     development settings, but with a secret the receiver knows."""
-    await feedback_store.set_webhook(conn, partner_id, url, seal_webhook_secret(secret))
+    await feedback_store.set_webhook(conn, partner_id, url, seal_webhook_secret(secret, partner_id))
 
 
 def loopback_client() -> OutboundClient:

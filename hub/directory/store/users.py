@@ -193,13 +193,8 @@ async def set_disabled(conn: Connection, email: str, disabled: bool) -> UUID | N
     return found
 
 
-async def set_totp_secret(conn: Connection, email: str, sealed: bytes | None) -> UUID | None:
-    found: UUID | None = await conn.fetchval(
-        "update users set totp_secret = $2 where lower(email) = lower($1) returning id",
-        email,
-        sealed,
-    )
-    return found
+async def set_totp_secret(conn: Connection, user_id: UUID, sealed: bytes | None) -> None:
+    await conn.execute("update users set totp_secret = $2 where id = $1", user_id, sealed)
 
 
 async def all_users(conn: Connection) -> list[asyncpg.Record]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from hub.platform.connection import Connection
 from hub.privacy.sealed import open_batch, seal_batch
@@ -30,11 +31,12 @@ async def add_batch(
     content: bytes,
 ) -> tuple[UUID, bool]:
     """Store a received file; (id, False) when the partner sent this very file before."""
+    batch_id = uuid4()  # made here, so the file is sealed bound to its row
     row = await conn.fetchrow(
         """
-        insert into batches (partner_id, source, filename, file_sha256, profile, content,
+        insert into batches (id, partner_id, source, filename, file_sha256, profile, content,
                              content_sealed)
-        values ($1, $2, $3, $4, $5, $6, true)
+        values ($7, $1, $2, $3, $4, $5, $6, true)
         on conflict (partner_id, file_sha256) do nothing
         returning id
         """,
@@ -43,7 +45,8 @@ async def add_batch(
         filename,
         file_sha256,
         profile,
-        seal_batch(content),
+        seal_batch(content, batch_id),
+        batch_id,
     )
     if row is not None:
         return row["id"], True
@@ -62,7 +65,7 @@ async def pending_batch(conn: Connection, batch_id: UUID) -> dict[str, Any] | No
     )
     if row is None:
         return None
-    return {**row, "content": open_batch(row["content"])}
+    return {**row, "content": open_batch(row["content"], row["id"])}
 
 
 async def pending_batches(conn: Connection, limit: int) -> list[asyncpg.Record]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from hub.platform.connection import Connection
 from hub.privacy.crypto import keyring
@@ -40,15 +41,21 @@ async def upsert_households(
     sealer = keyring()
     by_digest = {sealer.address_digest(key): key for key in keys}
     address_of = {address.household_key(): address for address in addresses}
+    # Ids made here, so each address is sealed bound to its own household's row.
+    new_ids = [uuid4() for _ in by_digest]
     rows = await conn.fetch(
         """
-        insert into households (address_digest, address)
-        select * from unnest($1::bytea[], $2::bytea[])
+        insert into households (id, address_digest, address)
+        select * from unnest($1::uuid[], $2::bytea[], $3::bytea[])
         on conflict (address_digest) do update set address_digest = excluded.address_digest
         returning id, address_digest, xmax = 0 as created
         """,
+        new_ids,
         list(by_digest),
-        [seal_address(address_of[key]) for key in by_digest.values()],
+        [
+            seal_address(address_of[key], household)
+            for key, household in zip(by_digest.values(), new_ids, strict=True)
+        ],
     )
     ids = {by_digest[bytes(row["address_digest"])]: row["id"] for row in rows}
     return ids, {row["id"] for row in rows if row["created"]}
@@ -106,7 +113,7 @@ async def latest_signals_for(
     rows = await conn.fetch(
         """
         select distinct on (s.household_id, s.kind)
-               s.household_id, s.kind, coalesce(s.repeat_of, s.id) as original, s.personal
+               s.id, s.household_id, s.kind, coalesce(s.repeat_of, s.id) as original, s.personal
         from signals s
         join unnest($2::uuid[], $3::text[]) as wanted (household_id, kind)
           on s.household_id = wanted.household_id and s.kind = wanted.kind
@@ -121,7 +128,7 @@ async def latest_signals_for(
     return {
         (row["household_id"], row["kind"]): (
             row["original"],
-            open_personal(row["personal"])["arrears_amount"],
+            open_personal(row["personal"], row["id"])["arrears_amount"],
         )
         for row in rows
     }
@@ -129,6 +136,7 @@ async def latest_signals_for(
 
 @dataclass(frozen=True)
 class NewSignal:
+    id: UUID  # made before it is stored, so its personal data is sealed bound to its row
     signal: SignalIn
     payload_digest: bytes
     household_id: UUID
@@ -156,15 +164,16 @@ async def insert_signals(
 
     result = await conn.fetch(
         """
-        insert into signals (partner_id, external_ref, payload_digest, kind, urgency, household_id,
-                             personal, resident_informed, status, team_id, routed_by,
-                             repeat_of, batch_id, received_at, case_id)
-        select $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.personal, r.informed,
+        insert into signals (id, partner_id, external_ref, payload_digest, kind, urgency,
+                             household_id, personal, resident_informed, status, team_id,
+                             routed_by, repeat_of, batch_id, received_at, case_id)
+        select r.id, $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.personal, r.informed,
                r.status, r.team, r.rule, r.repeat_of, $12, $13, r.case_id
         from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[], $7::bytea[],
-                    $8::bool[], $9::bigint[], $10::text[], $11::uuid[], $14::text[], $15::uuid[])
+                    $8::bool[], $9::bigint[], $10::text[], $11::uuid[], $14::text[], $15::uuid[],
+                    $16::uuid[])
              as r (ref, digest, kind, urgency, household, personal, informed, team, rule,
-                   repeat_of, status, case_id)
+                   repeat_of, status, case_id, id)
         on conflict (partner_id, external_ref) do nothing
         returning external_ref, id
         """,
@@ -174,7 +183,7 @@ async def insert_signals(
         column(lambda r: r.signal.kind.value),
         column(lambda r: r.signal.urgency.value),
         column(lambda r: r.household_id),
-        column(lambda r: seal_personal(_personal(r.signal))),
+        column(lambda r: seal_personal(_personal(r.signal), r.id)),
         column(lambda r: r.signal.resident_informed.informed),
         column(lambda r: r.team_id),
         column(lambda r: r.routed_by),
@@ -183,6 +192,7 @@ async def insert_signals(
         received_at,
         column(lambda r: r.status),
         column(lambda r: r.case_id),
+        column(lambda r: r.id),
     )
     return {row["external_ref"]: row["id"] for row in result}
 

@@ -58,6 +58,7 @@ async def start(request: web.Request) -> web.Response:
             "until": time.time() + 600,
         },
         _PLACE,
+        PENDING_COOKIE,
     )
     response = web.Response(status=302, headers={"Location": url})
     cookie = base64.urlsafe_b64encode(sealed or b"").decode()
@@ -68,7 +69,7 @@ async def start(request: web.Request) -> web.Response:
 def _pending(request: web.Request) -> Pending:
     try:
         raw = base64.urlsafe_b64decode(request.cookies.get(PENDING_COOKIE, ""))
-        kept = keyring().unseal(raw, _PLACE) if raw else None
+        kept = keyring().unseal(raw, _PLACE, PENDING_COOKIE) if raw else None
     except (KeyringError, ValueError, binascii.Error):
         kept = None
     if not isinstance(kept, dict) or kept.get("until", 0) < time.time():
