@@ -11,9 +11,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
+import pyotp
 import pytest
 from pydantic import SecretStr
 
+from hub.directory.accounts import login, set_second_factor
+from hub.directory.models import Session
 from hub.intake.service import submit_signal
 from hub.platform.config import Settings
 from hub.platform.schema import migrations
@@ -21,10 +24,11 @@ from hub.privacy.crypto import KeyringError, load_keyring, new_keyring, use_keyr
 from hub.privacy.keys import prepare_keys, retire_old_keys, rotate_keys
 from hub.privacy.sealed import open_address, open_personal, open_webhook_secret, unsealed
 from schemas.signals import PartnerKind, SignalIn
-from tests.support.factories import TEST_KEYRING, make_partner, make_signal
+from tests.support.factories import TEST_KEYRING, make_partner, make_signal, make_user
 from tests.support.sealing import dump, seal_unbound
 from tests.support.servers import give_webhook
 
+PASSWORD = "een lang wachtwoord voor de test"
 NAME = "Wilhelmina Kwakernaak"
 DESCRIPTION = "Schulden bij de Belastingdienst en een dreigende afsluiting van gas"
 
@@ -232,6 +236,10 @@ async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
     partner, _ = await make_partner(haarlem, PartnerKind.GP)
     async with haarlem.acquire() as conn:
         await give_webhook(conn, partner.id, "https://partner.example/hook", "signing-secret")
+    lead, _ = await make_user(haarlem, "lead", "SWT-HLM-OOST", password=PASSWORD)
+    uri = await set_second_factor(haarlem, lead.email, on=True)
+    assert uri is not None
+    totp = pyotp.parse_uri(uri)
     for number in range(3):
         address = {"postcode": "2034AB", "house_number": number + 1}
         body = make_signal(person={"name": NAME}, address=address)
@@ -246,6 +254,7 @@ async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
     assert counts["signals.personal"] == 3
     assert counts["households.address"] == 3
     assert counts["partner_webhooks.secret_sealed"] == 1
+    assert counts["users.totp_secret"] == 1
     assert await retire_old_keys(haarlem, settings) == [1]
     only_new = load_keyring(None, key_file, create=False)
     assert set(only_new.keys) == {2}
@@ -260,6 +269,9 @@ async def test_rotation_re_encrypts_everything_and_old_keys_can_then_go(
     async with haarlem.acquire() as conn:
         sealed = await conn.fetchval("select secret_sealed from partner_webhooks")
     assert open_webhook_secret(bytes(sealed), partner.id) == "signing-secret"
+    # The second factor still works on the new key alone.
+    session = await login(haarlem, lead.email, PASSWORD, "127.0.0.1", totp.now())
+    assert isinstance(session, Session)
 
 
 async def test_a_key_file_that_is_not_the_databases_is_refused(
