@@ -22,11 +22,13 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from argon2 import PasswordHasher
 from pydantic import SecretStr
 
 from hub.app import create_app
 from hub.demo import load_teams
 from hub.demo.data import shipped_data
+from hub.directory.passwords import use_hasher
 from hub.platform.config import Settings
 from hub.platform.db import create_pool, embedded_postgres, with_database
 from hub.platform.schema import migrate
@@ -37,6 +39,19 @@ from tests.support.factories import TEST_KEYRING
 TEMPLATE = f"hub_template_{os.getpid()}"
 HAARLEM_TEMPLATE = f"hub_haarlem_{os.getpid()}"
 use_keyring(TEST_KEYRING)
+# argon2 at its real cost is ~0.1 s of CPU per hash; the suite hashes thousands of passwords.
+# Tests in processes of their own (e2e) keep the real cost.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+use_hasher(CHEAP_HASHER)
+
+
+@pytest.fixture
+def real_hashing() -> Iterator[None]:
+    """argon2 at the hub's own cost, for tests of what that cost does."""
+    use_hasher(PasswordHasher())
+    yield
+    use_hasher(CHEAP_HASHER)
+
 
 # Folders whose tests carry a marker of their own, so that `pytest -m "not browser and not e2e
 # and not slow"` runs the fast part.

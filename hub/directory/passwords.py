@@ -64,6 +64,13 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
     return password_hash is not None and matches
 
 
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash with `hasher` from now on (the test suite uses a cheap one; a hub never should)."""
+    global _hasher
+    _hasher = hasher
+    _decoy.cache_clear()
+
+
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 

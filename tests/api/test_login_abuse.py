@@ -80,6 +80,8 @@ async def _seconds(pool: asyncpg.Pool, email: str, password: str, address: str) 
     return time.perf_counter() - started
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("real_hashing")
 async def test_unknown_disabled_and_real_accounts_cost_the_same(haarlem: asyncpg.Pool) -> None:
     await account(haarlem, "echt@example.invalid")
     await account(haarlem, "uit@example.invalid")
@@ -101,6 +103,8 @@ async def test_unknown_disabled_and_real_accounts_cost_the_same(haarlem: asyncpg
     assert min(medians.values()) > 0.02, medians  # the work was done for each
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("real_hashing")
 async def test_hashing_leaves_the_event_loop_free(haarlem: asyncpg.Pool) -> None:
     await account(haarlem, "c@example.invalid")
     ticks = 0

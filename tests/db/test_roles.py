@@ -4,7 +4,6 @@ and yet everything it does works (the whole path of a signal, as the app, on tha
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from hub.platform.roles import grant
 from schemas.signals import PartnerKind
 from tests.support.factories import TEST_KEYRING, make_partner, make_signal, make_user
 from tests.support.http import act, bearer, post
-from tests.support.processes import HUB
 
 APP_ROLE = "signal_hub_test_app"
 
@@ -109,25 +107,3 @@ async def test_the_hub_works_as_its_own_role(
     async with haarlem.acquire() as conn:
         logged = await conn.fetchval("select count(*) from access_log")
     assert logged >= 1
-
-
-def test_hub_db_roles_prints_sql_that_separates_the_roles() -> None:
-    printed = subprocess.run(
-        [HUB, "db", "roles", "--owner", "hub_owner", "--app", "hub_app", "--database", "hub"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    assert 'create role "hub_owner" login;' in printed
-    assert 'create database "hub" owner "hub_owner";' in printed
-    assert 'revoke update, delete on access_log from "hub_app";' in printed
-    refused = subprocess.run(
-        [HUB, "db", "roles", "--app", "x; drop table signals"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert refused.returncode == 2
-    assert "not a role name" in refused.stderr

@@ -183,3 +183,25 @@ async def test_partner_tokens_are_issued_and_revoked(haarlem: asyncpg.Pool, dsn:
     assert "2 token(s) of Praktijk Token revoked" in revoked.stdout
     async with haarlem.acquire() as conn:
         assert await caller_for_token(conn, token) is None
+
+
+def test_hub_db_roles_prints_sql_that_separates_the_roles() -> None:
+    printed = subprocess.run(
+        [HUB, "db", "roles", "--owner", "hub_owner", "--app", "hub_app", "--database", "hub"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert 'create role "hub_owner" login;' in printed
+    assert 'create database "hub" owner "hub_owner";' in printed
+    assert 'revoke update, delete on access_log from "hub_app";' in printed
+    refused = subprocess.run(
+        [HUB, "db", "roles", "--app", "x; drop table signals"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "not a role name" in refused.stderr
