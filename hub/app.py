@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from hub.directory.oidc import Provider
+from hub.directory.throttle import Gate
 from hub.intake.groupcommit import GroupCommit
 from hub.intake.service import policy_of
 from hub.jobs import jobs
@@ -19,7 +20,7 @@ from hub.platform.scheduler import Scheduler
 from hub.startup import hub_database
 from hub.web import api, pages
 from hub.web.access import TOKENS
-from hub.web.appkeys import DSN, INTAKE, LIMITS, POOL, SETTINGS, SSO, TASKS, TEMPLATES
+from hub.web.appkeys import DSN, INTAKE, LIMITS, LOGIN_GATE, POOL, SETTINGS, SSO, TASKS, TEMPLATES
 from hub.web.middlewares import middlewares, security_headers
 from hub.web.render import template_environment
 from hub.web.tokens import TokenCache
@@ -76,6 +77,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[DSN] = dsn
     app[TASKS] = set()
     app[LIMITS] = TokenBuckets(settings.partner_rate_per_minute, settings.partner_rate_burst)
+    app[LOGIN_GATE] = Gate()
     app[TOKENS] = TokenCache(settings.token_cache_seconds)
     app[TEMPLATES] = template_environment()
     if settings.oidc_issuer:

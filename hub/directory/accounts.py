@@ -113,12 +113,33 @@ def _second_factor_holds(user_id: UUID, sealed: bytes | None, code: str) -> bool
 
 
 async def login(
-    pool: asyncpg.Pool, email: str, password: str, address: str, code: str = ""
+    pool: asyncpg.Pool,
+    email: str,
+    password: str,
+    address: str,
+    code: str = "",
+    *,
+    gate: throttle.Gate | None = None,
 ) -> Session | Throttled | None:
     """A new session for right credentials (and the right code, where a second factor is set
     up); Throttled while this address must wait; None otherwise. An unknown or disabled account
-    costs the same work and time as a known one with a wrong password."""
+    costs the same work and time as a known one with a wrong password. A web server passes its
+    `gate`, so that guessers wait in memory rather than on the database."""
     email = email.strip()
+    if gate is None:
+        return await _login(pool, email, password, address, code)
+    if wait := gate.retry_after(email, address):
+        return Throttled(wait)
+    async with gate.slots:
+        result = await _login(pool, email, password, address, code)
+    if isinstance(result, Throttled):
+        gate.remember(email, address, result.retry_after)
+    return result
+
+
+async def _login(
+    pool: asyncpg.Pool, email: str, password: str, address: str, code: str
+) -> Session | Throttled | None:
     async with pool.acquire() as conn, conn.transaction():
         now = await transaction_time(conn)
         found = await user_store.credentials_by_email(conn, email)

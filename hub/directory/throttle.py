@@ -13,11 +13,18 @@ twice as long (1 s, 2 s, 4 s, ... at most a quarter of an hour), and a counter n
 hour starts over. A right password forgives its account's counters and takes its own attempt
 back from the address's. Counters are keyed by keyed digests of what they count, and the answer
 is the same whether or not the e-mail address has an account.
+
+The database holds the counters, for every instance of the hub. In front of it each process
+keeps a `Gate`: a guesser already told to wait is told again from memory, and only a few
+logins at a time take a database connection, so a crowd of guessers never holds the pool that
+the rest of the hub is served from.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -42,13 +49,8 @@ class Counter(StrEnum):
 
 
 THRESHOLD = {Counter.ADDRESS: 10, Counter.ACCOUNT_AT_ADDRESS: 5, Counter.ACCOUNT: 20}
-
-
-def wait_after(failures: int, threshold: int) -> timedelta:
-    """How long the next attempt waits after `failures` failed ones on a counter. Pure."""
-    if failures < threshold:
-        return timedelta(0)
-    return min(CAP, timedelta(seconds=2 ** min(failures - threshold, 20)))
+AT_ONCE = 4  # logins that may hold a database connection (or wait for argon2) at the same time
+REMEMBERED = 10_000  # waits a process keeps in memory before it drops the ones that are over
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,42 @@ async def forget_old_counters(pool: asyncpg.Pool, now: datetime) -> int:
     """Drop counters untouched for longer than the window: they count as zero anyway."""
     async with pool.acquire() as conn:
         return await store.forget_old(conn, now - WINDOW)
+
+
+class Gate:
+    """Per process, in front of the database's counters: at most `at_once` logins proceed at a
+    time (the others wait here, holding nothing), and an account at an address that the
+    database said must wait is answered from memory until then. The database stays the
+    authority: memory only ever repeats what it said."""
+
+    def __init__(self, at_once: int = AT_ONCE) -> None:
+        self.slots = asyncio.Semaphore(at_once)
+        self._until: dict[bytes, float] = {}
+
+    def retry_after(self, email: str, address: str) -> int:
+        """Seconds this account at this address is still known to have to wait (0: ask)."""
+        key = counter_keys(email, address)[Counter.ACCOUNT_AT_ADDRESS]
+        until = self._until.get(key)
+        if until is None:
+            return 0
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._until[key]
+            return 0
+        return math.ceil(left)
+
+    def remember(self, email: str, address: str, retry_after: int) -> None:
+        if len(self._until) >= REMEMBERED:
+            now = time.monotonic()
+            self._until = {key: until for key, until in self._until.items() if until > now}
+            if len(self._until) >= REMEMBERED:
+                self._until.clear()
+        key = counter_keys(email, address)[Counter.ACCOUNT_AT_ADDRESS]
+        self._until[key] = time.monotonic() + retry_after
+
+
+def wait_after(failures: int, threshold: int) -> timedelta:
+    """How long the next attempt waits after `failures` failed ones on a counter. Pure."""
+    if failures < threshold:
+        return timedelta(0)
+    return min(CAP, timedelta(seconds=2 ** min(failures - threshold, 20)))

@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from hub.directory.oidc import Provider
+from hub.directory.throttle import Gate
 from hub.intake.groupcommit import GroupCommit
 from hub.platform.config import Settings
 from hub.platform.ratelimit import TokenBuckets
@@ -19,5 +20,6 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 LIMITS = web.AppKey("limits", TokenBuckets)
+LOGIN_GATE = web.AppKey("login_gate", Gate)
 SSO = web.AppKey("sso", Provider)
 INTAKE = web.AppKey("intake", GroupCommit)

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from hub.directory.accounts import Throttled, create_user, login, set_enabled
 from hub.directory.models import Session
-from hub.directory.throttle import CAP, THRESHOLD, Counter, wait_after
+from hub.directory.throttle import CAP, THRESHOLD, Counter, Gate, wait_after
 from schemas.signals import PartnerKind
 from tests.support.factories import make_partner
 from tests.support.http import hidden
@@ -57,6 +57,28 @@ async def test_a_guesser_waits_longer_each_time_and_is_told_so(
     assert "Wacht" in await refused.text()
     await asyncio.sleep(int(refused.headers["Retry-After"]) + 0.1)
     assert (await attempt(client, "b@example.invalid", PASSWORD)).status == 303
+
+
+async def test_a_guesser_told_to_wait_is_told_again_from_memory(
+    haarlem: asyncpg.Pool, dsn: str
+) -> None:
+    """The web server's gate repeats the database's 'wait' without a connection, so guessers
+    cannot hold the pool the rest of the hub is served from; other accounts still ask."""
+    await account(haarlem, "g@example.invalid")
+    gate = Gate()
+    guesses = THRESHOLD[Counter.ACCOUNT_AT_ADDRESS]
+    for _ in range(guesses):
+        assert await login(haarlem, "g@example.invalid", "fout", "192.0.2.9", gate=gate) is None
+    told = await login(haarlem, "g@example.invalid", "fout", "192.0.2.9", gate=gate)
+    assert isinstance(told, Throttled)
+    closed = await asyncpg.create_pool(dsn, min_size=0, max_size=1)
+    await closed.close()  # no database behind it: only memory can answer
+    again = await login(closed, " G@example.invalid", PASSWORD, "192.0.2.9", gate=gate)
+    assert isinstance(again, Throttled)
+    assert 1 <= again.retry_after <= told.retry_after
+    with pytest.raises(asyncpg.InterfaceError):  # another account at the address must ask
+        await login(closed, "h@example.invalid", PASSWORD, "192.0.2.9", gate=gate)
+    assert Gate().retry_after("g@example.invalid", "192.0.2.9") == 0  # memory is per process
 
 
 async def test_nobody_can_lock_the_owner_out(haarlem: asyncpg.Pool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 from collections.abc import Mapping
@@ -11,11 +12,15 @@ from aiohttp import web
 
 from hub.directory.accounts import Throttled, login, logout
 from hub.web.access import SESSION_COOKIE, principal_of, session_of
-from hub.web.appkeys import POOL
+from hub.web.appkeys import LOGIN_GATE, POOL
 from hub.web.problems import PageError
 from hub.web.render import START_PAGE, render, see_other, set_cookie
 
 LOGIN_CSRF_COOKIE = "hub_login_csrf"
+# A refusal to a guesser is answered after this pause: it costs the hub nothing while it waits,
+# and a client that tries again as soon as it is answered cannot keep the hub busy. A person
+# who is told to wait loses nothing by it: every wait is at least this long.
+THROTTLED_PAUSE = 1.0
 routes = web.RouteTableDef()
 
 
@@ -84,11 +89,12 @@ async def login_submit(request: web.Request) -> web.Response:
     code = str(form.get("code", ""))
     address = request.remote or "unknown"
     session = (
-        await login(request.app[POOL], email, password, address, code)
+        await login(request.app[POOL], email, password, address, code, gate=request.app[LOGIN_GATE])
         if email and password
         else None
     )
     if isinstance(session, Throttled):
+        await asyncio.sleep(THROTTLED_PAUSE)
         return _login_again(
             request,
             429,
