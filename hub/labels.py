@@ -115,6 +115,19 @@ EVENT: Final = {
     "pseudonymised": "persoonsgegevens verwijderd (bewaartermijn)",
 }
 
+# The message on a case's page after an action of its team.
+DONE: Final = {
+    "take": "U heeft de zaak opgepakt en bent nu de regisseur.",
+    "assign": "De zaak is toegewezen.",
+    "contact_attempt": "De contactpoging is vastgelegd.",
+    "close": "De zaak is afgesloten. De partners krijgen de uitkomst te horen.",
+    "return": "De zaak is teruggestuurd naar de coördinator.",
+    "decline": "De zaak is afgewezen. De partners krijgen dat te horen.",
+}
+
+# Who did something, where it was not a person of the hub.
+ACTOR: Final = {"hub": "automatisch", "partner": "de partner"}
+
 # What a manager can do about each kind of weak link in the partner network.
 WEAK_LINK_ACTION: Final = {
     WeakLinkKind.BRIDGE: "Zoek een tweede partner die deze huishoudens ziet.",

@@ -114,6 +114,7 @@ class TimelineEntry(BaseModel):
     at: AwareDatetime
     kind: str
     actor: str
+    actor_name: str | None = Field(default=None, description="The staff member's name, if set.")
     detail: dict[str, object]
 
 
@@ -122,13 +123,24 @@ class CaseSummary(BaseModel):
     status: CaseStatus
     team: TeamRef
     director: str | None
+    director_name: str | None = Field(
+        default=None, description="The director's name as pages show it, if one is set."
+    )
     stacked: bool
     urgency: Urgency
     outcome: Outcome | None
     household: Address
     signal_count: int
+    kinds: list[SignalKind] = Field(default_factory=list, description="The kinds of its signals.")
+    partners: list[str] = Field(
+        default_factory=list, description="The partners whose signals the case holds."
+    )
     feedback_due: date | None = Field(
         description="The earliest feedback deadline still open for a partner of this case."
+    )
+    feedback_step: str | None = Field(
+        default=None,
+        description="The step of that deadline: received, first_contact or outcome.",
     )
     feedback_overdue: bool
     opened_at: AwareDatetime

@@ -96,6 +96,7 @@ def _summary(row: Mapping[str, Any]) -> CaseSummary:
         status=CaseStatus(row["status"]),
         team=TeamRef(code=row["team_code"], name=row["team_name"]),
         director=row["director"],
+        director_name=row["director_name"],
         stacked=row["stacked"],
         urgency=Urgency(row["urgency"]),
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,
@@ -106,7 +107,10 @@ def _summary(row: Mapping[str, Any]) -> CaseSummary:
             addition=row["addition"] or None,
         ),
         signal_count=row["signal_count"],
+        kinds=sorted(row["kinds"] or []),
+        partners=sorted(row["partners"] or []),
         feedback_due=row["feedback_due"],
+        feedback_step=row["feedback_step"],
         feedback_overdue=row["feedback_due"] is not None and row["feedback_due"] < today(),
         opened_at=row["opened_at"],
         updated_at=row["updated_at"],
@@ -184,6 +188,7 @@ async def case_view(pool: asyncpg.Pool, user: User, case_id: UUID) -> CaseView:
                 at=t["occurred_at"],
                 kind=t["kind"],
                 actor=t["email"] or ("hub" if t["actor"] == "hub" else "partner"),
+                actor_name=t["name"],
                 detail=open_event_data(t["data"] or {}, event_row(t["case_id"], t["signal_id"])),
             )
             for t in timeline
@@ -208,6 +213,7 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
                 raise InvalidFields(message, errors=[{"loc": ["user"], "msg": message}])
             director = colleague.id
             detail["director"] = colleague.email
+            detail["director_name"] = colleague.shown_as
         if isinstance(action, ContactAttempt):
             detail["reached"] = action.reached
         if isinstance(action, Close):

@@ -98,17 +98,25 @@ async def refresh_cases(
 
 _SUMMARY = """
     c.id, c.status, c.stacked, c.urgency, c.outcome, c.opened_at, c.updated_at, c.closed_at,
-    c.director_id, c.team_id, d.email as director, t.code as team_code, t.name as team_name,
+    c.director_id, c.team_id, d.email as director, d.name as director_name,
+    t.code as team_code, t.name as team_name,
     h.address, c.household_id,
     (select count(*) from signals s where s.case_id = c.id) as signal_count,
-    (select min(o.due_on) from obligations o join signals s on s.id = o.signal_id
-     where s.case_id = c.id and o.met_at is null) as feedback_due
+    (select array_agg(distinct s.kind) from signals s where s.case_id = c.id) as kinds,
+    (select array_agg(distinct p.name) from signals s join partners p on p.id = s.partner_id
+     where s.case_id = c.id) as partners,
+    soon.due_on as feedback_due, soon.step as feedback_step
 """
 # A household whose address retention removed is no longer anyone's case to see.
 _FROM = """
     cases c join teams t on t.id = c.team_id
     join households h on h.id = c.household_id and h.address is not null
     left join users d on d.id = c.director_id
+    left join lateral (
+        select o.due_on, o.step from obligations o join signals s on s.id = o.signal_id
+        where s.case_id = c.id and o.met_at is null and o.due_on is not null
+        order by o.due_on, o.id limit 1
+    ) soon on true
 """
 _TABS = {
     "new": "c.closed_at is null and c.director_id is null",
@@ -122,11 +130,16 @@ TABS = tuple(_TABS)
 async def team_cases(
     conn: Connection, team_id: int, tab: str, user_id: UUID, limit: int = 200
 ) -> list[dict[str, Any]]:
-    """A tab of the team's inbox: stacked and urgent first, then oldest first."""
+    """A tab of the team's inbox, most pressing first: a deadline today or past, then urgent,
+    then signalled by several partners, then the nearest deadline, then the oldest."""
     order = (
         "c.closed_at desc"
         if tab == "closed"
-        else ("c.stacked desc, (c.urgency = 'high') desc, c.opened_at asc")
+        else (
+            "(soon.due_on <= (now() at time zone 'Europe/Amsterdam')::date) desc nulls last, "
+            "(c.urgency = 'high') desc, c.stacked desc, soon.due_on asc nulls last, "
+            "c.opened_at asc"
+        )
     )
     rows = await conn.fetch(
         f"select {_SUMMARY} from {_FROM} where c.team_id = $1 and ({_TABS[tab]}) "  # noqa: S608 - constant fragments
@@ -181,7 +194,8 @@ async def case_signals(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
 async def case_timeline(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
-        select e.occurred_at, e.kind, e.actor, e.data, e.case_id, e.signal_id, u.email
+        select e.occurred_at, e.kind, e.actor, e.data, e.case_id, e.signal_id, u.email,
+            u.name
         from events e
         left join users u on e.actor = 'user:' || u.id::text
         where e.case_id = $1

@@ -88,13 +88,19 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
         partner = await service.require_partner(pool, args.partner) if args.partner else None
         team = await service.require_team(pool, args.team) if args.team else None
         await create_user(
-            pool, args.email, password, role.value, partner, team.id if team else None
+            pool, args.email, password, role.value, partner, team.id if team else None, args.name
         )
 
     use(settings, add)
     print(f"user {args.email}: {role.value} {args.partner or args.team or ''}".rstrip())
     if not args.password:
         print(f"password (shown once, store it now): {password}")
+    return 0
+
+
+def cmd_user_name(settings: Settings, args: argparse.Namespace) -> int:
+    use(settings, lambda pool: accounts.set_name(pool, args.email, args.name))
+    print(f"user {args.email}: shown as {' '.join(args.name.split())}")
     return 0
 
 
@@ -224,7 +230,12 @@ def add_commands(commands: Any) -> None:
     user_add.add_argument("--team", help="the team's code (members and leads)")
     user_add.add_argument("--role", choices=[role.value for role in Role])
     user_add.add_argument("--password", help="set this password instead of a generated one")
+    user_add.add_argument("--name", help="the name pages show for this person")
     user_add.set_defaults(run=cmd_user_add)
+    user_name = user.add_parser("name", help="set the name pages show for a user")
+    user_name.add_argument("email")
+    user_name.add_argument("name")
+    user_name.set_defaults(run=cmd_user_name)
     user_token = user.add_parser("token", help="a personal API token for a user (shown once)")
     user_token.add_argument("email")
     user_token.add_argument("--days", type=int, help="how long it works (default 90)")

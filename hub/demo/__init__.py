@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.demo import store
-from hub.demo.data import demo_partners, demo_teams, shipped_data
+from hub.demo.data import demo_partners, demo_teams, shipped_data, staff_names
 from hub.demo.history import load_history, simulate_casework
-from hub.directory.accounts import Throttled, create_user, login, logout, set_password
+from hub.directory.accounts import Throttled, create_user, login, logout, set_name, set_password
 from hub.directory.passwords import new_password
 from hub.directory.service import add_team, list_teams, reissue_tokens, token_works
 from hub.feedback.agreements import add_agreement
@@ -92,12 +92,19 @@ def demo_email(partner: Partner) -> str:
 
 
 async def _demo_user(
-    pool: asyncpg.Pool, email: str, role: str, partner: Partner | None, team_id: int | None
+    pool: asyncpg.Pool,
+    email: str,
+    role: str,
+    partner: Partner | None,
+    team_id: int | None,
+    name: str | None = None,
 ) -> str:
     """The user with a fresh password (created where missing); returns the password."""
     password = new_password()
-    if not await set_password(pool, email, password):
-        await create_user(pool, email, password, role, partner, team_id)
+    if await set_password(pool, email, password):
+        await set_name(pool, email, name)
+    else:
+        await create_user(pool, email, password, role, partner, team_id, name)
     return password
 
 
@@ -105,6 +112,7 @@ async def _demo_users(pool: asyncpg.Pool, partners: list[Partner]) -> list[dict[
     """A login per demo partner, a member and a lead per team, a coordinator, a manager and an
     administrator; each with a fresh password."""
     users = []
+    names = iter(staff_names())
     for partner in partners:
         email = demo_email(partner)
         password = await _demo_user(pool, email, "partner", partner, None)
@@ -114,12 +122,18 @@ async def _demo_users(pool: asyncpg.Pool, partners: list[Partner]) -> list[dict[
     for team in await list_teams(pool):
         for role, title in (("member", "medewerker"), ("lead", "teamleider")):
             email = f"{title}.{_slug(team.code)}@demo.signaalhub.invalid"
-            password = await _demo_user(pool, email, role, None, team.id)
-            users.append({"email": email, "password": password, "role": role, "team": team.code})
-    for role, name in (("coordinator", "coordinator"), ("manager", "manager"), ("admin", "beheer")):
-        email = f"{name}@demo.signaalhub.invalid"
-        password = await _demo_user(pool, email, role, None, None)
-        users.append({"email": email, "password": password, "role": role})
+            name = next(names)
+            password = await _demo_user(pool, email, role, None, team.id, name)
+            users.append(
+                {"email": email, "password": password, "role": role, "team": team.code}
+                | {"name": name}
+            )
+    others = (("coordinator", "coordinator"), ("manager", "manager"), ("admin", "beheer"))
+    for role, local in others:
+        email = f"{local}@demo.signaalhub.invalid"
+        name = next(names)
+        password = await _demo_user(pool, email, role, None, None, name)
+        users.append({"email": email, "password": password, "role": role, "name": name})
     return users
 
 

@@ -69,6 +69,12 @@ def names() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(found["initials"]), tuple(found["surnames"])
 
 
+@cache
+def staff_names() -> tuple[str, ...]:
+    """Invented names for the demo's staff, in the order they are created."""
+    return tuple(_json("staff.json")["names"])
+
+
 def demo_pc6_codes() -> list[str]:
     """The PC6 codes of the Haarlem data that can be real addresses.
 

@@ -51,10 +51,30 @@ async def create_user(
     role: str,
     partner: Partner | None,
     team_id: int | None = None,
+    name: str | None = None,
 ) -> User:
     hashed = await hash_password(_checked(password, email))
     async with pool.acquire() as conn:
-        return await user_store.add_user(conn, email, hashed, role, partner, team_id)
+        return await user_store.add_user(
+            conn, email, hashed, role, partner, team_id, _checked_name(name)
+        )
+
+
+def _checked_name(name: str | None) -> str | None:
+    """A person's name as pages show it: 1-100 characters, no control characters."""
+    if name is None:
+        return None
+    name = " ".join(name.split())
+    if not name or len(name) > 100 or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        message = "a name has 1 to 100 characters and no control characters"
+        raise InvalidFields(message, errors=[{"loc": ["name"], "msg": message}])
+    return name
+
+
+async def set_name(pool: asyncpg.Pool, email: str, name: str | None) -> None:
+    async with pool.acquire() as conn:
+        if not await user_store.set_name(conn, email, _checked_name(name)):
+            raise NotFound(f"no user with e-mail {email}")
 
 
 async def set_password(pool: asyncpg.Pool, email: str, password: str) -> bool:
@@ -199,7 +219,7 @@ async def user_by_id(pool: asyncpg.Pool, user_id: UUID) -> User | None:
         return await user_store.user_by_id(conn, user_id)
 
 
-async def colleagues(pool: asyncpg.Pool, team_id: int) -> list[str]:
-    """The e-mail addresses of a team's members and leads."""
+async def colleagues(pool: asyncpg.Pool, team_id: int) -> list[tuple[str, str]]:
+    """A team's members and leads: (e-mail address, how pages name them)."""
     async with pool.acquire() as conn:
         return await user_store.team_colleagues(conn, team_id)

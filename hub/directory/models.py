@@ -47,6 +47,12 @@ class User:
     role: str  # a `schemas.cases.Role` value
     partner: Partner | None
     team: UserTeam | None = None
+    name: str | None = None
+
+    @property
+    def shown_as(self) -> str:
+        """How pages name this person: their name, else their e-mail address."""
+        return self.name or self.email
 
 
 @dataclass(frozen=True)

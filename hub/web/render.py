@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from hub import labels
-from hub.platform.clock import LOCAL_TIME
+from hub.platform.clock import LOCAL_TIME, today
 from hub.web.appkeys import SETTINGS, TEMPLATES
 from schemas.address import Address, display_postcode
 from schemas.cases import CaseStatus, Outcome, TimelineEntry
@@ -34,10 +36,30 @@ def event_label(entry: TimelineEntry) -> str:
     if entry.kind == "close" and entry.detail.get("outcome"):
         label += f": {labels.OUTCOME[Outcome(str(entry.detail['outcome']))]}"
     if entry.kind == "assign" and entry.detail.get("director"):
-        label += f" aan {entry.detail['director']}"
+        label += f" aan {entry.detail.get('director_name') or entry.detail['director']}"
     if entry.kind in ("return", "decline") and entry.detail.get("reason"):
         label += f" ({entry.detail['reason']})"
     return label
+
+
+def actor_label(entry: TimelineEntry) -> str:
+    return entry.actor_name or labels.ACTOR.get(entry.actor, entry.actor)
+
+
+def deadline(step: str | None, due: date) -> Markup:
+    """A feedback deadline with its step: "eerste contact uiterlijk 03-12-2026", marked when it
+    is today or past."""
+    what = labels.STEP.get(step or "", "terugkoppeling")
+    day = due.strftime("%d-%m-%Y")
+    if due < today():
+        return Markup('<strong class="badge urgent">{} te laat, was uiterlijk {}</strong>').format(
+            what.capitalize(), day
+        )
+    if due == today():
+        return Markup('<strong class="badge soon">{} uiterlijk vandaag</strong>').format(
+            what.capitalize()
+        )
+    return escape(f"{what.capitalize()} uiterlijk {day}")
 
 
 def template_environment() -> jinja2.Environment:
@@ -50,6 +72,9 @@ def template_environment() -> jinja2.Environment:
         "%d-%m-%Y %H:%M"
     )
     environment.filters["date_nl"] = lambda day: day.strftime("%d-%m-%Y")
+    environment.filters["local_date"] = lambda moment: moment.astimezone(LOCAL_TIME).strftime(
+        "%d-%m-%Y"
+    )
     environment.globals.update(
         address=Address.display,
         postcode=display_postcode,
@@ -63,6 +88,8 @@ def template_environment() -> jinja2.Environment:
         urgency_label=lambda urgency: labels.URGENCY[Urgency(urgency)],
         step_label=lambda step: labels.STEP[step],
         event_label=event_label,
+        deadline=deadline,
+        actor_label=actor_label,
     )
     return environment
 

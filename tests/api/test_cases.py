@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hub.feedback.agreements import add_agreement
 from hub.intake.service import submit_signal
 from schemas.signals import PartnerKind, SignalIn
 from tests.support.factories import ADDRESS, OOST, make_partner, make_signal, make_user, signal_from
@@ -273,3 +274,53 @@ async def test_counts_match_the_tabs(client: Client, haarlem: asyncpg.Pool, tab:
     await act(client, member, first["id"], action="close", outcome="no_help_needed")
     counts = await (await client.get("/api/v1/cases/counts", headers=bearer(member))).json()
     assert counts[tab] == len(await cases_of(client, member, tab))
+
+
+async def test_the_inbox_puts_what_is_due_first(client: Client, haarlem: asyncpg.Pool) -> None:
+    """A deadline today or past first, then urgent, then the nearest deadline, then the rest;
+    each case says which step its next deadline is for, and by which partners and kinds."""
+    await add_agreement(haarlem, step="first_contact", working_days=3)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP, name="Praktijk Oost")
+    _, member = await make_user(haarlem, "member", OOST)
+    places = {
+        "old": {"postcode": "2031AA", "house_number": 11},
+        "urgent": {"postcode": "2031AB", "house_number": 1},
+        "soon": {"postcode": "2032AB", "house_number": 4},
+        "overdue": {"postcode": "2031AA", "house_number": 13},
+    }
+    for name, place in places.items():
+        await signal_from(
+            haarlem, gp, address=place, urgency="high" if name == "urgent" else "normal"
+        )
+    due = {  # days from today; None: its deadline was met
+        "old": None,
+        "urgent": 10,
+        "soon": 2,
+        "overdue": -1,
+    }
+    case_of = {
+        (c["household"]["postcode"], c["household"]["house_number"]): c["id"]
+        for c in await cases_of(client, member)
+    }
+    async with haarlem.acquire() as conn:
+        for name, days in due.items():
+            await conn.execute(
+                "update obligations o set due_on = current_date + $2::int, "
+                "met_at = case when $3 then now() end from signals s "
+                "where o.signal_id = s.id and s.case_id = $1",
+                case_of[(places[name]["postcode"], places[name]["house_number"])],
+                days or 0,
+                days is None,
+            )
+    cases = await cases_of(client, member)
+    order = {(c["household"]["postcode"], c["household"]["house_number"]): c for c in cases}
+    listed = [(c["household"]["postcode"], c["household"]["house_number"]) for c in cases]
+    assert listed == [
+        (places[name]["postcode"], places[name]["house_number"])
+        for name in ("overdue", "urgent", "soon", "old")
+    ]
+    overdue = order[("2031AA", 13)]
+    assert overdue["feedback_step"] == "first_contact"
+    assert overdue["kinds"] == ["care_concern"]
+    assert overdue["partners"] == ["Praktijk Oost"]
+    assert order[("2031AA", 11)]["feedback_due"] is None

@@ -190,6 +190,38 @@ async def test_team_pages_act_only_with_the_csrf_token(
     assert "huidige status" in await again.text()
 
 
+async def test_closing_needs_a_chosen_outcome_and_each_step_is_confirmed(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    from tests.support.factories import OOST, make_user, signal_from
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    await signal_from(haarlem, gp)
+    await log_in(client, member.email, PASSWORD)
+    inbox = await (await client.get("/inbox")).text()
+    case_path = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
+    assert case_path
+    page = await (await client.get(case_path.group(1))).text()
+    token = hidden(page, "csrf_token")
+    assert '<option value="" selected disabled>Kies een uitkomst</option>' not in page  # not yet
+    taken = await client.post(
+        f"{case_path.group(1)}/acties", data={"action": "take", "csrf_token": token}
+    )
+    assert taken.status == 200
+    assert taken.url.query.get("gedaan") == "take"
+    taken_page = await taken.text()
+    assert "U heeft de zaak opgepakt" in taken_page
+    assert '<option value="" selected disabled>Kies een uitkomst</option>' in taken_page
+    for step in ({"action": "contact_attempt", "reached": "true"}, {"action": "close"}):
+        answer = await client.post(
+            f"{case_path.group(1)}/acties", data={**step, "csrf_token": token}
+        )
+    assert answer.status == 422  # closing without an outcome: nothing is chosen for the worker
+    assert "Vul de gevraagde gegevens in" in await answer.text()
+    assert "gedaan" not in answer.url.query
+
+
 async def test_coordinator_sends_an_unrouted_signal_to_a_team(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:

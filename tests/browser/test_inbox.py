@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 
 from hub.app import create_app
+from hub.feedback.agreements import add_agreement
 from hub.platform.config import Settings
 from schemas.signals import PartnerKind
 from tests.support.browser import log_in
@@ -31,9 +32,10 @@ async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIt
 async def test_member_works_a_case_from_new_to_closed(
     browser: Browser, server: TestServer, haarlem: asyncpg.Pool, tmp_path: Path
 ) -> None:
+    await add_agreement(haarlem, step="first_contact", working_days=3)
     gp, _ = await make_partner(haarlem, PartnerKind.GP, name="Huisartsenpraktijk De Linde")
     housing, _ = await make_partner(haarlem, PartnerKind.HOUSING)
-    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD, name="Sanne de Wit")
     stranger, _ = await make_user(haarlem, "member", "SWT-HLM-ZUID", password=PASSWORD)
     await signal_from(haarlem, gp, description="Mist afspraken, noemt geldzorgen.")
     await signal_from(haarlem, housing, description="Drie maanden huurachterstand.")
@@ -42,19 +44,29 @@ async def test_member_works_a_case_from_new_to_closed(
     await log_in(page, server, member.email, PASSWORD)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Inbox Sociaal Wijkteam Oost")
     await expect(page.locator('[data-count="new"]')).to_have_text("1")
-    await expect(page.get_by_text("Meerdere partners")).to_be_visible()
+    await expect(page.get_by_text("Meerdere partners", exact=True)).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="2031 AA 9B-BIS")
+    await expect(row).to_contain_text("Zorgen over gezondheid of welzijn, Huurachterstand")
+    await expect(row).to_contain_text("Huisartsenpraktijk De Linde")
+    await expect(row).to_contain_text("Eerste contact uiterlijk")  # the deadline names its step
 
     await page.get_by_role("link", name="2031 AA 9B-BIS").click()
     case_url = page.url
     await expect(page.get_by_role("heading", name="Signalen (2)")).to_be_visible()
     await page.get_by_role("button", name="Oppakken").click()
-    await expect(page.get_by_text(member.email).first).to_be_visible()
+    await expect(page.get_by_role("status")).to_have_text(
+        "U heeft de zaak opgepakt en bent nu de regisseur."
+    )
+    await expect(page.get_by_text("Sanne de Wit").first).to_be_visible()  # by name, not e-mail
+    assert await page.get_by_text(member.email).count() == 0
 
     await page.get_by_role("button", name="Niet bereikt").click()
     await expect(page.get_by_text("Contact gezocht, nog niet bereikt")).to_be_visible()
     await page.get_by_role("button", name="Contact gelukt").click()
     await expect(page.get_by_text("In contact", exact=True)).to_be_visible()
-    await page.get_by_label("Afsluiten met uitkomst").select_option("help_started")
+    outcome = page.get_by_label("Afsluiten met uitkomst")
+    assert await outcome.input_value() == ""  # no outcome is chosen for the worker
+    await outcome.select_option("help_started")
     await page.get_by_role("button", name="Afsluiten").click()
     await expect(page.get_by_text("Afgesloten: Hulp gestart", exact=True)).to_be_visible()
     timeline = page.get_by_role("listitem").filter(has_text="contactpoging, niet bereikt")

@@ -205,3 +205,21 @@ def test_hub_db_roles_prints_sql_that_separates_the_roles() -> None:
     )
     assert refused.returncode == 2
     assert "not a role name" in refused.stderr
+
+
+async def test_a_user_is_added_and_renamed_with_the_name_pages_show(
+    haarlem: asyncpg.Pool, dsn: str
+) -> None:
+    added = hub(
+        dsn, "user", "add", "lotte@example.invalid", "--team", "SWT-HLM-OOST", "--name", "Lotte Kok"
+    )
+    assert added.returncode == 0, added.stderr
+    renamed = hub(dsn, "user", "name", "lotte@example.invalid", "  Lotte   van Dijk ")
+    assert renamed.returncode == 0, renamed.stderr
+    assert "shown as Lotte van Dijk" in renamed.stdout
+    refused = hub(dsn, "user", "name", "lotte@example.invalid", "Lotte\x1b[2J")
+    assert refused.returncode != 0
+    assert "control characters" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    name = await haarlem.fetchval("select name from users where email = 'lotte@example.invalid'")
+    assert name == "Lotte van Dijk"

@@ -48,13 +48,16 @@ def make_signal(**overrides: Any) -> dict[str, Any]:
 
 
 async def make_user(
-    pool: asyncpg.Pool, role: str, team_code: str | None = None, password: str = "wachtwoord-123"
+    pool: asyncpg.Pool,
+    role: str,
+    team_code: str | None = None,
+    password: str = "wachtwoord-123",
+    name: str | None = None,
 ) -> tuple[Any, str]:
     """A person with a role (and team for members and leads), and a personal API token."""
     team_id = (await require_team(pool, team_code)).id if team_code else None
-    user = await create_user(
-        pool, f"{role}-{uuid.uuid4().hex[:6]}@example.invalid", password, role, None, team_id
-    )
+    email = f"{role}-{uuid.uuid4().hex[:6]}@example.invalid"
+    user = await create_user(pool, email, password, role, None, team_id, name)
     async with pool.acquire() as conn:
         token = await issue_token(conn, TokenKind.USER, user_id=user.id)
     return user, token

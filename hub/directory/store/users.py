@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 _USER = """
-    u.id, u.email, u.role, u.password_hash, u.known_addresses, u.disabled_at, u.totp_secret,
+    u.id, u.email, u.name, u.role, u.password_hash, u.known_addresses, u.disabled_at, u.totp_secret,
     p.id as partner_id, p.name as partner_name, p.kind as partner_kind,
     t.id as team_id, t.code as team_code, t.name as team_name
 """
@@ -33,7 +33,7 @@ def _user(row: asyncpg.Record) -> User:
         else None
     )
     team = UserTeam(row["team_id"], row["team_code"], row["team_name"]) if row["team_id"] else None
-    return User(row["id"], row["email"], row["role"], partner, team)
+    return User(row["id"], row["email"], row["role"], partner, team, row["name"])
 
 
 async def add_user(
@@ -43,17 +43,19 @@ async def add_user(
     role: str,
     partner: Partner | None,
     team_id: int | None = None,
+    name: str | None = None,
 ) -> User:
     try:
         row = required(
             await conn.fetchrow(
-                "insert into users (email, password_hash, role, partner_id, team_id) "
-                "values ($1, $2, $3, $4, $5) returning id",
+                "insert into users (email, password_hash, role, partner_id, team_id, name) "
+                "values ($1, $2, $3, $4, $5, $6) returning id",
                 email,
                 password_hash,
                 role,
                 partner.id if partner else None,
                 team_id,
+                name,
             )
         )
     except asyncpg.UniqueViolationError as error:
@@ -209,11 +211,25 @@ async def all_users(conn: Connection) -> list[asyncpg.Record]:
     )
 
 
-async def team_colleagues(conn: Connection, team_id: int) -> list[str]:
-    """E-mail addresses of the team's enabled members and leads."""
+async def team_colleagues(conn: Connection, team_id: int) -> list[tuple[str, str]]:
+    """The team's enabled members and leads: (e-mail address, name or else that address), by
+    name."""
     rows = await conn.fetch(
-        "select email from users where team_id = $1 and role in ('member', 'lead') "
-        "and disabled_at is null order by email",
+        "select email, coalesce(name, email) as shown from users where team_id = $1 "
+        "and role in ('member', 'lead') and disabled_at is null "
+        "order by lower(coalesce(name, email))",
         team_id,
     )
-    return [row["email"] for row in rows]
+    return [(row["email"], row["shown"]) for row in rows]
+
+
+async def set_name(conn: Connection, email: str, name: str | None) -> bool:
+    """Name the user (None: no name); False if there is no such user."""
+    return (
+        updated_count(
+            await conn.execute(
+                "update users set name = $2 where lower(email) = lower($1)", email, name
+            )
+        )
+        == 1
+    )

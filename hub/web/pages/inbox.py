@@ -61,7 +61,7 @@ async def _case_page(
         raise PageError(404, NO_SUCH_CASE) from None
     user = session.user
     actions = cases.actions_for(user, case)
-    team_colleagues: list[str] = []
+    team_colleagues: list[tuple[str, str]] = []
     if "assign" in actions and user.team is not None:
         team_colleagues = await colleagues(pool, user.team.id)
     return render(
@@ -75,6 +75,7 @@ async def _case_page(
         colleagues=team_colleagues,
         outcomes=[(outcome.value, labels.OUTCOME[outcome]) for outcome in Outcome],
         error=error,
+        done=None if error else labels.DONE.get(request.query.get("gedaan", "")),
     )
 
 
@@ -100,7 +101,7 @@ async def case_action(request: web.Request) -> web.StreamResponse:
         raise PageError(404, NO_SUCH_CASE) from None
     except HubError as error:
         return await _case_page(request, error.status, _dutch(error))
-    raise web.HTTPSeeOther(f"/inbox/zaken/{case_id}")
+    raise web.HTTPSeeOther(f"/inbox/zaken/{case_id}?gedaan={action.action}")
 
 
 def _dutch(error: HubError) -> str:
