@@ -23,8 +23,9 @@ from hub.cases.workflow import (
     transition,
 )
 from hub.directory.service import find_team, user_by_email
+from hub.feedback.agreements import calendar
 from hub.feedback.obligations import on_case_step
-from hub.platform.clock import today
+from hub.platform.clock import local_day, today
 from hub.platform.errors import Forbidden, InvalidFields, NotFound
 from hub.privacy.audit import log_access
 from hub.privacy.sealed import event_row, open_event_data, seal_note, seal_returned_note
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from hub.platform.connection import Connection
 
 TEAM_ROLES = (Role.MEMBER.value, Role.LEAD.value)
+COORDINATOR_DAYS = 2  # working days a signal may wait in the coordinator's queue
 TABS = store.TABS
 
 
@@ -304,6 +306,13 @@ class QueuedSignal:
     household: Address
     returned_by: str | None
     returned_reason: str | None
+    returned_by_code: str | None = None
+    waiting_days: int = 0  # working days since it arrived (or came back)
+
+    @property
+    def overdue(self) -> bool:
+        """Waiting longer than the two working days a coordinator has for it."""
+        return self.waiting_days > COORDINATOR_DAYS
 
 
 async def coordinator_queue(pool: asyncpg.Pool, user: User) -> list[QueuedSignal]:
@@ -311,6 +320,7 @@ async def coordinator_queue(pool: asyncpg.Pool, user: User) -> list[QueuedSignal
         raise NotFound("no such page")
     async with pool.acquire() as conn, conn.transaction():
         rows = await store.queue(conn)
+        days = await calendar(conn)
         if rows:
             await log_access(
                 conn,
@@ -336,6 +346,10 @@ async def coordinator_queue(pool: asyncpg.Pool, user: User) -> list[QueuedSignal
             ),
             returned_by=row["returned_by"] if row["status"] == SignalStatus.RETURNED else None,
             returned_reason=row["returned_reason"],
+            returned_by_code=(
+                row["returned_by_code"] if row["status"] == SignalStatus.RETURNED else None
+            ),
+            waiting_days=days.between(local_day(row["waiting_since"]), today()),
         )
         for row in rows
     ]

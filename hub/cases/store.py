@@ -279,13 +279,15 @@ async def queue(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         """
         select s.id, s.household_id, s.status, s.kind, s.urgency, s.received_at, s.returned_note,
-               p.name as partner, h.address,
-               (select t.name from cases c join teams t on t.id = c.team_id
-                where c.id = s.case_id) as returned_by
+               p.name as partner, h.address, t.name as returned_by, t.code as returned_by_code,
+               coalesce((select max(e.occurred_at) from events e
+                         where e.case_id = s.case_id and e.kind = 'return'), s.received_at)
+                   as waiting_since
         from signals s join partners p on p.id = s.partner_id
         join households h on h.id = s.household_id
+        left join cases c on c.id = s.case_id left join teams t on t.id = c.team_id
         where s.status in ('unrouted', 'returned')
-        order by (s.urgency = 'high') desc, s.received_at
+        order by (s.urgency = 'high') desc, waiting_since
         limit $1
         """,
         limit,

@@ -48,6 +48,14 @@ class WorkingDays:
                 remaining -= 1
         return day
 
+    def between(self, start: date, end: date) -> int:
+        """How many working days come after `start` up to and including `end` (0 if none)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
     def previous(self, day: date) -> date:
         """The working day before `day`."""
         day -= timedelta(days=1)

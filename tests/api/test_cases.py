@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -176,6 +177,7 @@ async def test_returned_signal_goes_to_the_coordinator_and_on_to_another_team(
     assert [q.id for q in queued] == [submitted.receipt.id]
     assert queued[0].returned_reason == "Hoort bij Noord"
     assert queued[0].returned_by == "Sociaal Wijkteam Oost"
+    assert queued[0].returned_by_code == OOST  # marked in the coordinator's list of teams
 
     await send_to_team(
         haarlem,
@@ -200,6 +202,38 @@ async def test_unrouted_signal_is_explained_in_the_queue(haarlem: asyncpg.Pool) 
     (queued,) = await coordinator_queue(haarlem, coordinator)
     assert (queued.status, queued.returned_by) == ("unrouted", None)
     assert queued.household.postcode == "2116AB"
+    assert (queued.waiting_days, queued.overdue) == (0, False)
+
+
+async def test_the_queue_counts_working_days_and_marks_past_two(haarlem: asyncpg.Pool) -> None:
+    """Waiting is counted in working days (weekends and holidays do not count); past two
+    working days a signal is marked, and what waits longest comes first."""
+    from hub.cases.service import coordinator_queue
+    from hub.feedback.workdays import WorkingDays
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    coordinator, _ = await make_user(haarlem, "coordinator")
+    days = WorkingDays()
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    four_back = today
+    for _ in range(4):
+        four_back = days.previous(four_back)
+    moments = (
+        datetime.now(UTC),
+        datetime.combine(four_back, time(12), ZoneInfo("Europe/Amsterdam")),
+    )
+    for house, moment in zip((3, 5), moments, strict=True):
+        await submit_signal(
+            haarlem,
+            gp,
+            SignalIn.model_validate(
+                make_signal(address={"postcode": "2116AB", "house_number": house})
+            ),
+            received_at=moment,
+        )
+    older, newer = await coordinator_queue(haarlem, coordinator)
+    assert (older.household.house_number, older.waiting_days, older.overdue) == (5, 4, True)
+    assert (newer.household.house_number, newer.waiting_days, newer.overdue) == (3, 0, False)
 
 
 async def test_decline_closes_the_case_for_its_signals(

@@ -235,13 +235,20 @@ async def test_coordinator_sends_an_unrouted_signal_to_a_team(
     assert "Geen routeringsregel voor postcode 2116 AB" in page
     action = re.search(r'action="(/coordinator/signalen/[^"]+)"', page)
     assert action
+    assert '<option value="" selected disabled>Kies een team</option>' in page  # none chosen
+    unchosen = await client.post(action.group(1), data={"csrf_token": hidden(page, "csrf_token")})
+    assert unchosen.status == 422
+    assert "Kies het team" in await unchosen.text()
     sent = await client.post(
         action.group(1),
         data={"team": "SWT-ZVT", "csrf_token": hidden(page, "csrf_token")},
         allow_redirects=False,
     )
     assert sent.status == 303
-    assert "De wachtrij is leeg" in await (await client.get("/coordinator")).text()
+    assert sent.headers["Location"] == "/coordinator?gestuurd=ja"
+    after = await (await client.get(sent.headers["Location"])).text()
+    assert "De wachtrij is leeg" in after
+    assert "Het signaal is naar het gekozen team gestuurd." in after
     async with haarlem.acquire() as conn:
         row = await conn.fetchrow(
             "select s.status, t.code from signals s join teams t on t.id = s.team_id"

@@ -17,6 +17,8 @@ from hub.web.requests import path_id
 
 routes = web.RouteTableDef()
 NOT_IN_QUEUE = "Dit signaal staat niet (meer) in de wachtrij, of het team bestaat niet."
+CHOOSE_A_TEAM = "Kies het team waar dit signaal heen moet."
+SENT = {"ja": "Het signaal is naar het gekozen team gestuurd."}
 
 
 @routes.get("/coordinator")
@@ -24,18 +26,22 @@ async def coordinator_page(request: web.Request) -> web.Response:
     return await _coordinator_page(request)
 
 
-async def _coordinator_page(request: web.Request, error: str | None = None) -> web.Response:
+async def _coordinator_page(
+    request: web.Request, error: str | None = None, status: int = 200
+) -> web.Response:
     session = session_of(request)
     pool = request.app[POOL]
     queue = await cases.coordinator_queue(pool, session.user)
     return render(
         request,
         "coordinator.html",
+        status=status,
         user=session.user,
         csrf_token=session.csrf_token,
         queue=queue,
         teams=[(team.code, team.name) for team in await list_teams(pool)],
         error=error,
+        done=None if error else SENT.get(request.query.get("gestuurd", "")),
     )
 
 
@@ -45,6 +51,8 @@ async def route_by_hand(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     signal_id = path_id(request, "signal")
     settings = request.app[SETTINGS]
+    if not form.get("team"):
+        return await _coordinator_page(request, CHOOSE_A_TEAM, 422)
     try:
         await cases.send_to_team(
             request.app[POOL],
@@ -55,5 +63,5 @@ async def route_by_hand(request: web.Request) -> web.StreamResponse:
             public_url=public_url(settings),
         )
     except HubError:
-        return await _coordinator_page(request, NOT_IN_QUEUE)
-    raise web.HTTPSeeOther("/coordinator")
+        return await _coordinator_page(request, NOT_IN_QUEUE, 409)
+    raise web.HTTPSeeOther("/coordinator?gestuurd=ja")
