@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -39,6 +40,7 @@ from hub.web.access import (
     allowed_roles,
     check_csrf,
     identify,
+    principal_of,
     refusal,
 )
 from hub.web.appkeys import LIMITS, SETTINGS
@@ -121,6 +123,22 @@ def _render_error(
     )
 
 
+# A browser that asks for a page the hub does not have gets a Dutch page; API clients, FHIR
+# clients and anything not asking for HTML keep getting problem+json.
+PAGE_ERRORS = {
+    404: "Deze pagina bestaat niet. Misschien is de link verouderd of zit er een tikfout in het "
+    "adres.",
+    405: "Deze pagina kan zo niet worden gebruikt. Ga terug en probeer het via de knoppen op de "
+    "pagina.",
+}
+
+
+def wants_a_page(request: web.Request) -> bool:
+    if request.path.startswith(("/api/", "/fhir", "/metrics", "/static/")):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
 @web.middleware
 async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Our errors as problem+json (OperationOutcome on FHIR routes); the unknown as a bare 500."""
@@ -137,6 +155,17 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         if error.status < 400:
             raise
         headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+        if error.status in PAGE_ERRORS and wants_a_page(request):
+            session = principal_of(request).session
+            return render(
+                request,
+                "error.html",
+                status=error.status,
+                message=PAGE_ERRORS[error.status],
+                heading="Pagina niet gevonden" if error.status == 404 else "Dat lukte niet",
+                user=session.user if session else None,
+                csrf_token=session.csrf_token if session else "",
+            )
         if is_fhir(request):
             return operation_outcome(error.status, error.reason, None, headers)
         detail = error.text if error.status == 413 and error.text else error.reason
@@ -216,6 +245,9 @@ async def access_control(request: web.Request, handler: Handler) -> web.StreamRe
     """Tie the request to a principal, and let it through only where the matrix allows."""
     route = request.match_info.route
     if route.resource is None:  # no such path or method: aiohttp answers 404/405 itself
+        if wants_a_page(request):  # a Dutch page, with the menu of whoever is logged in
+            with contextlib.suppress(HubError):
+                request[PRINCIPAL] = await identify(request)
         return await handler(request)
     roles = allowed_roles(request.method, route.resource.canonical)
     try:

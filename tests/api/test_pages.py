@@ -311,3 +311,23 @@ async def test_login_leads_each_role_to_its_start_page(
     )
     assert response.headers["Location"] == start
     assert (await client.get(start)).status == 200
+
+
+async def test_a_browser_gets_a_dutch_page_for_a_wrong_address(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    """A browser asking for a page that does not exist gets a Dutch page with the menu; API
+    clients and anything not asking for HTML keep getting problem+json."""
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    anonymous = await client.get("/bestaat-niet", headers=html)
+    assert anonymous.status == 404
+    assert anonymous.content_type == "text/html"
+    assert "Pagina niet gevonden" in await anonymous.text()
+    await logged_in(client, haarlem)
+    signed_in = await client.get("/signalen/bestaat/niet", headers=html)
+    assert signed_in.status == 404
+    assert 'href="/signalen">Mijn signalen</a>' in await signed_in.text()  # with its menu
+    for path, headers in (("/api/v1/bestaat-niet", html), ("/bestaat-niet", {})):
+        answer = await client.get(path, headers=headers)
+        assert answer.status == 404
+        assert answer.content_type == "application/problem+json"
