@@ -133,6 +133,20 @@ PAGE_ERRORS = {
 }
 
 
+def _error_page(request: web.Request, status: int, message: str) -> web.Response:
+    """A Dutch page saying what went wrong, with the menu of whoever is logged in."""
+    session = principal_of(request).session
+    return render(
+        request,
+        "error.html",
+        status=status,
+        message=message,
+        heading="Pagina niet gevonden" if status == 404 else "Dat lukte niet",
+        user=session.user if session else None,
+        csrf_token=session.csrf_token if session else "",
+    )
+
+
 def wants_a_page(request: web.Request) -> bool:
     if request.path.startswith(("/api/", "/fhir", "/metrics", "/static/")):
         return False
@@ -156,16 +170,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
             raise
         headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
         if error.status in PAGE_ERRORS and wants_a_page(request):
-            session = principal_of(request).session
-            return render(
-                request,
-                "error.html",
-                status=error.status,
-                message=PAGE_ERRORS[error.status],
-                heading="Pagina niet gevonden" if error.status == 404 else "Dat lukte niet",
-                user=session.user if session else None,
-                csrf_token=session.csrf_token if session else "",
-            )
+            return _error_page(request, error.status, PAGE_ERRORS[error.status])
         if is_fhir(request):
             return operation_outcome(error.status, error.reason, None, headers)
         detail = error.text if error.status == 413 and error.text else error.reason
@@ -218,7 +223,7 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         response: web.StreamResponse = await handler(request)
     except PageError as error:
-        return render(request, "error.html", status=error.status, message=error.message)
+        return _error_page(request, error.status, error.message)
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import asyncpg
@@ -324,9 +325,10 @@ async def test_a_browser_gets_a_dutch_page_for_a_wrong_address(
     assert anonymous.content_type == "text/html"
     assert "Pagina niet gevonden" in await anonymous.text()
     await logged_in(client, haarlem)
-    signed_in = await client.get("/signalen/bestaat/niet", headers=html)
-    assert signed_in.status == 404
-    assert 'href="/signalen">Mijn signalen</a>' in await signed_in.text()  # with its menu
+    for path in ("/signalen/bestaat/niet", f"/signalen/{uuid.uuid4()}"):  # no route; no signal
+        signed_in = await client.get(path, headers=html)
+        assert signed_in.status == 404
+        assert 'href="/signalen">Mijn signalen</a>' in await signed_in.text()  # with its menu
     for path, headers in (("/api/v1/bestaat-niet", html), ("/bestaat-niet", {})):
         answer = await client.get(path, headers=headers)
         assert answer.status == 404
