@@ -148,9 +148,21 @@ class CaseSummary(BaseModel):
     closed_at: AwareDatetime | None
 
 
+class EarlierCase(BaseModel):
+    """An earlier case of the same household with the same team, closed within the stacking
+    window: the team sees what was tried before."""
+
+    id: UUID
+    status: CaseStatus
+    outcome: Outcome | None
+    opened_at: AwareDatetime
+    closed_at: AwareDatetime | None
+
+
 class CaseView(CaseSummary):
     signals: list[CaseSignal]
     timeline: list[TimelineEntry]
+    earlier: list[EarlierCase] = Field(default_factory=list)
 
 
 class CaseList(BaseModel):

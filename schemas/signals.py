@@ -6,7 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -224,12 +224,32 @@ class SignalReceipt(BaseModel):
     )
 
 
+class PromisedFeedback(BaseModel):
+    """One step a feedback agreement promised the partner: by when, and when it happened."""
+
+    step: Literal["received", "first_contact", "outcome"]
+    due_on: date | None = Field(description="The last day; null: at the event itself.")
+    met_at: AwareDatetime | None = Field(description="When the team took the step.")
+    late: bool = Field(description="Taken after its day, or not yet taken and its day is past.")
+    delivered_at: AwareDatetime | None = Field(
+        default=None, description="When it reached your system by webhook, if you take those."
+    )
+
+
 class PartnerSignalView(SignalReceipt):
     """What a partner can read back about its own signal: status, never the team's work."""
 
     external_ref: str
     kind: SignalKind
     urgency: Urgency
+    status_at: AwareDatetime | None = Field(
+        default=None, description="When the status last changed (for a new signal: received_at)."
+    )
+    feedback: list[PromisedFeedback] | None = Field(
+        default=None,
+        description="What the team promised to let you know, per step, and what it did when "
+        "(in the view of one signal; not in lists).",
+    )
 
 
 class TeamSignalView(BaseModel):

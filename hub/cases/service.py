@@ -7,7 +7,7 @@ A user sees only their own team's cases: another team's answers as if it did not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub.cases import store
@@ -40,6 +40,7 @@ from schemas.cases import (
     Close,
     ContactAttempt,
     Decline,
+    EarlierCase,
     Outcome,
     Return,
     Role,
@@ -148,7 +149,11 @@ async def counts(pool: asyncpg.Pool, user: User) -> dict[str, int]:
         return await store.tab_counts(conn, team_id, user.id)
 
 
-async def case_view(pool: asyncpg.Pool, user: User, case_id: UUID) -> CaseView:
+async def case_view(
+    pool: asyncpg.Pool, user: User, case_id: UUID, *, earlier_within: timedelta | None = None
+) -> CaseView:
+    """The team's case with its signals and timeline; with `earlier_within` (the stacking
+    window) also the team's earlier cases of the household closed within it."""
     team_id = _team_of(user)
     async with pool.acquire() as conn, conn.transaction():
         row = await store.team_case(conn, case_id, team_id)
@@ -156,6 +161,11 @@ async def case_view(pool: asyncpg.Pool, user: User, case_id: UUID) -> CaseView:
             raise NotFound("no such case")
         signals = await store.case_signals(conn, case_id)
         timeline = await store.case_timeline(conn, case_id)
+        earlier = (
+            await store.earlier_cases(conn, case_id, row["household_id"], team_id, earlier_within)
+            if earlier_within is not None
+            else []
+        )
         await log_access(
             conn,
             f"user:{user.id}",
@@ -194,6 +204,16 @@ async def case_view(pool: asyncpg.Pool, user: User, case_id: UUID) -> CaseView:
                 detail=open_event_data(t["data"] or {}, event_row(t["case_id"], t["signal_id"])),
             )
             for t in timeline
+        ],
+        earlier=[
+            EarlierCase(
+                id=e["id"],
+                status=CaseStatus(e["status"]),
+                outcome=Outcome(e["outcome"]) if e["outcome"] else None,
+                opened_at=e["opened_at"],
+                closed_at=e["closed_at"],
+            )
+            for e in earlier
         ],
     )
 
@@ -273,8 +293,11 @@ async def after_intake(
     """Once signals are stored: drop cases created for signals a concurrent twin stored first,
     refresh stacking and urgency of the cases signals joined, and tell teams and directors."""
     await store.drop_empty_cases(conn, [c.id for c in cases if c.created and c.id not in stored_in])
-    # A case created now holds only this partner's signals: nothing to stack, urgency is set.
-    await store.refresh_cases(conn, sorted({c.id for c in cases if not c.created}), stacking_window)
+    # A case created now may stack too: another partner may have signalled the household for
+    # a case closed since (only cases whose stacking or urgency changes are written).
+    await store.refresh_cases(
+        conn, sorted({c.id for c in cases if c.id in stored_in}), stacking_window
+    )
     await tell_about_new_signals(
         conn,
         created=sorted(c.id for c in cases if c.created and c.id in stored_in),

@@ -72,8 +72,9 @@ async def drop_empty_cases(conn: Connection, case_ids: Sequence[UUID]) -> None:
 async def refresh_cases(
     conn: Connection, case_ids: Sequence[UUID], stacking_window: timedelta
 ) -> None:
-    """Stacking (two or more partners in the last `stacking_window`) and urgency follow the
-    case's signals."""
+    """Stacking (two or more partners signalled the household in the last `stacking_window`,
+    whether or not an earlier case of it was closed meanwhile) and urgency (of the case's own
+    signals) follow the signals."""
     if not case_ids:
         return
     await conn.execute(
@@ -83,13 +84,17 @@ async def refresh_cases(
             urgency = case when agg.high then 'high' else 'normal' end,
             updated_at = now()
         from (
-            select case_id,
-                   count(distinct partner_id) filter (where received_at >= now() - $2::interval)
-                       as partners,
-                   bool_or(urgency = 'high') as high
-            from signals where case_id = any($1::uuid[]) group by case_id
+            select o.id as case_id,
+                   (select count(distinct s.partner_id) from signals s
+                    where s.household_id = o.household_id
+                      and s.received_at >= now() - $2::interval) as partners,
+                   (select bool_or(s.urgency = 'high') from signals s where s.case_id = o.id)
+                       as high
+            from cases o where o.id = any($1::uuid[])
         ) agg
         where c.id = agg.case_id
+          and (c.stacked, c.urgency) is distinct from
+              (agg.partners >= 2, case when agg.high then 'high' else 'normal' end)
         """,
         list(case_ids),
         stacking_window,
@@ -189,6 +194,24 @@ async def case_signals(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
         case_id,
     )
     return [unsealed(row) for row in rows]
+
+
+async def earlier_cases(
+    conn: Connection, case_id: UUID, household_id: UUID, team_id: int, since: timedelta
+) -> list[asyncpg.Record]:
+    """The team's other cases of the household closed in the last `since`, newest first."""
+    return await conn.fetch(
+        """
+        select id, status, outcome, opened_at, closed_at from cases
+        where household_id = $2 and team_id = $3 and id <> $1
+          and closed_at >= now() - $4::interval
+        order by closed_at desc limit 10
+        """,
+        case_id,
+        household_id,
+        team_id,
+        since,
+    )
 
 
 async def case_timeline(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:

@@ -92,7 +92,9 @@ async def simulate_casework(
     )
     await conn.execute(
         """
-        update signals s set status = case when c.status = $2 then $4 else $3 end
+        update signals s set status = case when c.status = $2 then $4 else $3 end,
+            status_at = greatest(s.received_at, case when c.status = $2 then c.closed_at
+                else least(now(), c.opened_at + interval '3 days') end)
         from cases c where s.case_id = c.id and c.status in ($1, $2)
           and s.status <> all($5::text[])
         """,

@@ -12,8 +12,9 @@ from uuid import UUID
 
 from hub.feedback import store
 from hub.feedback.agreements import agreements_for, calendar, load_agreements
-from hub.platform.clock import local_day
+from hub.platform.clock import local_day, today
 from hub.platform.outbox import Channel, Outgoing, enqueue
+from schemas.signals import PromisedFeedback
 
 if TYPE_CHECKING:
     import asyncpg
@@ -90,6 +91,24 @@ async def tell_partners(
             for row in facts
         ],
     )
+
+
+async def promised_feedback(conn: Connection, signal_id: UUID) -> list[PromisedFeedback]:
+    """What the agreements promised the partner of this signal, and what happened when."""
+    feedback = []
+    for row in await store.promised(conn, signal_id):
+        due, met = row["due_on"], row["met_at"]
+        late = due is not None and (local_day(met) > due if met else today() > due)
+        feedback.append(
+            PromisedFeedback(
+                step=row["step"],
+                due_on=due,
+                met_at=met,
+                late=late,
+                delivered_at=row["delivered_at"],
+            )
+        )
+    return feedback
 
 
 async def overdue_count(pool: asyncpg.Pool, at: datetime) -> int:

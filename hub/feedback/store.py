@@ -200,6 +200,21 @@ async def feedback_facts(conn: Connection, signal_ids: Sequence[UUID]) -> list[a
     )
 
 
+async def promised(conn: Connection, signal_id: UUID) -> list[asyncpg.Record]:
+    """A signal's obligations in the order of their steps, each with when its webhook message
+    (if the partner takes those) was delivered."""
+    return await conn.fetch(
+        """
+        select o.step, o.due_on, o.met_at,
+               (select max(x.delivered_at) from outbox x where x.channel = 'webhook'
+                and x.signal_id = o.signal_id and x.topic = o.step) as delivered_at
+        from obligations o where o.signal_id = $1
+        order by array_position(array['received', 'first_contact', 'outcome'], o.step)
+        """,
+        signal_id,
+    )
+
+
 async def set_webhook(conn: Connection, partner_id: UUID, url: str, secret_sealed: bytes) -> None:
     await conn.execute(
         """

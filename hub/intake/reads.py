@@ -14,6 +14,7 @@ import asyncpg
 
 from hub.directory.models import Partner
 from hub.directory.service import find_team
+from hub.feedback.obligations import promised_feedback
 from hub.intake.service import receipt_from_row
 from hub.intake.store import signals as signal_store
 from hub.platform.errors import InvalidFields, NotFound
@@ -23,6 +24,7 @@ from schemas.signals import (
     PartnerKind,
     PartnerSignalView,
     Person,
+    PromisedFeedback,
     ResidentInformed,
     SignalKind,
     TeamSignalPage,
@@ -31,12 +33,16 @@ from schemas.signals import (
 )
 
 
-def _partner_view(row: asyncpg.Record) -> PartnerSignalView:
+def _partner_view(
+    row: asyncpg.Record, feedback: list[PromisedFeedback] | None = None
+) -> PartnerSignalView:
     return PartnerSignalView(
         **receipt_from_row(row).model_dump(),
         external_ref=row["external_ref"],
         kind=SignalKind(row["kind"]),
         urgency=Urgency(row["urgency"]),
+        status_at=row["status_at"],
+        feedback=feedback,
     )
 
 
@@ -45,17 +51,28 @@ async def partner_signal(
 ) -> PartnerSignalView:
     async with pool.acquire() as conn:
         row = await signal_store.partner_signal(conn, partner.id, signal_id)
-    if row is None:
-        raise NotFound("no such signal")
-    return _partner_view(row)
+        if row is None:
+            raise NotFound("no such signal")
+        return _partner_view(row, await promised_feedback(conn, signal_id))
 
 
 async def partner_signals(
-    pool: asyncpg.Pool, partner: Partner, limit: int = 200
-) -> list[PartnerSignalView]:
+    pool: asyncpg.Pool,
+    partner: Partner,
+    limit: int = 50,
+    *,
+    cursor: str | None = None,
+    ref: str | None = None,
+) -> tuple[list[PartnerSignalView], str | None]:
+    """A page of the partner's own signals, newest first (with `ref`: those whose reference
+    starts with it), and the cursor of the next page (None on the last)."""
+    before = decode_cursor(cursor) if cursor else None
     async with pool.acquire() as conn:
-        rows = await signal_store.partner_signals(conn, partner.id, limit)
-    return [_partner_view(row) for row in rows]
+        rows = await signal_store.partner_signals(conn, partner.id, limit + 1, before, ref)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    following = encode_cursor(rows[-1]["received_at"], rows[-1]["id"]) if more else None
+    return [_partner_view(row) for row in rows], following
 
 
 def encode_cursor(received_at: datetime, signal_id: UUID) -> str:

@@ -57,6 +57,8 @@ def configure(level: int, *, structured: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # APScheduler says at INFO each time a job runs (every few seconds): only with -v.
+    logging.getLogger("apscheduler").setLevel(level if level <= logging.DEBUG else logging.WARNING)
 
 
 REQUEST_KEY = web.RequestKey("request_id", str)

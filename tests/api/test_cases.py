@@ -358,3 +358,24 @@ async def test_the_inbox_puts_what_is_due_first(client: Client, haarlem: asyncpg
     assert overdue["kinds"] == ["care_concern"]
     assert overdue["partners"] == ["Praktijk Oost"]
     assert order[("2031AA", 11)]["feedback_due"] is None
+
+
+async def test_a_case_closed_days_ago_still_counts_for_stacking_and_is_linked(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    """One household, one plan: a partner's signal the day after another partner's case was
+    closed opens a new case that is marked as signalled by several partners, and links the
+    closed one."""
+    housing, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    await signal_from(haarlem, housing)
+    (closed,) = await cases_of(client, member)
+    await act(client, member, closed["id"], action="take")
+    await act(client, member, closed["id"], action="close", outcome="not_reached")
+    await signal_from(haarlem, gp)
+    (new,) = await cases_of(client, member)
+    assert new["id"] != closed["id"]
+    assert new["stacked"] is True
+    view = await (await client.get(f"/api/v1/cases/{new['id']}", headers=bearer(member))).json()
+    assert [(e["id"], e["outcome"]) for e in view["earlier"]] == [(closed["id"], "not_reached")]

@@ -71,8 +71,9 @@ async def test_partner_sends_a_signal_through_the_form(
 
     await page.get_by_role("button", name="Versturen").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Signaal ontvangen")
-    await expect(page.get_by_role("status")).to_contain_text("Sociaal Wijkteam Schalkwijk-Zuid")
-    reference = await page.locator("dd").first.inner_text()
+    await expect(page.get_by_role("status")).to_contain_text("Uw signaal is veilig ontvangen")
+    await expect(page.locator(".preview")).to_contain_text("Sociaal Wijkteam Schalkwijk-Zuid")
+    reference = await page.locator("dt:text-is('Uw kenmerk') + dd").inner_text()
     assert reference.startswith("WEB-")
     await page.screenshot(path=tmp_path / "sent.png", full_page=True)
 

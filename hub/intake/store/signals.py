@@ -62,8 +62,9 @@ async def upsert_households(
 
 
 _RECEIPT = """
-    s.id, s.status, s.received_at, s.payload_digest, s.external_ref, s.kind, s.urgency,
-    s.repeat_of, t.code as team_code, t.name as team_name
+    s.id, s.status, coalesce(s.status_at, s.received_at) as status_at, s.received_at,
+    s.payload_digest, s.external_ref, s.kind, s.urgency, s.repeat_of, t.code as team_code,
+    t.name as team_name
 """
 
 
@@ -90,13 +91,26 @@ async def partner_signal(
     )
 
 
-async def partner_signals(conn: Connection, partner_id: UUID, limit: int) -> list[asyncpg.Record]:
-    """The partner's own signals, newest first."""
+async def partner_signals(
+    conn: Connection,
+    partner_id: UUID,
+    limit: int,
+    before: tuple[datetime, UUID] | None = None,
+    ref: str | None = None,
+) -> list[asyncpg.Record]:
+    """The partner's own signals, newest first: those before `before` (received_at, id), and
+    with `ref` those whose reference starts with it (letters in any case)."""
     return await conn.fetch(
         f"select {_RECEIPT} from signals s left join teams t on t.id = s.team_id "  # noqa: S608 - constant columns
-        "where s.partner_id = $1 order by s.received_at desc, s.id desc limit $2",
+        "where s.partner_id = $1 "
+        "and ($3::timestamptz is null or (s.received_at, s.id) < ($3, $4::uuid)) "
+        "and ($5::text is null or lower(s.external_ref) like lower($5) || '%' escape '\\') "
+        "order by s.received_at desc, s.id desc limit $2",
         partner_id,
         limit,
+        before[0] if before else None,
+        before[1] if before else None,
+        ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") if ref else None,
     )
 
 

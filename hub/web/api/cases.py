@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiohttp import web
 
 from hub.cases import service as cases
 from hub.web.access import user_of
 from hub.web.api.common import json_response
-from hub.web.appkeys import POOL
+from hub.web.appkeys import POOL, SETTINGS
 from hub.web.requests import path_id, read_model
 from schemas.cases import CaseActionIn, CaseList
 
@@ -31,7 +33,10 @@ async def get_case_counts(request: web.Request) -> web.Response:
 async def get_case(request: web.Request) -> web.Response:
     user = user_of(request)
     case_id = path_id(request, "case")
-    return json_response(await cases.case_view(request.app[POOL], user, case_id))
+    window = timedelta(days=request.app[SETTINGS].stacking_window_days)
+    return json_response(
+        await cases.case_view(request.app[POOL], user, case_id, earlier_within=window)
+    )
 
 
 @routes.post("/api/v1/cases/{id}/actions")

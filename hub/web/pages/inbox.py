@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -56,7 +57,8 @@ async def _case_page(
     pool = request.app[POOL]
     case_id = path_id(request, "case")
     try:
-        case = await cases.case_view(pool, session.user, case_id)
+        window = timedelta(days=request.app[SETTINGS].stacking_window_days)
+        case = await cases.case_view(pool, session.user, case_id, earlier_within=window)
     except NotFound:
         raise PageError(404, NO_SUCH_CASE) from None
     user = session.user

@@ -100,8 +100,9 @@ def describe(link: WeakLink, graph: nx.Graph) -> str:
         case WeakLinkKind.COVERAGE_GAP:
             kind = labels.PARTNER_KIND_PLURAL[PartnerKind(str(ev["partner_kind"]))]
             return (
-                f"Gat in dekking: geen {kind} signaleert bij {names[0]}, wel bij "
-                f"{ev['comparable_teams_reached']} van {ev['comparable_teams']} teams"
+                f"Gat in dekking: {names[0]} krijgt geen signalen van {kind}; "
+                f"{ev['comparable_teams_reached']} van {ev['comparable_teams']} vergelijkbare "
+                "teams wel"
             )
         case WeakLinkKind.WEAK_TIE:
             return f"Zwakke band: {names[0]} en {names[1]} delen huishoudens maar nauwelijks wijken"

@@ -185,7 +185,7 @@ async def signal_submit(request: web.Request) -> web.StreamResponse:
         return _form_page(request, session, values, 409, errors={"external_ref": message})
     except InvalidFields:
         return _form_page(request, session, values, 422, errors={"kind": FIELD_MESSAGES["kind"]})
-    raise web.HTTPSeeOther(f"/signalen/{submitted.receipt.id}")
+    raise web.HTTPSeeOther(f"/signalen/{submitted.receipt.id}?verstuurd=ja")
 
 
 @routes.get("/signalen")
@@ -193,13 +193,22 @@ async def my_signals(request: web.Request) -> web.Response:
     session = session_of(request)
     if session.user.partner is None:
         raise web.HTTPSeeOther("/inloggen")
-    signals = await partner_signals(request.app[POOL], session.user.partner)
+    ref = " ".join(request.query.get("kenmerk", "").split())[:100] or None
+    try:
+        signals, following = await partner_signals(
+            request.app[POOL], session.user.partner, cursor=request.query.get("na"), ref=ref
+        )
+    except InvalidFields:
+        raise PageError(404, "Deze pagina van uw signalen bestaat niet (meer).") from None
     return render(
         request,
         "my_signals.html",
         user=session.user,
         csrf_token=session.csrf_token,
         signals=signals,
+        ref=ref or "",
+        following=following,
+        first_page="na" not in request.query,
     )
 
 
@@ -219,4 +228,5 @@ async def signal_page(request: web.Request) -> web.Response:
         user=session.user,
         csrf_token=session.csrf_token,
         signal=signal,
+        sent=request.query.get("verstuurd") == "ja",
     )
