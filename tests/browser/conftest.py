@@ -8,11 +8,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
 from tests.support.browser import CHROMIUM, FLAGS
+
+SCREENSHOTS = pytest.StashKey[list[Path]]()
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for screenshots to look at; the end of the test run says where it is."""
+    folder = tmp_path_factory.mktemp("screenshots")
+    request.config.stash.setdefault(SCREENSHOTS, []).append(folder)
+    return folder
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    for folder in config.stash.get(SCREENSHOTS, []):
+        terminalreporter.write_line(f"screenshots of the pages: {folder}")
 
 
 @pytest.fixture(scope="session")

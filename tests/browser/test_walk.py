@@ -1,0 +1,169 @@
+"""Every role's pages at a desktop's and a phone's width: nothing wider than the screen, no code
+of the API on screen, and no serious or critical accessibility violation (axe-core).
+
+axe-core comes from npm (`.ci/run` installs it into `.axe/`; see the README's Tests section). As
+with the browser, a missing copy skips these tests on a developer's machine and fails them in CI.
+Screenshots of every page state go to a folder the end of the test run names: to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page
+
+from graphs.weak_links import WeakLinkKind
+from hub.app import create_app
+from hub.directory.accounts import create_user
+from hub.feedback.agreements import add_agreement
+from hub.platform.config import Settings
+from schemas.cases import CaseStatus, Outcome
+from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
+from tests.support.browser import log_in
+from tests.support.factories import OOST, make_partner, make_user, signal_from
+from tests.support.network import network_of
+
+PASSWORD = "rondgang-wachtwoord"
+AXE = Path(
+    os.environ.get(
+        "AXE_CORE_JS", Path(__file__).parents[2] / ".axe/node_modules/axe-core/axe.min.js"
+    )
+)
+WIDTHS = (1280, 390)
+# Every code the API speaks that a page must put into words instead.
+CODES = sorted(
+    {
+        str(member.value)
+        for enum in (
+            SignalKind,
+            PartnerKind,
+            CaseStatus,
+            SignalStatus,
+            Outcome,
+            Urgency,
+            WeakLinkKind,
+        )
+        for member in enum
+    }
+    | {"first_contact", "received", "member", "lead", "coordinator"}
+)
+RAW = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, CODES)) + r")(?![\w-])")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        message = f"no axe-core at {AXE}: npm install --prefix .axe axe-core@4.14.1"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text()
+
+
+@pytest.fixture
+async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIterator[TestServer]:
+    test_server = TestServer(create_app(settings, dsn))
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+async def check(page: Page, axe: str, shots: Path, name: str, width: int) -> list[str]:
+    """What is wrong with the page as it is now (an empty list: nothing)."""
+    problems = []
+    wide = await page.evaluate("document.documentElement.scrollWidth")
+    if wide > width:
+        problems.append(f"{name} at {width} px is {wide} px wide")
+    text = await page.evaluate("document.body.innerText")
+    problems += [f"{name} shows the code {code!r}" for code in sorted(set(RAW.findall(text)))]
+    await page.evaluate(axe)
+    violations = await page.evaluate(
+        """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a',
+            'wcag21aa', 'best-practice']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ' on ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""
+    )
+    problems += [f"{name} at {width} px: {violation}" for violation in violations]
+    await page.screenshot(
+        path=shots / f"{re.sub(r'[^0-9A-Za-z-]+', '_', name).strip('_')}-{width}.png",
+        full_page=True,
+    )
+    return problems
+
+
+async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
+    """A small hub with work in every state; each role's login and pages."""
+    await add_agreement(pool, step="first_contact", working_days=3)
+    await add_agreement(pool, step="outcome", working_days=20)
+    await network_of(pool)
+    gp, _ = await make_partner(pool, PartnerKind.GP, name="Huisartsenpraktijk Rondgang")
+    housing, _ = await make_partner(pool, PartnerKind.HOUSING, name="Woonstichting Rondgang")
+    await create_user(pool, "partner@example.invalid", PASSWORD, "partner", gp)
+    first = await signal_from(pool, gp, urgency="high")
+    await signal_from(pool, housing)
+    await signal_from(pool, gp, address={"postcode": "2116AB", "house_number": 3})  # no team
+    await signal_from(pool, gp, address={"postcode": "2032AB", "house_number": 4})
+    people = {}
+    for role, team in (
+        ("member", OOST),
+        ("lead", OOST),
+        ("coordinator", None),
+        ("manager", None),
+        ("admin", None),
+    ):
+        user, _ = await make_user(pool, role, team, password=PASSWORD, name=f"Sanne {role.title()}")
+        people[role] = user.email
+    case = await pool.fetchval("select case_id from signals where id = $1", first.receipt.id)
+    return {
+        "partner": (
+            "partner@example.invalid",
+            ["/signalen/nieuw", "/signalen", f"/signalen/{first.receipt.id}"],
+        ),
+        "member": (people["member"], ["/inbox", "/inbox?tab=open", f"/inbox/zaken/{case}"]),
+        "lead": (people["lead"], ["/inbox?tab=closed", f"/inbox/zaken/{case}"]),
+        "coordinator": (people["coordinator"], ["/coordinator"]),
+        "manager": (people["manager"], ["/beheer/netwerk", "/beheer/terugkoppeling"]),
+        "admin": (people["admin"], ["/beheer/afspraken"]),
+    }
+
+
+async def test_every_page_fits_speaks_dutch_and_passes_axe(
+    browser: Browser,
+    server: TestServer,
+    haarlem: asyncpg.Pool,
+    axe_source: str,
+    screenshots: Path,
+) -> None:
+    walk = await seed(haarlem)
+    shots = screenshots
+    problems: list[str] = []
+    for width in WIDTHS:
+        context = await browser.new_context(
+            viewport={"width": width, "height": 900},
+            bypass_csp=True,  # axe is injected
+        )
+        page = await context.new_page()
+        await page.goto(str(server.make_url("/inloggen")))
+        problems += await check(page, axe_source, shots, "/inloggen", width)
+        await page.goto(str(server.make_url("/bestaat-niet")))
+        problems += await check(page, axe_source, shots, "/404", width)
+        await context.close()
+        for role, (email, paths) in walk.items():
+            context = await browser.new_context(
+                viewport={"width": width, "height": 900}, bypass_csp=True
+            )
+            page = await context.new_page()
+            await log_in(page, server, email, PASSWORD)
+            for path in paths:
+                response = await page.goto(str(server.make_url(path)))
+                assert response is not None
+                assert response.status == 200, f"{role} {path}: {response.status}"
+                problems += await check(page, axe_source, shots, f"{role}{path}", width)
+            await context.close()
+    assert not problems, "\n".join(problems)
