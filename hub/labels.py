@@ -112,6 +112,8 @@ EVENT: Final = {
     "close": "afgesloten",
     "return": "teruggestuurd naar de coördinator",
     "decline": "afgewezen",
+    "note": "notitie",
+    "reopen": "weer geopend",
     "pseudonymised": "persoonsgegevens verwijderd (bewaartermijn)",
 }
 
@@ -123,6 +125,8 @@ DONE: Final = {
     "close": "De zaak is afgesloten. De partners krijgen de uitkomst te horen.",
     "return": "De zaak is teruggestuurd naar de coördinator.",
     "decline": "De zaak is afgewezen. De partners krijgen dat te horen.",
+    "note": "De notitie is opgeslagen.",
+    "reopen": "De zaak is weer geopend.",
 }
 
 # Who did something, where it was not a person of the hub.

@@ -52,6 +52,9 @@ class Role(StrEnum):
 
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# A line of the team's own about a step or the case: sealed like a resident's data, shown in the
+# timeline with its author and time, never to partners.
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
 class _Action(BaseModel):
@@ -70,11 +73,27 @@ class Assign(_Action):
 class ContactAttempt(_Action):
     action: Literal["contact_attempt"]
     reached: bool = Field(strict=True)
+    note: Note | None = None
 
 
 class Close(_Action):
     action: Literal["close"]
     outcome: Outcome
+    note: Note | None = None
+
+
+class AddNote(_Action):
+    """A note of the team's on the case, in any status; it changes nothing else."""
+
+    action: Literal["note"]
+    note: Note
+
+
+class Reopen(_Action):
+    """A team lead opens a case closed or declined in the last 30 days again."""
+
+    action: Literal["reopen"]
+    note: Note | None = None
 
 
 class Return(_Action):
@@ -87,7 +106,7 @@ class Decline(_Action):
     reason: Reason
 
 
-CaseAction = Take | Assign | ContactAttempt | Close | Return | Decline
+CaseAction = Take | Assign | ContactAttempt | Close | Return | Decline | AddNote | Reopen
 
 
 class CaseActionIn(RootModel[Annotated[CaseAction, Field(discriminator="action")]]):

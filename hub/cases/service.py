@@ -7,14 +7,17 @@ A user sees only their own team's cases: another team's answers as if it did not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+import asyncpg
 
 from hub.cases import store
 from hub.cases.notices import tell_about_new_signals
 from hub.cases.workflow import (
     ON_ARRIVAL,
     PROGRESS,
+    REOPEN_DAYS,
     SETTLED_SIGNAL,
     Actor,
     allowed_actions,
@@ -26,11 +29,13 @@ from hub.directory.service import find_team, user_by_email
 from hub.feedback.agreements import calendar
 from hub.feedback.obligations import on_case_step
 from hub.platform.clock import local_day, today
-from hub.platform.errors import Forbidden, InvalidFields, NotFound
+from hub.platform.db import transaction_time
+from hub.platform.errors import Conflict, Forbidden, InvalidFields, NotFound
 from hub.privacy.audit import log_access
 from hub.privacy.sealed import event_row, open_event_data, seal_note, seal_returned_note
 from schemas.address import Address
 from schemas.cases import (
+    AddNote,
     Assign,
     CaseAction,
     CaseSignal,
@@ -42,6 +47,7 @@ from schemas.cases import (
     Decline,
     EarlierCase,
     Outcome,
+    Reopen,
     Return,
     Role,
     TimelineEntry,
@@ -57,10 +63,7 @@ from schemas.signals import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from datetime import timedelta
     from uuid import UUID
-
-    import asyncpg
 
     from hub.cases.store import OpenCase
     from hub.directory.models import User
@@ -88,6 +91,15 @@ def actor_of(user: User, director_id: UUID | None) -> Actor:
 
 
 def actions_for(user: User, case: CaseView) -> frozenset[str]:
+    """What `user` may do with `case` now (a page offers just these)."""
+    allowed = _allowed(user, case)
+    too_late = case.closed_at is None or case.closed_at < datetime.now(UTC) - timedelta(
+        days=REOPEN_DAYS
+    )
+    return allowed - {"reopen"} if too_late else allowed
+
+
+def _allowed(user: User, case: CaseView) -> frozenset[str]:
     """What `user` may do with `case` now (the page shows only those)."""
     director = case.director == user.email
     return allowed_actions(case.status, Actor(Role(user.role), is_director=director))
@@ -242,26 +254,14 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
             detail["outcome"] = action.outcome.value
         if isinstance(action, Return | Decline):
             detail["reason_sealed"] = seal_note(action.reason, event_row(case_id, None))
-        await store.update_case(
-            conn,
-            case_id,
-            status=step.status.value,
-            director_id=director,
-            outcome=action.outcome.value if isinstance(action, Close) else None,
-            closing=not is_open(step.status),
-        )
-        signal_ids = await store.set_signals_of_case(
-            conn,
-            case_id,
-            told_by(action, step.status).value,
-            settled=[status.value for status in SETTLED_SIGNAL],
-            progress=[status.value for status in PROGRESS],
-            to_queue=isinstance(action, Return),
-        )
-        if isinstance(action, Return):
-            await store.set_returned_notes(
-                conn, signal_ids, [seal_returned_note(action.reason, i) for i in signal_ids]
-            )
+        # The team's own line on a step is sealed as a reason is: one kind of free text.
+        if isinstance(action, ContactAttempt | Close | AddNote | Reopen) and action.note:
+            detail["reason_sealed"] = seal_note(action.note, event_row(case_id, None))
+        signal_ids: list[UUID] = []  # the signals the step moved: their partners hear of it
+        if isinstance(action, Reopen):
+            await _reopen(conn, row, step.status, director)
+        elif not isinstance(action, AddNote):  # a note changes nothing about the case
+            signal_ids = await _move(conn, case_id, action, step.status, director)
         at = await store.append_case_event(conn, case_id, action.action, f"user:{user.id}", detail)
         if isinstance(action, ContactAttempt) and action.reached:
             await on_case_step(conn, signal_ids, "first_contact", None, at)
@@ -270,6 +270,61 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
         elif isinstance(action, Decline):
             await on_case_step(conn, signal_ids, "outcome", Outcome.DECLINED.value, at)
     return await case_view(pool, user, case_id)
+
+
+async def _move(
+    conn: Connection,
+    case_id: UUID,
+    action: CaseAction,
+    status: CaseStatus,
+    director: UUID | None,
+) -> list[UUID]:
+    """The case takes its next status, and its signals what that tells their partners; the
+    signals that moved."""
+    await store.update_case(
+        conn,
+        case_id,
+        status=status.value,
+        director_id=director,
+        outcome=action.outcome.value if isinstance(action, Close) else None,
+        closing=not is_open(status),
+    )
+    signal_ids = await store.set_signals_of_case(
+        conn,
+        case_id,
+        told_by(action, status).value,
+        settled=[settled.value for settled in SETTLED_SIGNAL],
+        progress=[step.value for step in PROGRESS],
+        to_queue=isinstance(action, Return),
+    )
+    if isinstance(action, Return):
+        await store.set_returned_notes(
+            conn, signal_ids, [seal_returned_note(action.reason, i) for i in signal_ids]
+        )
+    return signal_ids
+
+
+async def _reopen(
+    conn: Connection, row: Mapping[str, Any], status: CaseStatus, director: UUID | None
+) -> None:
+    """Open a case the team ended again: within REOPEN_DAYS of that, and while the household
+    has no other open case with the team. Its signals keep what their partners were told (a
+    step is never taken back); the director, if any, picks it up again."""
+    if row["closed_at"] is None or row["closed_at"] < await transaction_time(conn) - timedelta(
+        days=REOPEN_DAYS
+    ):
+        raise Conflict(f"a case can be reopened within {REOPEN_DAYS} days of its end only")
+    try:
+        await store.update_case(
+            conn,
+            row["id"],
+            status=(status if director else CaseStatus.NEW).value,
+            director_id=director,
+            outcome=None,
+            closing=False,
+        )
+    except asyncpg.UniqueViolationError:
+        raise Conflict("the household has another open case with this team") from None
 
 
 # --- what intake asks of cases ----------------------------------------------------------------

@@ -3,7 +3,8 @@ case, who may take it, and what a partner is told about its signal in each statu
 
 new --take/assign--> accepted --contact attempt--> contacting (not reached) or reached
   --close(outcome)--> closed.  Any open case can be returned (misrouted: its signals go to the
-coordinator queue) or declined, each with a reason.
+coordinator queue) or declined, each with a reason. A team lead may reopen a closed or declined
+case (within REOPEN_DAYS; the service checks the date); a note changes nothing, in any status.
 
 Pages, the API, the FHIR Task, webhooks and mail all read this module; none keeps a copy.
 """
@@ -15,6 +16,7 @@ from typing import Final, assert_never
 
 from hub.platform.errors import Conflict, Forbidden
 from schemas.cases import (
+    AddNote,
     Assign,
     CaseAction,
     CaseStatus,
@@ -22,6 +24,7 @@ from schemas.cases import (
     ContactAttempt,
     Decline,
     Outcome,
+    Reopen,
     Return,
     Role,
     Take,
@@ -31,6 +34,9 @@ from schemas.signals import SignalStatus
 OPEN: Final = frozenset(
     {CaseStatus.NEW, CaseStatus.ACCEPTED, CaseStatus.CONTACTING, CaseStatus.REACHED}
 )
+# Ended by the team, and within `REOPEN_DAYS` of that a lead may open it again.
+REOPENABLE: Final = frozenset({CaseStatus.CLOSED, CaseStatus.DECLINED})
+REOPEN_DAYS: Final = 30
 # Open and someone's: the director works on it.
 WORKING: Final = frozenset({CaseStatus.ACCEPTED, CaseStatus.CONTACTING, CaseStatus.REACHED})
 
@@ -104,6 +110,14 @@ def transition(status: CaseStatus, action: CaseAction, actor: Actor) -> Transiti
     """The case's next status, or Conflict (409) / Forbidden (403)."""
     if actor.role not in (Role.MEMBER, Role.LEAD):
         raise Forbidden("only the team's members and leads work on cases")
+    if isinstance(action, AddNote):
+        return Transition(status, takes_direction=False)
+    if isinstance(action, Reopen):
+        if status not in REOPENABLE:
+            raise _refuse("reopen", status)
+        if actor.role is not Role.LEAD:
+            raise Forbidden("only a team lead reopens a case")
+        return Transition(CaseStatus.ACCEPTED, takes_direction=False)
     if status not in OPEN:
         raise _refuse(action.action, status)
     match action:
@@ -132,6 +146,8 @@ def transition(status: CaseStatus, action: CaseAction, actor: Actor) -> Transiti
             return Transition(CaseStatus.RETURNED, takes_direction=False)
         case Decline():
             return Transition(CaseStatus.DECLINED, takes_direction=False)
+        case AddNote() | Reopen():  # answered above, whatever the status
+            raise AssertionError("unreachable")
         case _:
             assert_never(action)
 
@@ -149,6 +165,8 @@ _EACH_ACTION: Final[tuple[CaseAction, ...]] = (
     Close(action="close", outcome=Outcome.OTHER),
     Return(action="return", reason="-"),
     Decline(action="decline", reason="-"),
+    AddNote(action="note", note="-"),
+    Reopen(action="reopen"),
 )
 
 

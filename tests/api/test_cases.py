@@ -379,3 +379,74 @@ async def test_a_case_closed_days_ago_still_counts_for_stacking_and_is_linked(
     assert new["stacked"] is True
     view = await (await client.get(f"/api/v1/cases/{new['id']}", headers=bearer(member))).json()
     assert [(e["id"], e["outcome"]) for e in view["earlier"]] == [(closed["id"], "not_reached")]
+
+
+async def test_notes_are_sealed_in_the_timeline_with_their_author(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    """A line on a contact attempt, on closing, or on its own: in the team's timeline with who
+    wrote it; sealed in the database; never in what a partner reads."""
+    _, partner = await make_partner(haarlem, PartnerKind.GP)
+    worker, member = await make_user(haarlem, "member", OOST, name="Anouk Brouwer")
+    sent = await (await post(client, partner, make_signal(address=ADDRESS))).json()
+    (case,) = await cases_of(client, member)
+    await act(client, member, case["id"], action="take")
+    lines = ["Voicemail ingesproken, morgen opnieuw.", "Buurvrouw weet meer.", "Budgetcoach."]
+    await act(client, member, case["id"], action="contact_attempt", reached=False, note=lines[0])
+    await act(client, member, case["id"], action="note", note=lines[1])
+    closed = await act(
+        client, member, case["id"], action="close", outcome="help_started", note=lines[2]
+    )
+    view = await closed.json()
+    noted = [(e["kind"], e["detail"].get("reason"), e["actor_name"]) for e in view["timeline"]]
+    assert [n for n in noted if n[1]] == [
+        ("contact_attempt", lines[0], "Anouk Brouwer"),
+        ("note", lines[1], "Anouk Brouwer"),
+        ("close", lines[2], "Anouk Brouwer"),
+    ]
+    assert view["status"] == "closed"  # the note on its own changed nothing
+    async with haarlem.acquire() as conn:
+        stored = " ".join(str(r["data"]) for r in await conn.fetch("select data from events"))
+    assert not any(line in stored for line in lines)
+    told = await (await client.get(f"/api/v1/signals/{sent['id']}", headers=bearer(partner))).text()
+    assert not any(line in told for line in lines)
+    assert worker.email not in told
+    empty = await act(client, member, case["id"], action="note", note="   ")
+    await problem(empty, 422)
+
+
+async def test_a_lead_reopens_a_case_within_thirty_days(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    _, lead = await make_user(haarlem, "lead", OOST)
+    await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, member)
+    await act(client, member, case["id"], action="take")
+    await act(client, member, case["id"], action="close", outcome="no_help_needed")
+    assert (await act(client, member, case["id"], action="reopen")).status == 403
+    reopened = await act(client, lead, case["id"], action="reopen", note="Toch zorgen.")
+    assert reopened.status == 200
+    body = await reopened.json()
+    assert (body["status"], body["outcome"], body["closed_at"]) == ("accepted", None, None)
+    assert body["director"] is not None  # its director picks it up again
+    await act(client, member, case["id"], action="close", outcome="help_started")
+    async with haarlem.acquire() as conn:
+        await conn.execute(
+            "update cases set closed_at = now() - interval '31 days' where id = $1", case["id"]
+        )
+    await problem(await act(client, lead, case["id"], action="reopen"), 409)
+
+
+async def test_reopening_never_makes_two_open_cases_of_a_household(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, lead = await make_user(haarlem, "lead", OOST)
+    await signal_from(haarlem, gp)
+    (first,) = await cases_of(client, lead)
+    await act(client, lead, first["id"], action="decline", reason="Geen zorgen gevonden")
+    await signal_from(haarlem, gp, description="Nieuwe zorg.")  # a new case for the household
+    refused = await act(client, lead, first["id"], action="reopen")
+    await problem(refused, 409)

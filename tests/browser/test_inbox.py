@@ -64,10 +64,17 @@ async def test_member_works_a_case_from_new_to_closed(
     await expect(page.get_by_text("Contact gezocht, nog niet bereikt")).to_be_visible()
     await page.get_by_role("button", name="Contact gelukt").click()
     await expect(page.get_by_text("In contact", exact=True)).to_be_visible()
-    outcome = page.get_by_label("Afsluiten met uitkomst")
+    outcome = page.get_by_label("Uitkomst", exact=True)
     assert await outcome.input_value() == ""  # no outcome is chosen for the worker
     await outcome.select_option("help_started")
-    await page.get_by_role("button", name="Afsluiten").click()
+    await page.get_by_label("Notitie").nth(1).fill("Budgetcoach ingeschakeld.")
+    await page.get_by_role("button", name="Afsluiten", exact=True).click()
+    # Closing tells the partners: the page asks first, and nothing has happened yet.
+    await expect(page.get_by_role("heading", name="Zaak afsluiten?")).to_be_visible()
+    await expect(page.get_by_text("In contact", exact=True)).to_be_visible()
+    await page.get_by_role("button", name="Ja, afsluiten").click()
+    await expect(page.get_by_role("status")).to_contain_text("De zaak is afgesloten")
+    await expect(page.get_by_text("Budgetcoach ingeschakeld.")).to_be_visible()  # in the timeline
     await expect(page.get_by_text("Afgesloten: Hulp gestart", exact=True)).to_be_visible()
     timeline = page.get_by_role("listitem").filter(has_text="contactpoging, niet bereikt")
     await expect(timeline).to_have_count(1)

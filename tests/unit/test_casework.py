@@ -5,12 +5,14 @@ import pytest
 from hub.cases.workflow import Actor, transition
 from hub.platform.errors import Conflict, Forbidden
 from schemas.cases import (
+    AddNote,
     Assign,
     CaseStatus,
     Close,
     ContactAttempt,
     Decline,
     Outcome,
+    Reopen,
     Return,
     Role,
     Take,
@@ -34,6 +36,8 @@ REACHED_THEM = ContactAttempt(action="contact_attempt", reached=True)
 CLOSE = Close(action="close", outcome=Outcome.HELP_STARTED)
 RETURN = Return(action="return", reason="Adres hoort bij Bloemendaal")
 DECLINE = Decline(action="decline", reason="Geen taak van het wijkteam")
+NOTE = AddNote(action="note", note="Gebeld met de huisarts")
+REOPEN = Reopen(action="reopen")
 
 
 @pytest.mark.parametrize(
@@ -55,6 +59,11 @@ DECLINE = Decline(action="decline", reason="Geen taak van het wijkteam")
         (REACHED, RETURN, DIRECTOR, RETURNED),
         (NEW, DECLINE, MEMBER, DECLINED),
         (ACCEPTED, DECLINE, LEAD, DECLINED),
+        (NEW, NOTE, MEMBER, NEW),  # a note changes nothing, in any status
+        (REACHED, NOTE, MEMBER, REACHED),
+        (CLOSED, NOTE, DIRECTOR, CLOSED),
+        (CLOSED, REOPEN, LEAD, ACCEPTED),
+        (DECLINED, REOPEN, LEAD, ACCEPTED),
     ],
 )
 def test_allowed_transitions(
@@ -84,6 +93,10 @@ def test_take_makes_the_actor_director() -> None:
         (DECLINED, CLOSE, LEAD, Conflict),
         (NEW, TAKE, Actor(Role.COORDINATOR, is_director=False), Forbidden),
         (NEW, TAKE, Actor(Role.MANAGER, is_director=False), Forbidden),
+        (CLOSED, REOPEN, DIRECTOR, Forbidden),  # reopening is the lead's
+        (REACHED, REOPEN, LEAD, Conflict),  # it is open
+        (RETURNED, REOPEN, LEAD, Conflict),  # the coordinator has its signals now
+        (CLOSED, NOTE, Actor(Role.COORDINATOR, is_director=False), Forbidden),
     ],
 )
 def test_refused_transitions(

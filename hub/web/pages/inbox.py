@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from hub import labels
 from hub.cases import service as cases
+from hub.cases.workflow import REOPEN_DAYS
 from hub.directory.accounts import colleagues
 from hub.platform.errors import HubError, NotFound
 from hub.web.access import session_of
@@ -17,7 +18,7 @@ from hub.web.appkeys import POOL, SETTINGS
 from hub.web.problems import PageError
 from hub.web.render import render
 from hub.web.requests import path_id
-from schemas.cases import CaseActionIn, Outcome
+from schemas.cases import CaseActionIn, Close, Outcome
 
 routes = web.RouteTableDef()
 
@@ -51,7 +52,10 @@ async def inbox_page(request: web.Request) -> web.Response:
 
 
 async def _case_page(
-    request: web.Request, status: int = 200, error: str | None = None
+    request: web.Request,
+    status: int = 200,
+    error: str | None = None,
+    confirm: dict[str, str] | None = None,
 ) -> web.Response:
     session = session_of(request)
     pool = request.app[POOL]
@@ -77,7 +81,9 @@ async def _case_page(
         colleagues=team_colleagues,
         outcomes=[(outcome.value, labels.OUTCOME[outcome]) for outcome in Outcome],
         error=error,
-        done=None if error else labels.DONE.get(request.query.get("gedaan", "")),
+        done=None if error or confirm else labels.DONE.get(request.query.get("gedaan", "")),
+        confirm=confirm,
+        reopen_days=REOPEN_DAYS,
     )
 
 
@@ -94,8 +100,16 @@ async def case_action(request: web.Request) -> web.StreamResponse:
     fields: dict[str, Any] = {key: str(value) for key, value in form.items() if key != "csrf_token"}
     if "reached" in fields:
         fields["reached"] = fields["reached"] == "true"
+    if not fields.get("note", "").strip():
+        fields.pop("note", None)  # an empty note box is no note
+    confirmed = fields.pop("bevestigd", "") == "ja"
     try:
         action = CaseActionIn.model_validate(fields).root
+        if isinstance(action, Close) and not confirmed:  # closing tells partners: ask first
+            return await _case_page(
+                request,
+                confirm={"outcome": action.outcome.value, "note": action.note or ""},
+            )
         await cases.act(request.app[POOL], session.user, case_id, action)
     except ValidationError:
         return await _case_page(request, 422, NEEDS_INPUT)
