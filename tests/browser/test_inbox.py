@@ -75,6 +75,12 @@ async def test_member_works_a_case_from_new_to_closed(
     await page.get_by_role("button", name="Ja, afsluiten").click()
     await expect(page.get_by_role("status")).to_contain_text("De zaak is afgesloten")
     await expect(page.get_by_text("Budgetcoach ingeschakeld.")).to_be_visible()  # in the timeline
+    await expect(page.get_by_role("link", name="Afdrukken")).to_be_visible()
+    await page.emulate_media(media="print")  # the print view: the case without menu or forms
+    await expect(page.locator("header.site")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Notitie opslaan")).to_be_hidden()
+    await expect(page.get_by_role("heading", name="Tijdlijn")).to_be_visible()
+    await page.emulate_media(media="screen")
     await expect(page.get_by_text("Afgesloten: Hulp gestart", exact=True)).to_be_visible()
     timeline = page.get_by_role("listitem").filter(has_text="contactpoging, niet bereikt")
     await expect(timeline).to_have_count(1)

@@ -59,6 +59,7 @@ async def test_partner_sends_a_signal_through_the_form(
     await page.get_by_role("button", name="Versturen").click()
     summary = page.get_by_role("alert")
     await expect(summary).to_contain_text("Een postcode begint niet met 0")
+    await expect(summary).to_be_focused()  # read first, and a keyboard starts there
     await expect(page.get_by_label("Postcode")).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_label("Omschrijving")).to_have_value(
         "Mist afspraken <script>alert(1)</script>"
