@@ -68,6 +68,8 @@ SIGNAL_STATUS: Final = {
     SignalStatus.IN_CONTACT: "Het wijkteam zoekt of heeft contact",
     SignalStatus.CLOSED: "Afgerond door het wijkteam",
     SignalStatus.DECLINED: "Niet opgepakt door het wijkteam",
+    SignalStatus.OUT_OF_AREA: "Niet doorgestuurd: het adres valt buiten het werkgebied van de "
+    "wijkteams",
 }
 
 
@@ -85,6 +87,7 @@ OUTCOME: Final = {
     Outcome.NOT_REACHED: "Niet bereikt",
     Outcome.DECLINED: "Hulp geweigerd",
     Outcome.REPEAT_SIGNAL: "Herhaalde melding",
+    Outcome.OUT_OF_AREA: "Buiten ons werkgebied",
     Outcome.OTHER: "Anders",
 }
 
@@ -112,6 +115,7 @@ EVENT: Final = {
     "close": "afgesloten",
     "return": "teruggestuurd naar de coördinator",
     "decline": "afgewezen",
+    "out_of_area": "buiten ons werkgebied: terug naar de partner",
     "note": "notitie",
     "reopen": "weer geopend",
     "pseudonymised": "persoonsgegevens verwijderd (bewaartermijn)",

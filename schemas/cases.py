@@ -37,6 +37,7 @@ class Outcome(StrEnum):
     NOT_REACHED = "not_reached"
     DECLINED = "declined"
     REPEAT_SIGNAL = "repeat_signal"
+    OUT_OF_AREA = "out_of_area"
     OTHER = "other"
 
 

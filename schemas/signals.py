@@ -87,6 +87,7 @@ class SignalStatus(StrEnum):
     CLOSED = "closed"
     RETURNED = "returned"
     DECLINED = "declined"
+    OUT_OF_AREA = "out_of_area"  # outside every team's area: back to the partner, not routed
 
 
 _EXTERNAL_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$")

@@ -32,6 +32,7 @@ from hub.platform.clock import local_day, today
 from hub.platform.db import transaction_time
 from hub.platform.errors import Conflict, Forbidden, InvalidFields, NotFound
 from hub.privacy.audit import log_access
+from hub.privacy.retention import forget_now
 from hub.privacy.sealed import event_row, open_event_data, seal_note, seal_returned_note
 from schemas.address import Address
 from schemas.cases import (
@@ -431,6 +432,23 @@ async def coordinator_queue(pool: asyncpg.Pool, user: User) -> list[QueuedSignal
         )
         for row in rows
     ]
+
+
+async def send_back_out_of_area(pool: asyncpg.Pool, user: User, signal_id: UUID) -> None:
+    """The coordinator gives a queued signal back to its partner: its address is outside every
+    team's area. The partner is told so as the signal's outcome (it counts as feedback given, not
+    as a signal lost), and the signal's personal data goes at once: no team will work on it."""
+    if user.role != Role.COORDINATOR.value:
+        raise Forbidden("only the coordinator gives signals back")
+    async with pool.acquire() as conn, conn.transaction():
+        row = await store.queued_signal(conn, signal_id)
+        if row is None:
+            raise NotFound("no such signal in the queue")
+        await store.set_out_of_area(conn, signal_id)
+        await store.append_signal_events(conn, [(signal_id, "out_of_area", f"user:{user.id}", {})])
+        at = await transaction_time(conn)
+        await on_case_step(conn, [signal_id], "outcome", Outcome.OUT_OF_AREA.value, at)
+        await forget_now(conn, [signal_id], [row["household_id"]], at)
 
 
 async def send_to_team(

@@ -327,6 +327,12 @@ async def queued_signal(conn: Connection, signal_id: UUID) -> asyncpg.Record | N
     )
 
 
+async def set_out_of_area(conn: Connection, signal_id: UUID) -> None:
+    await conn.execute(
+        "update signals set status = 'out_of_area', team_id = null where id = $1", signal_id
+    )
+
+
 async def route_by_hand(
     conn: Connection, signal_id: UUID, team_id: int, rule: str, case_id: UUID, status: str
 ) -> None:

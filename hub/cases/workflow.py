@@ -52,7 +52,13 @@ SIGNAL_STATUS_OF_CASE: Final = {
 }
 # A signal in one of these no longer follows its case's steps.
 SETTLED_SIGNAL: Final = frozenset(
-    {SignalStatus.UNROUTED, SignalStatus.RETURNED, SignalStatus.DECLINED, SignalStatus.CLOSED}
+    {
+        SignalStatus.UNROUTED,
+        SignalStatus.RETURNED,
+        SignalStatus.DECLINED,
+        SignalStatus.CLOSED,
+        SignalStatus.OUT_OF_AREA,
+    }
 )
 # The steps a signal goes through, in order; it never goes back one. What a partner is told
 # depends only on what happened since its own signal arrived: a signal that joins a case the
@@ -75,6 +81,7 @@ TASK_STATUS: Final = {
     SignalStatus.IN_CONTACT: "in-progress",
     SignalStatus.CLOSED: "completed",
     SignalStatus.DECLINED: "rejected",
+    SignalStatus.OUT_OF_AREA: "rejected",
 }
 
 

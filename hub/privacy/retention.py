@@ -20,9 +20,13 @@ from pydantic import BaseModel, Field
 from hub.privacy import store
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from uuid import UUID
+
     import asyncpg
 
     from hub.platform.config import Settings
+    from hub.platform.connection import Connection
 
 _NO_LIMIT = 1_000_000  # days: "no period set" for a kind
 
@@ -92,3 +96,13 @@ async def apply_retention(
             ],
         )
     return RetentionResult(len(signal_ids), len(gone))
+
+
+async def forget_now(
+    conn: Connection, signal_ids: Sequence[UUID], household_ids: Sequence[UUID], as_of: datetime
+) -> None:
+    """Pseudonymise signals at once, in the caller's transaction: for a signal the hub gives
+    back without work (its address is outside every team's area) nothing justifies keeping who
+    it was about. What stays is what stays after retention."""
+    await store.pseudonymise(conn, signal_ids, [], as_of)
+    await store.forget_households(conn, household_ids)

@@ -99,6 +99,7 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     # The coordinator: what no routing rule covers.
     ("GET", "/coordinator"): _only(COORDINATOR),
     ("POST", "/coordinator/signalen/{id}"): _only(COORDINATOR),
+    ("POST", "/coordinator/signalen/{id}/buiten-werkgebied"): _only(COORDINATOR),
     # Managers: figures and the network, never a resident.
     ("GET", "/api/v1/metrics/feedback"): MANAGING,
     ("GET", "/api/v1/network"): MANAGING,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -10,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from hub.feedback.agreements import add_agreement
 from hub.intake.service import submit_signal
+from hub.platform.errors import Forbidden, NotFound
 from schemas.signals import PartnerKind, SignalIn
 from tests.support.factories import ADDRESS, OOST, make_partner, make_signal, make_user, signal_from
 from tests.support.http import act, bearer, cases_of, post, problem
@@ -450,3 +452,42 @@ async def test_reopening_never_makes_two_open_cases_of_a_household(
     await signal_from(haarlem, gp, description="Nieuwe zorg.")  # a new case for the household
     refused = await act(client, lead, first["id"], action="reopen")
     await problem(refused, 409)
+
+
+async def test_an_address_outside_every_area_goes_back_to_its_partner(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    """The coordinator gives a signal about 1012 AB (Amsterdam) back: the partner reads why, as
+    its outcome kept; the queue is empty; no personal data of it is kept."""
+    from hub.cases.service import coordinator_queue, send_back_out_of_area
+
+    await add_agreement(haarlem, step="outcome", working_days=10)
+    _, partner = await make_partner(haarlem, PartnerKind.GP)
+    coordinator, _ = await make_user(haarlem, "coordinator")
+    member, _ = await make_user(haarlem, "member", OOST)
+    body = make_signal(
+        address={"postcode": "1012AB", "house_number": 5}, person={"name": "J. Amsterdammer"}
+    )
+    sent = await (await post(client, partner, body)).json()
+    assert sent["status"] == "unrouted"
+    with pytest.raises(Forbidden):
+        await send_back_out_of_area(haarlem, member, UUID(sent["id"]))
+    await send_back_out_of_area(haarlem, coordinator, UUID(sent["id"]))
+    assert await coordinator_queue(haarlem, coordinator) == []
+    with pytest.raises(NotFound):  # once only
+        await send_back_out_of_area(haarlem, coordinator, UUID(sent["id"]))
+
+    told = await (await client.get(f"/api/v1/signals/{sent['id']}", headers=bearer(partner))).json()
+    assert told["status"] == "out_of_area"
+    (outcome,) = [step for step in told["feedback"] if step["step"] == "outcome"]
+    assert outcome["met_at"] is not None
+    assert outcome["late"] is False
+    async with haarlem.acquire() as conn:
+        row = await conn.fetchrow(
+            "select s.personal, s.pseudonymised_at, h.address from signals s "
+            "join households h on h.id = s.household_id where s.id = $1",
+            UUID(sent["id"]),
+        )
+    assert row is not None
+    assert (row["personal"], row["address"]) == (None, None)
+    assert row["pseudonymised_at"] is not None

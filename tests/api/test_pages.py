@@ -333,3 +333,28 @@ async def test_a_browser_gets_a_dutch_page_for_a_wrong_address(
         answer = await client.get(path, headers=headers)
         assert answer.status == 404
         assert answer.content_type == "application/problem+json"
+
+
+async def test_coordinator_gives_a_signal_back_from_the_page(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    from tests.support.factories import make_user, signal_from
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    coordinator, _ = await make_user(haarlem, "coordinator", password=PASSWORD)
+    await signal_from(haarlem, gp, address={"postcode": "1012 AB", "house_number": 5})
+    await log_in(client, coordinator.email, PASSWORD)
+    page = await (await client.get("/coordinator")).text()
+    action = re.search(r'action="(/coordinator/signalen/[^"]+/buiten-werkgebied)"', page)
+    assert action
+    forged = await client.post(action.group(1), data={"csrf_token": "x"})
+    assert forged.status == 403
+    given = await client.post(
+        action.group(1), data={"csrf_token": hidden(page, "csrf_token")}, allow_redirects=False
+    )
+    assert given.headers["Location"] == "/coordinator?gestuurd=terug"
+    after = await (await client.get(given.headers["Location"])).text()
+    assert "teruggegeven aan de partner" in after
+    assert "De wachtrij is leeg" in after
+    again = await client.post(action.group(1), data={"csrf_token": hidden(page, "csrf_token")})
+    assert again.status == 409

@@ -18,7 +18,10 @@ from hub.web.requests import path_id
 routes = web.RouteTableDef()
 NOT_IN_QUEUE = "Dit signaal staat niet (meer) in de wachtrij, of het team bestaat niet."
 CHOOSE_A_TEAM = "Kies het team waar dit signaal heen moet."
-SENT = {"ja": "Het signaal is naar het gekozen team gestuurd."}
+SENT = {
+    "ja": "Het signaal is naar het gekozen team gestuurd.",
+    "terug": "Het signaal is teruggegeven aan de partner: buiten ons werkgebied.",
+}
 
 
 @routes.get("/coordinator")
@@ -65,3 +68,16 @@ async def route_by_hand(request: web.Request) -> web.StreamResponse:
     except HubError:
         return await _coordinator_page(request, NOT_IN_QUEUE, 409)
     raise web.HTTPSeeOther("/coordinator?gestuurd=ja")
+
+
+@routes.post("/coordinator/signalen/{id}/buiten-werkgebied")
+async def out_of_area(request: web.Request) -> web.StreamResponse:
+    session = session_of(request)
+    await request.post()  # the CSRF token was checked on the way in
+    try:
+        await cases.send_back_out_of_area(
+            request.app[POOL], session.user, path_id(request, "signal")
+        )
+    except HubError:
+        return await _coordinator_page(request, NOT_IN_QUEUE, 409)
+    raise web.HTTPSeeOther("/coordinator?gestuurd=terug")
