@@ -138,6 +138,22 @@ class TimelineEntry(BaseModel):
     detail: dict[str, object]
 
 
+class CaseFilter(BaseModel):
+    """Which cases of a tab to list: all that match every field given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: CaseStatus | None = None
+    kind: SignalKind | None = None
+    partner: UUID | None = Field(default=None, description="Cases with a signal of this partner.")
+    director: Literal["me", "nobody"] | None = None
+    overdue: bool = Field(default=False, description="Only cases with a feedback deadline past.")
+
+    @property
+    def empty(self) -> bool:
+        return self == CaseFilter()
+
+
 class CaseSummary(BaseModel):
     id: UUID
     status: CaseStatus

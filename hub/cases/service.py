@@ -39,6 +39,7 @@ from schemas.cases import (
     AddNote,
     Assign,
     CaseAction,
+    CaseFilter,
     CaseSignal,
     CaseStatus,
     CaseSummary,
@@ -134,15 +135,20 @@ def _summary(row: Mapping[str, Any]) -> CaseSummary:
     )
 
 
-async def inbox(
-    pool: asyncpg.Pool, user: User, tab: str
-) -> tuple[list[CaseSummary], dict[str, int]]:
+def _check_tab(tab: str) -> None:
     if tab not in TABS:
         message = f"tab is one of {', '.join(TABS)}"
         raise InvalidFields(message, errors=[{"loc": ["tab"], "msg": message}])
+
+
+async def inbox(
+    pool: asyncpg.Pool, user: User, tab: str, found: CaseFilter | None = None
+) -> tuple[list[CaseSummary], dict[str, int]]:
+    """A tab of the team's inbox (with `found`: the cases that match it) and the tabs' counts."""
+    _check_tab(tab)
     team_id = _team_of(user)
     async with pool.acquire() as conn, conn.transaction():
-        rows = await store.team_cases(conn, team_id, tab, user.id)
+        rows = await store.team_cases(conn, team_id, tab, user.id, found=found)
         counts = await store.tab_counts(conn, team_id, user.id)
         if rows:
             await log_access(
@@ -154,6 +160,55 @@ async def inbox(
                 on_behalf_of(user),
             )
     return [_summary(row) for row in rows], counts
+
+
+@dataclass(frozen=True)
+class WorkQueue:
+    """A person's saved tab and filter, with how many cases it holds now."""
+
+    id: UUID
+    name: str
+    tab: str
+    found: CaseFilter
+    count: int
+
+
+async def work_queues(pool: asyncpg.Pool, user: User) -> list[WorkQueue]:
+    team_id = _team_of(user)
+    async with pool.acquire() as conn:
+        saved = await store.work_queues(conn, user.id)
+        queues = []
+        for row in saved:
+            found = CaseFilter.model_validate(row["filter"])
+            count = await store.count_cases(conn, team_id, row["tab"], user.id, found)
+            queues.append(WorkQueue(row["id"], row["name"], row["tab"], found, count))
+    return queues
+
+
+async def save_work_queue(
+    pool: asyncpg.Pool, user: User, name: str, tab: str, found: CaseFilter
+) -> None:
+    """Save a tab with its filter under a name of the person's own (1-60 characters)."""
+    _check_tab(tab)
+    _team_of(user)
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 60 or not name.isprintable():
+        message = "a name has 1 to 60 characters"
+        raise InvalidFields(message, errors=[{"loc": ["name"], "msg": message}])
+    async with pool.acquire() as conn:
+        if not await store.add_work_queue(conn, user.id, name, tab, found):
+            raise Conflict(f"you have a work queue named {name!r} already")
+
+
+async def drop_work_queue(pool: asyncpg.Pool, user: User, queue_id: UUID) -> None:
+    async with pool.acquire() as conn:
+        await store.drop_work_queue(conn, user.id, queue_id)
+
+
+async def team_partners(pool: asyncpg.Pool, user: User) -> list[tuple[UUID, str]]:
+    """The partners that signalled the team (for a filter), by name."""
+    async with pool.acquire() as conn:
+        return [(row["id"], row["name"]) for row in await store.team_partners(conn, _team_of(user))]
 
 
 async def counts(pool: asyncpg.Pool, user: User) -> dict[str, int]:

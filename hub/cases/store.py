@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.platform.connection import Connection
 from hub.privacy.sealed import unsealed
+from schemas.cases import CaseFilter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -132,8 +133,36 @@ _TABS = {
 TABS = tuple(_TABS)
 
 
+# A filter on a tab (schemas.cases.CaseFilter), as parameters $4..$8 of the queries below.
+_FILTER = """
+    and ($4::text is null or c.status = $4)
+    and ($5::text is null or exists (select 1 from signals f where f.case_id = c.id
+                                     and f.kind = $5))
+    and ($6::uuid is null or exists (select 1 from signals f where f.case_id = c.id
+                                     and f.partner_id = $6))
+    and ($7::text is null or ($7 = 'me' and c.director_id = $2::uuid)
+                          or ($7 = 'nobody' and c.director_id is null))
+    and (not $8::bool or soon.due_on < (now() at time zone 'Europe/Amsterdam')::date)
+"""
+
+
+def _filter_args(found: CaseFilter) -> tuple[object, ...]:
+    return (
+        found.status.value if found.status else None,
+        found.kind.value if found.kind else None,
+        found.partner,
+        found.director,
+        found.overdue,
+    )
+
+
 async def team_cases(
-    conn: Connection, team_id: int, tab: str, user_id: UUID, limit: int = 200
+    conn: Connection,
+    team_id: int,
+    tab: str,
+    user_id: UUID,
+    limit: int = 200,
+    found: CaseFilter | None = None,
 ) -> list[dict[str, Any]]:
     """A tab of the team's inbox, most pressing first: a deadline today or past, then urgent,
     then signalled by several partners, then the nearest deadline, then the oldest."""
@@ -148,13 +177,39 @@ async def team_cases(
     )
     rows = await conn.fetch(
         f"select {_SUMMARY} from {_FROM} where c.team_id = $1 and ({_TABS[tab]}) "  # noqa: S608 - constant fragments
-        "and $2::uuid is not null "
+        f"and $2::uuid is not null {_FILTER} "
         f"order by {order} limit $3",
         team_id,
         user_id,
         limit,
+        *_filter_args(found or CaseFilter()),
     )
     return [unsealed(row) for row in rows]
+
+
+async def count_cases(
+    conn: Connection, team_id: int, tab: str, user_id: UUID, found: CaseFilter
+) -> int:
+    """How many cases a tab with a filter holds (a saved work queue's count)."""
+    count: int = await conn.fetchval(
+        f"select count(*) from {_FROM} where c.team_id = $1 and ({_TABS[tab]}) "  # noqa: S608 - constant fragments
+        # $3 is team_cases' limit: unused here, so the filter's parameters keep their numbers.
+        f"and $2::uuid is not null and $3::int is null {_FILTER}",
+        team_id,
+        user_id,
+        None,
+        *_filter_args(found),
+    )
+    return count
+
+
+async def team_partners(conn: Connection, team_id: int) -> list[asyncpg.Record]:
+    """The partners whose signals the team's cases hold (to filter by), by name."""
+    return await conn.fetch(
+        "select distinct p.id, p.name from signals s join cases c on c.id = s.case_id "
+        "join partners p on p.id = s.partner_id where c.team_id = $1 order by p.name",
+        team_id,
+    )
 
 
 async def tab_counts(conn: Connection, team_id: int, user_id: UUID) -> dict[str, int]:
@@ -411,3 +466,31 @@ async def director_mail_for_cases(
         """,
         list(case_ids),
     )
+
+
+# --- a person's saved work queues -----------------------------------------------------------
+
+
+async def add_work_queue(
+    conn: Connection, user_id: UUID, name: str, tab: str, found: CaseFilter
+) -> bool:
+    """Save a queue; False if the person has one by that name already."""
+    added = await conn.fetchval(
+        "insert into work_queues (user_id, name, tab, filter) values ($1, $2, $3, $4) "
+        "on conflict (user_id, name) do nothing returning id",
+        user_id,
+        name,
+        tab,
+        found.model_dump(mode="json", exclude_defaults=True),
+    )
+    return added is not None
+
+
+async def work_queues(conn: Connection, user_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "select id, name, tab, filter from work_queues where user_id = $1 order by name", user_id
+    )
+
+
+async def drop_work_queue(conn: Connection, user_id: UUID, queue_id: UUID) -> None:
+    await conn.execute("delete from work_queues where id = $1 and user_id = $2", queue_id, user_id)

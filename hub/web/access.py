@@ -96,6 +96,8 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/inbox"): TEAM,
     ("GET", "/inbox/zaken/{id}"): TEAM,
     ("POST", "/inbox/zaken/{id}/acties"): TEAM,
+    ("POST", "/inbox/lijsten"): TEAM,
+    ("POST", "/inbox/lijsten/{id}/weg"): TEAM,
     # The coordinator: what no routing rule covers.
     ("GET", "/coordinator"): _only(COORDINATOR),
     ("POST", "/coordinator/signalen/{id}"): _only(COORDINATOR),

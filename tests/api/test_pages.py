@@ -358,3 +358,65 @@ async def test_coordinator_gives_a_signal_back_from_the_page(
     assert "De wachtrij is leeg" in after
     again = await client.post(action.group(1), data={"csrf_token": hidden(page, "csrf_token")})
     assert again.status == 409
+
+
+async def test_the_inbox_filters_and_keeps_named_work_queues(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    from tests.support.factories import OOST, make_user, signal_from
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP, name="Praktijk Filter")
+    housing, _ = await make_partner(haarlem, PartnerKind.HOUSING, name="Corporatie Filter")
+    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    other, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    await signal_from(haarlem, gp, address={"postcode": "2031AA", "house_number": 1})
+    await signal_from(haarlem, housing, address={"postcode": "2031AA", "house_number": 3})
+    await log_in(client, member.email, PASSWORD)
+
+    everything = await (await client.get("/inbox", params={"tab": "open"})).text()
+    assert "2031 AA 1" in everything
+    assert "2031 AA 3" in everything
+    rent = await (
+        await client.get("/inbox", params={"tab": "open", "soort": "rent_arrears"})
+    ).text()
+    assert "2031 AA 3" in rent
+    assert "2031 AA 1<" not in rent
+    partner_id = re.search(r'<option value="([0-9a-f-]{36})">Praktijk Filter</option>', rent)
+    assert partner_id
+    by_gp = await (
+        await client.get("/inbox", params={"tab": "open", "partner": partner_id.group(1)})
+    ).text()
+    assert "2031 AA 1" in by_gp
+    assert "2031 AA 3" not in by_gp
+    unknown = await client.get("/inbox", params={"tab": "open", "soort": "poison'--"})
+    assert unknown.status == 404
+
+    saved = await client.post(
+        "/inbox/lijsten",
+        data={
+            "csrf_token": hidden(rent, "csrf_token"),
+            "tab": "open",
+            "soort": "rent_arrears",
+            "name": "  Huur   open ",
+        },
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    assert saved.headers["Location"] == "/inbox?tab=open&soort=rent_arrears"
+    page = await (await client.get("/inbox")).text()
+    assert "Huur open (1)" in page  # listed on every tab, with its count
+    twice = await client.post(
+        "/inbox/lijsten",
+        data={"csrf_token": hidden(page, "csrf_token"), "tab": "open", "name": "Huur open"},
+    )
+    assert twice.status == 409
+    client.session.cookie_jar.clear()
+    await log_in(client, other.email, PASSWORD)  # a colleague's lists are not one's own
+    assert "Huur open" not in await (await client.get("/inbox")).text()
+    client.session.cookie_jar.clear()
+    await log_in(client, member.email, PASSWORD)
+    page = await (await client.get("/inbox")).text()
+    drop = re.search(r'action="(/inbox/lijsten/[^"]+/weg)"', page)
+    assert drop
+    await client.post(drop.group(1), data={"csrf_token": hidden(page, "csrf_token")})
+    assert "Huur open" not in await (await client.get("/inbox")).text()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -12,13 +14,14 @@ from hub import labels
 from hub.cases import service as cases
 from hub.cases.workflow import REOPEN_DAYS
 from hub.directory.accounts import colleagues
-from hub.platform.errors import HubError, NotFound
+from hub.platform.errors import Conflict, HubError, InvalidFields, NotFound
 from hub.web.access import session_of
 from hub.web.appkeys import POOL, SETTINGS
 from hub.web.problems import PageError
 from hub.web.render import render
 from hub.web.requests import path_id
-from schemas.cases import CaseActionIn, Close, Outcome
+from schemas.cases import CaseActionIn, CaseFilter, CaseStatus, Close, Outcome
+from schemas.signals import SignalKind
 
 routes = web.RouteTableDef()
 
@@ -30,16 +33,58 @@ NOT_YOURS = "Die stap is aan de regisseur van de zaak of de teamleider."
 NO_SUCH_CASE = "Deze zaak bestaat niet, of is niet van uw team."
 
 
+# The inbox's filter as the page's address says it (Dutch names, the API's codes as values).
+FILTER_FIELDS = {
+    "status": "status",
+    "soort": "kind",
+    "partner": "partner",
+    "regisseur": "director",
+    "te_laat": "overdue",
+}
+
+
+def filter_of(query: Mapping[str, str]) -> CaseFilter:
+    """The filter in a page's query; a value no form offers is a page that does not exist."""
+    given = {field: query[name] for name, field in FILTER_FIELDS.items() if query.get(name)}
+    try:
+        return CaseFilter.model_validate(given)
+    except ValidationError:
+        raise PageError(404, "Deze lijst bestaat niet.") from None
+
+
+def query_of(tab: str, found: CaseFilter) -> str:
+    """The inbox address of a tab with a filter."""
+    values = found.model_dump(mode="json", exclude_defaults=True)
+    pairs = [("tab", tab)] + [
+        (name, "ja" if field == "overdue" else str(values[field]))
+        for name, field in FILTER_FIELDS.items()
+        if field in values
+    ]
+    return "/inbox?" + urlencode(pairs)
+
+
 @routes.get("/inbox")
 async def inbox_page(request: web.Request) -> web.Response:
+    return await _inbox_page(request)
+
+
+async def _inbox_page(
+    request: web.Request, status: int = 200, error: str | None = None, done: str | None = None
+) -> web.Response:
     session = session_of(request)
+    pool = request.app[POOL]
     tab = request.query.get("tab", "new")
     if tab not in labels.TAB:
         raise PageError(404, "Deze lijst bestaat niet.")
-    listed, counts = await cases.inbox(request.app[POOL], session.user, tab)
+    query = dict(request.query)
+    if query.get("te_laat") == "ja":
+        query["te_laat"] = "true"
+    found = filter_of(query)
+    listed, counts = await cases.inbox(pool, session.user, tab, found)
     return render(
         request,
         "inbox.html",
+        status=status,
         user=session.user,
         csrf_token=session.csrf_token,
         tabs=list(labels.TAB.items()),
@@ -47,8 +92,42 @@ async def inbox_page(request: web.Request) -> web.Response:
         tab_label=labels.TAB[tab],
         counts=counts,
         cases=listed,
+        found=found,
+        partners=await cases.team_partners(pool, session.user),
+        statuses=[(s.value, labels.CASE_STATUS[s]) for s in CaseStatus],
+        kinds=[(k.value, labels.SIGNAL_KIND[k]) for k in SignalKind],
+        queues=[(q, query_of(q.tab, q.found)) for q in await cases.work_queues(pool, session.user)],
+        here=query_of(tab, found),
+        error=error,
+        done=done,
         refresh_ms=int(request.app[SETTINGS].inbox_refresh_seconds * 1000),
     )
+
+
+@routes.post("/inbox/lijsten")
+async def save_queue(request: web.Request) -> web.StreamResponse:
+    session = session_of(request)
+    form = await request.post()
+    tab = str(form.get("tab", ""))
+    given = {name: str(form.get(name, "")) for name in FILTER_FIELDS}
+    given["te_laat"] = "true" if given["te_laat"] == "ja" else ""
+    try:
+        await cases.save_work_queue(
+            request.app[POOL], session.user, str(form.get("name", "")), tab, filter_of(given)
+        )
+    except InvalidFields:
+        return await _inbox_page(request, 422, "Geef de lijst een naam van hoogstens 60 tekens.")
+    except Conflict:
+        return await _inbox_page(request, 409, "U heeft al een lijst met die naam.")
+    raise web.HTTPSeeOther(query_of(tab, filter_of(given)))
+
+
+@routes.post("/inbox/lijsten/{id}/weg")
+async def drop_queue(request: web.Request) -> web.StreamResponse:
+    session = session_of(request)
+    await request.post()  # the CSRF token was checked on the way in
+    await cases.drop_work_queue(request.app[POOL], session.user, path_id(request, "queue"))
+    raise web.HTTPSeeOther("/inbox")
 
 
 async def _case_page(

@@ -1,0 +1,11 @@
+-- A person's own work queues: a tab of the inbox with a filter, saved under a name
+-- ("Mijn zaken te laat"), listed with their counts. The filter holds codes, no personal data.
+create table work_queues (
+    id                uuid primary key default gen_random_uuid(),
+    user_id           uuid not null references users (id) on delete cascade,
+    name              text not null check (length(name) between 1 and 60),
+    tab               text not null check (tab in ('new', 'mine', 'open', 'closed')),
+    filter            jsonb not null default '{}',
+    created_at        timestamptz not null default now(),
+    unique (user_id, name)
+);
