@@ -420,3 +420,27 @@ async def test_the_inbox_filters_and_keeps_named_work_queues(
     assert drop
     await client.post(drop.group(1), data={"csrf_token": hidden(page, "csrf_token")})
     assert "Huur open" not in await (await client.get("/inbox")).text()
+
+
+async def test_returning_without_a_reason_keeps_the_box_open_and_says_why(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    from tests.support.factories import OOST, make_user, signal_from
+
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
+    await signal_from(haarlem, gp)
+    await log_in(client, member.email, PASSWORD)
+    inbox = await (await client.get("/inbox")).text()
+    case_path = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
+    assert case_path
+    page = await (await client.get(case_path.group(1))).text()
+    refused = await client.post(
+        f"{case_path.group(1)}/acties",
+        data={"action": "return", "reason": "  ", "csrf_token": hidden(page, "csrf_token")},
+    )
+    assert refused.status == 422
+    text = await refused.text()
+    assert "Geef een reden op" in text
+    assert "<details open>" in text  # the box with the reason stays in view
+    assert 'aria-invalid="true"' in text

@@ -25,7 +25,10 @@ from schemas.signals import SignalKind
 
 routes = web.RouteTableDef()
 
-NEEDS_INPUT = "Vul de gevraagde gegevens in (bijvoorbeeld een reden)."
+NEEDS_INPUT = "Vul de gevraagde gegevens in (bijvoorbeeld een uitkomst)."
+REASON_NEEDED = (
+    "Geef een reden op (hoogstens 500 tekens): die is nodig om terug te sturen of af te wijzen."
+)
 WRONG_STEP = (
     "Die stap past niet bij de huidige status van de zaak (misschien was een collega u voor)."
 )
@@ -135,6 +138,7 @@ async def _case_page(
     status: int = 200,
     error: str | None = None,
     confirm: dict[str, str] | None = None,
+    reason_error: str | None = None,
 ) -> web.Response:
     session = session_of(request)
     pool = request.app[POOL]
@@ -162,6 +166,7 @@ async def _case_page(
         error=error,
         done=None if error or confirm else labels.DONE.get(request.query.get("gedaan", "")),
         confirm=confirm,
+        reason_error=reason_error,
         reopen_days=REOPEN_DAYS,
     )
 
@@ -191,6 +196,8 @@ async def case_action(request: web.Request) -> web.StreamResponse:
             )
         await cases.act(request.app[POOL], session.user, case_id, action)
     except ValidationError:
+        if fields.get("action") in ("return", "decline"):
+            return await _case_page(request, 422, REASON_NEEDED, reason_error=REASON_NEEDED)
         return await _case_page(request, 422, NEEDS_INPUT)
     except NotFound:
         raise PageError(404, NO_SUCH_CASE) from None
