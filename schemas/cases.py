@@ -68,7 +68,12 @@ class Take(_Action):
 
 class Assign(_Action):
     action: Literal["assign"]
-    user: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    user: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^\x00-\x1f\x7f]+$"
+        ),
+    ]
 
 
 class ContactAttempt(_Action):

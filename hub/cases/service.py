@@ -27,7 +27,7 @@ from hub.cases.workflow import (
 )
 from hub.directory.service import find_team, user_by_email
 from hub.feedback.agreements import calendar
-from hub.feedback.obligations import on_case_step
+from hub.feedback.obligations import on_case_step, on_given_back
 from hub.platform.clock import local_day, today
 from hub.platform.db import transaction_time
 from hub.platform.errors import Conflict, Forbidden, InvalidFields, NotFound
@@ -497,12 +497,12 @@ async def send_back_out_of_area(pool: asyncpg.Pool, user: User, signal_id: UUID)
         raise Forbidden("only the coordinator gives signals back")
     async with pool.acquire() as conn, conn.transaction():
         row = await store.queued_signal(conn, signal_id)
-        if row is None:
-            raise NotFound("no such signal in the queue")
+        if row is None or row["status"] != SignalStatus.UNROUTED:  # a returned one has a rule
+            raise NotFound("no such signal without a team's area in the queue")
         await store.set_out_of_area(conn, signal_id)
         await store.append_signal_events(conn, [(signal_id, "out_of_area", f"user:{user.id}", {})])
         at = await transaction_time(conn)
-        await on_case_step(conn, [signal_id], "outcome", Outcome.OUT_OF_AREA.value, at)
+        await on_given_back(conn, [signal_id], Outcome.OUT_OF_AREA.value, at)
         await forget_now(conn, [signal_id], [row["household_id"]], at)
 
 

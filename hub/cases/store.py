@@ -376,7 +376,7 @@ async def queue(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
 async def queued_signal(conn: Connection, signal_id: UUID) -> asyncpg.Record | None:
     """A signal in the coordinator's queue, locked while it is routed by hand."""
     return await conn.fetchrow(
-        "select id, household_id, urgency, received_at from signals "
+        "select id, household_id, urgency, received_at, status from signals "
         "where id = $1 and status in ('unrouted', 'returned') for update",
         signal_id,
     )

@@ -64,6 +64,16 @@ async def on_case_step(
     await tell_partners(conn, signal_ids, step, outcome, at)
 
 
+async def on_given_back(
+    conn: Connection, signal_ids: Sequence[UUID], outcome: str, at: datetime
+) -> None:
+    """Signals the coordinator gave back to their partners (no team will work on them): their
+    outcome is told now, and a first contact that nobody will make is no longer promised."""
+    await store.meet(conn, signal_ids, ["outcome"], at)
+    await store.release(conn, signal_ids, ["first_contact"])
+    await tell_partners(conn, signal_ids, "outcome", outcome, at)
+
+
 async def tell_partners(
     conn: Connection, signal_ids: Sequence[UUID], step: str, outcome: str | None, at: datetime
 ) -> None:

@@ -102,6 +102,16 @@ async def meet(
     )
 
 
+async def release(conn: Connection, signal_ids: Sequence[UUID], steps: Sequence[str]) -> None:
+    """Obligations that no longer apply (not met, and never will be) are dropped."""
+    await conn.execute(
+        "delete from obligations "
+        "where signal_id = any($1::uuid[]) and step = any($2::text[]) and met_at is null",
+        list(signal_ids),
+        list(steps),
+    )
+
+
 async def overdue_count(conn: Connection, today: date) -> int:
     count: int = await conn.fetchval(
         "select count(*) from obligations where met_at is null and due_on < $1", today

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -87,8 +87,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         moment = datetime.fromisoformat(stamp)
         if moment.tzinfo is None:
             raise ValueError("naive timestamp")
-        return moment, UUID(ident)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return moment.astimezone(UTC), UUID(ident)  # a moment PostgreSQL can hold, or refused
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         message = "not a cursor this API gave out"
         raise InvalidFields(message, errors=[{"loc": ["cursor"], "msg": message}]) from None
 

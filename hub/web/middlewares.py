@@ -231,16 +231,22 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 async def form_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A form a page posts is small: its length is stated and at most `max_body_bytes`. (The
     application admits larger bodies only for the API's CSV batches.)"""
-    if request.method == "POST" and not request.path.startswith(("/api/", "/fhir")):
+    page = not request.path.startswith(("/api/", "/fhir"))
+    if page and any("\x00" in value for value in request.query.values()):
+        # No text the hub keeps or looks up holds a NUL (PostgreSQL's text cannot).
+        raise PageError(400, "Het adres van de pagina bevat een teken dat niet kan.")
+    if request.method == "POST" and page:
         length = request.content_length
         if length is None:
             raise PageError(411, "Het formulier kwam zonder lengte aan. Probeer het opnieuw.")
         if length > request.app[SETTINGS].max_body_bytes:
             raise PageError(413, "Het formulier is te groot. Kort de tekst in en probeer opnieuw.")
         try:
-            await request.post()  # read once here; handlers get the parsed form from the cache
+            form = await request.post()  # read once; handlers get the parsed form from the cache
         except (ValueError, HttpProcessingError):
             raise PageError(400, "Het formulier kon niet worden gelezen.") from None
+        if any(isinstance(value, str) and "\x00" in value for value in form.values()):
+            raise PageError(400, "Het formulier bevat een teken dat niet kan. Controleer de tekst.")
     response: web.StreamResponse = await handler(request)
     return response
 

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from hub.feedback.agreements import add_agreement
 from hub.intake.service import submit_signal
 from hub.platform.errors import Forbidden, NotFound
+from schemas.cases import Outcome
 from schemas.signals import PartnerKind, SignalIn
 from tests.support.factories import ADDRESS, OOST, make_partner, make_signal, make_user, signal_from
 from tests.support.http import act, bearer, cases_of, post, problem
@@ -128,6 +129,16 @@ async def test_refused_actions_answer_409_or_403(client: Client, haarlem: asyncp
     assert wrong["errors"][0]["loc"] == ["outcome"]
 
 
+async def test_an_assignment_to_an_address_with_a_nul_is_refused(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, lead = await make_user(haarlem, "lead", OOST)
+    await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, lead)
+    await problem(await act(client, lead, case["id"], action="assign", user="ab\x00c@x"), 422)
+
+
 async def test_lead_assigns_to_a_colleague_of_the_team_only(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
@@ -164,7 +175,7 @@ async def test_other_teams_and_roles_cannot_see_a_case(
 async def test_returned_signal_goes_to_the_coordinator_and_on_to_another_team(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    from hub.cases.service import coordinator_queue, send_to_team
+    from hub.cases.service import coordinator_queue, send_back_out_of_area, send_to_team
 
     gp, _ = await make_partner(haarlem, PartnerKind.GP)
     _, member = await make_user(haarlem, "member", OOST)
@@ -180,6 +191,8 @@ async def test_returned_signal_goes_to_the_coordinator_and_on_to_another_team(
     assert queued[0].returned_reason == "Hoort bij Noord"
     assert queued[0].returned_by == "Sociaal Wijkteam Oost"
     assert queued[0].returned_by_code == OOST  # marked in the coordinator's list of teams
+    with pytest.raises(NotFound):  # a rule covers its address: not "outside our area"
+        await send_back_out_of_area(haarlem, coordinator, submitted.receipt.id)
 
     await send_to_team(
         haarlem,
@@ -462,6 +475,7 @@ async def test_an_address_outside_every_area_goes_back_to_its_partner(
     from hub.cases.service import coordinator_queue, send_back_out_of_area
 
     await add_agreement(haarlem, step="outcome", working_days=10)
+    await add_agreement(haarlem, step="first_contact", working_days=3)
     _, partner = await make_partner(haarlem, PartnerKind.GP)
     coordinator, _ = await make_user(haarlem, "coordinator")
     member, _ = await make_user(haarlem, "member", OOST)
@@ -479,9 +493,10 @@ async def test_an_address_outside_every_area_goes_back_to_its_partner(
 
     told = await (await client.get(f"/api/v1/signals/{sent['id']}", headers=bearer(partner))).json()
     assert told["status"] == "out_of_area"
-    (outcome,) = [step for step in told["feedback"] if step["step"] == "outcome"]
-    assert outcome["met_at"] is not None
-    assert outcome["late"] is False
+    steps = {step["step"]: step for step in told["feedback"]}
+    assert steps["outcome"]["met_at"] is not None
+    assert steps["outcome"]["late"] is False
+    assert "first_contact" not in steps  # nobody will make it: no longer promised, never "done"
     async with haarlem.acquire() as conn:
         row = await conn.fetchrow(
             "select s.personal, s.pseudonymised_at, h.address from signals s "
@@ -491,3 +506,17 @@ async def test_an_address_outside_every_area_goes_back_to_its_partner(
     assert row is not None
     assert (row["personal"], row["address"]) == (None, None)
     assert row["pseudonymised_at"] is not None
+
+
+@pytest.mark.parametrize("outcome", [outcome.value for outcome in Outcome])
+async def test_a_case_closes_with_every_outcome_a_page_offers(
+    client: Client, haarlem: asyncpg.Pool, outcome: str
+) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    await signal_from(haarlem, gp)
+    (case,) = await cases_of(client, member)
+    await act(client, member, case["id"], action="take")
+    closed = await act(client, member, case["id"], action="close", outcome=outcome)
+    assert closed.status == 200, await closed.text()
+    assert (await closed.json())["outcome"] == outcome

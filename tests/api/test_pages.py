@@ -27,6 +27,20 @@ async def logged_in(client: Client, pool: asyncpg.Pool, kind: PartnerKind = Part
     return email
 
 
+async def one_case(client: Client, pool: asyncpg.Pool) -> tuple[str, str]:
+    """A member of team Oost logged in, with one new case from a GP: its path and its page."""
+    from tests.support.factories import OOST, make_user, signal_from
+
+    gp, _ = await make_partner(pool, PartnerKind.GP)
+    member, _ = await make_user(pool, "member", OOST, password=PASSWORD)
+    await signal_from(pool, gp)
+    await log_in(client, member.email, PASSWORD)
+    inbox = await (await client.get("/inbox")).text()
+    found = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
+    assert found
+    return found.group(1), await (await client.get(found.group(1))).text()
+
+
 def form(page: str, **values: str) -> dict[str, str]:
     body = {
         "csrf_token": hidden(page, "csrf_token"),
@@ -163,28 +177,17 @@ async def test_logout_ends_the_session(client: Client, haarlem: asyncpg.Pool) ->
 async def test_team_pages_act_only_with_the_csrf_token(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    from tests.support.factories import OOST, make_user, signal_from
-
-    gp, _ = await make_partner(haarlem, PartnerKind.GP)
-    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
-    await signal_from(haarlem, gp)
-    await log_in(client, member.email, PASSWORD)
-    inbox = await (await client.get("/inbox")).text()
-    case_path = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
-    assert case_path
-    page = await (await client.get(case_path.group(1))).text()
-    forged = await client.post(
-        f"{case_path.group(1)}/acties", data={"action": "take", "csrf_token": "x"}
-    )
+    path, page = await one_case(client, haarlem)
+    forged = await client.post(f"{path}/acties", data={"action": "take", "csrf_token": "x"})
     assert forged.status == 403
     taken = await client.post(
-        f"{case_path.group(1)}/acties",
+        f"{path}/acties",
         data={"action": "take", "csrf_token": hidden(page, "csrf_token")},
         allow_redirects=False,
     )
     assert taken.status == 303
     again = await client.post(
-        f"{case_path.group(1)}/acties",
+        f"{path}/acties",
         data={"action": "take", "csrf_token": hidden(page, "csrf_token")},
     )
     assert again.status == 409
@@ -194,30 +197,17 @@ async def test_team_pages_act_only_with_the_csrf_token(
 async def test_closing_needs_a_chosen_outcome_and_each_step_is_confirmed(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    from tests.support.factories import OOST, make_user, signal_from
-
-    gp, _ = await make_partner(haarlem, PartnerKind.GP)
-    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
-    await signal_from(haarlem, gp)
-    await log_in(client, member.email, PASSWORD)
-    inbox = await (await client.get("/inbox")).text()
-    case_path = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
-    assert case_path
-    page = await (await client.get(case_path.group(1))).text()
+    path, page = await one_case(client, haarlem)
     token = hidden(page, "csrf_token")
     assert '<option value="" selected disabled>Kies een uitkomst</option>' not in page  # not yet
-    taken = await client.post(
-        f"{case_path.group(1)}/acties", data={"action": "take", "csrf_token": token}
-    )
+    taken = await client.post(f"{path}/acties", data={"action": "take", "csrf_token": token})
     assert taken.status == 200
     assert taken.url.query.get("gedaan") == "take"
     taken_page = await taken.text()
     assert "U heeft de zaak opgepakt" in taken_page
     assert '<option value="" selected disabled>Kies een uitkomst</option>' in taken_page
     for step in ({"action": "contact_attempt", "reached": "true"}, {"action": "close"}):
-        answer = await client.post(
-            f"{case_path.group(1)}/acties", data={**step, "csrf_token": token}
-        )
+        answer = await client.post(f"{path}/acties", data={**step, "csrf_token": token})
     assert answer.status == 422  # closing without an outcome: nothing is chosen for the worker
     assert "Vul de gevraagde gegevens in" in await answer.text()
     assert "gedaan" not in answer.url.query
@@ -425,18 +415,9 @@ async def test_the_inbox_filters_and_keeps_named_work_queues(
 async def test_returning_without_a_reason_keeps_the_box_open_and_says_why(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    from tests.support.factories import OOST, make_user, signal_from
-
-    gp, _ = await make_partner(haarlem, PartnerKind.GP)
-    member, _ = await make_user(haarlem, "member", OOST, password=PASSWORD)
-    await signal_from(haarlem, gp)
-    await log_in(client, member.email, PASSWORD)
-    inbox = await (await client.get("/inbox")).text()
-    case_path = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
-    assert case_path
-    page = await (await client.get(case_path.group(1))).text()
+    path, page = await one_case(client, haarlem)
     refused = await client.post(
-        f"{case_path.group(1)}/acties",
+        f"{path}/acties",
         data={"action": "return", "reason": "  ", "csrf_token": hidden(page, "csrf_token")},
     )
     assert refused.status == 422
@@ -444,3 +425,26 @@ async def test_returning_without_a_reason_keeps_the_box_open_and_says_why(
     assert "Geef een reden op" in text
     assert "<details open>" in text  # the box with the reason stays in view
     assert 'aria-invalid="true"' in text
+
+
+async def test_a_nul_or_an_impossible_cursor_is_refused_not_a_500(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    """Found by a hostile walk: PostgreSQL's text holds no NUL and its dates have limits."""
+    import base64
+
+    await logged_in(client, haarlem)
+    nul = await client.get("/signalen", params={"kenmerk": "A\x00B"})
+    assert nul.status == 400
+    assert "teken dat niet kan" in await nul.text()
+    for stamp in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        raw = f"{stamp}|{uuid.uuid4()}".encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        assert (await client.get("/signalen", params={"na": cursor})).status == 404
+    page = await (await client.get("/signalen/nieuw")).text()
+    posted = await client.post(
+        "/signalen/nieuw", data=form(page, description="Zorgen\x00over welzijn.")
+    )
+    assert posted.status == 400
+    first = await (await client.get("/signalen", params={"na": ""})).text()
+    assert "Nieuwste signalen" not in first  # an empty cursor is the first page

@@ -10,9 +10,13 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, async_playwright
 
+from hub.app import create_app
+from hub.platform.config import Settings
 from tests.support.browser import CHROMIUM, FLAGS
 
 SCREENSHOTS = pytest.StashKey[list[Path]]()
@@ -41,6 +45,15 @@ def chromium_path() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return CHROMIUM
+
+
+@pytest.fixture
+async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIterator[TestServer]:
+    """The hub on a local port, on the test database with Haarlem's teams and routing."""
+    test_server = TestServer(create_app(settings, dsn))
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
 
 
 @pytest.fixture

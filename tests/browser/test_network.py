@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 
-from hub.app import create_app
-from hub.platform.config import Settings
 from tests.support.browser import log_in
 from tests.support.factories import make_user
 from tests.support.network import network_of
 
 PASSWORD = "netwerk-wachtwoord"
-
-
-@pytest.fixture
-async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIterator[TestServer]:
-    test_server = TestServer(create_app(settings, dsn))
-    await test_server.start_server()
-    yield test_server
-    await test_server.close()
 
 
 async def test_manager_filters_the_network(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -19,11 +18,10 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page
 
 from graphs.weak_links import WeakLinkKind
-from hub.app import create_app
+from hub.cases.service import act, save_work_queue
 from hub.directory.accounts import create_user
 from hub.feedback.agreements import add_agreement
-from hub.platform.config import Settings
-from schemas.cases import CaseStatus, Outcome
+from schemas.cases import AddNote, CaseFilter, CaseStatus, Outcome
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
 from tests.support.browser import log_in
 from tests.support.factories import OOST, make_partner, make_user, signal_from
@@ -66,14 +64,6 @@ def axe_source() -> str:
     return AXE.read_text()
 
 
-@pytest.fixture
-async def server(haarlem: asyncpg.Pool, dsn: str, settings: Settings) -> AsyncIterator[TestServer]:
-    test_server = TestServer(create_app(settings, dsn))
-    await test_server.start_server()
-    yield test_server
-    await test_server.close()
-
-
 async def check(page: Page, axe: str, shots: Path, name: str, width: int) -> list[str]:
     """What is wrong with the page as it is now (an empty list: nothing)."""
     problems = []
@@ -105,11 +95,14 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
     gp, _ = await make_partner(pool, PartnerKind.GP, name="Huisartsenpraktijk Rondgang")
     housing, _ = await make_partner(pool, PartnerKind.HOUSING, name="Woonstichting Rondgang")
     await create_user(pool, "partner@example.invalid", PASSWORD, "partner", gp)
-    first = await signal_from(pool, gp, urgency="high")
+    # What people type may be one long word: a reference, a pasted link, a list's name.
+    first = await signal_from(
+        pool, gp, urgency="high", external_ref="R" + "0123456789" * 9 + "X" * 9
+    )
     await signal_from(pool, housing)
     await signal_from(pool, gp, address={"postcode": "2116AB", "house_number": 3})  # no team
     await signal_from(pool, gp, address={"postcode": "2032AB", "house_number": 4})
-    people = {}
+    people, users = {}, {}
     for role, team in (
         ("member", OOST),
         ("lead", OOST),
@@ -118,8 +111,11 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
         ("admin", None),
     ):
         user, _ = await make_user(pool, role, team, password=PASSWORD, name=f"Sanne {role.title()}")
-        people[role] = user.email
+        people[role], users[role] = user.email, user
     case = await pool.fetchval("select case_id from signals where id = $1", first.receipt.id)
+    link = "https://voorbeeld.invalid/" + "pad/" * 60
+    await act(pool, users["member"], case, AddNote(action="note", note=f"Zie {link}"))
+    await save_work_queue(pool, users["member"], "Q" * 60, "open", CaseFilter(overdue=True))
     return {
         "partner": (
             "partner@example.invalid",

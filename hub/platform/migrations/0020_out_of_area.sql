@@ -8,3 +8,9 @@ alter table signals
                           'declined', 'out_of_area')),
     add constraint signals_team_check
         check ((status in ('unrouted', 'returned', 'out_of_area')) = (team_id is null));
+
+-- A team may close a case with that outcome too (the household turns out to live elsewhere).
+alter table cases drop constraint cases_outcome_check;
+alter table cases add constraint cases_outcome_check
+    check (outcome in ('help_started', 'referred_elsewhere', 'no_help_needed', 'not_reached',
+                       'declined', 'repeat_signal', 'out_of_area', 'other'));

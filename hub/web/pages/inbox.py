@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -33,6 +34,8 @@ WRONG_STEP = (
     "Die stap past niet bij de huidige status van de zaak (misschien was een collega u voor)."
 )
 NOT_YOURS = "Die stap is aan de regisseur van de zaak of de teamleider."
+ONLY_LEADS_REOPEN = "Alleen de teamleider kan een zaak weer openen."
+NOTE_PROBLEM = "Een notitie heeft 1 tot 1000 tekens. Uw tekst staat hieronder nog."
 NO_SUCH_CASE = "Deze zaak bestaat niet, of is niet van uw team."
 
 
@@ -139,6 +142,7 @@ async def _case_page(
     error: str | None = None,
     confirm: dict[str, str] | None = None,
     reason_error: str | None = None,
+    kept: dict[str, str] | None = None,
 ) -> web.Response:
     session = session_of(request)
     pool = request.app[POOL]
@@ -167,6 +171,7 @@ async def _case_page(
         done=None if error or confirm else labels.DONE.get(request.query.get("gedaan", "")),
         confirm=confirm,
         reason_error=reason_error,
+        kept=kept or {"action": "", "note": ""},
         reopen_days=REOPEN_DAYS,
     )
 
@@ -181,12 +186,19 @@ async def case_action(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     form = await request.post()
     case_id = path_id(request, "case")
-    fields: dict[str, Any] = {key: str(value) for key, value in form.items() if key != "csrf_token"}
+    # A browser sends a line break as CR LF and counts it as one character: so does the hub.
+    fields: dict[str, Any] = {
+        key: str(value).replace("\r\n", "\n") for key, value in form.items() if key != "csrf_token"
+    }
     if "reached" in fields:
-        fields["reached"] = fields["reached"] == "true"
+        reached = {"true": True, "false": False}.get(fields["reached"])
+        if reached is None:
+            return await _case_page(request, 422, NEEDS_INPUT)
+        fields["reached"] = reached
     if not fields.get("note", "").strip():
         fields.pop("note", None)  # an empty note box is no note
     confirmed = fields.pop("bevestigd", "") == "ja"
+    kept = {"action": str(fields.get("action", "")), "note": str(fields.get("note", ""))}
     try:
         action = CaseActionIn.model_validate(fields).root
         if isinstance(action, Close) and not confirmed:  # closing tells partners: ask first
@@ -195,20 +207,40 @@ async def case_action(request: web.Request) -> web.StreamResponse:
                 confirm={"outcome": action.outcome.value, "note": action.note or ""},
             )
         await cases.act(request.app[POOL], session.user, case_id, action)
-    except ValidationError:
+    except ValidationError as invalid:
         if fields.get("action") in ("return", "decline"):
             return await _case_page(request, 422, REASON_NEEDED, reason_error=REASON_NEEDED)
-        return await _case_page(request, 422, NEEDS_INPUT)
+        if any("note" in problem["loc"] for problem in invalid.errors()):
+            return await _case_page(request, 422, NOTE_PROBLEM, kept=kept)
+        if fields.get("action") == "note":  # an empty note
+            return await _case_page(request, 422, NOTE_PROBLEM, kept=kept)
+        return await _case_page(request, 422, NEEDS_INPUT, kept=kept)
     except NotFound:
         raise PageError(404, NO_SUCH_CASE) from None
     except HubError as error:
-        return await _case_page(request, error.status, _dutch(error))
+        if error.status == 409 and await _done_already(request, case_id, fields):
+            raise web.HTTPSeeOther(f"/inbox/zaken/{case_id}?gedaan={fields['action']}") from None
+        return await _case_page(request, error.status, _dutch(error, fields), kept=kept)
     raise web.HTTPSeeOther(f"/inbox/zaken/{case_id}?gedaan={action.action}")
 
 
-def _dutch(error: HubError) -> str:
+async def _done_already(request: web.Request, case_id: UUID, fields: Mapping[str, Any]) -> bool:
+    """A step refused because it was just taken (a double click, a second tab): the person is
+    shown it done, not an error."""
+    user = session_of(request).user
+    case = await cases.case_view(request.app[POOL], user, case_id)
+    if fields.get("action") == "close":
+        return case.status is CaseStatus.CLOSED and case.outcome == fields.get("outcome")
+    if fields.get("action") == "take":
+        return case.director == user.email
+    return False
+
+
+def _dutch(error: HubError, fields: Mapping[str, Any]) -> str:
     if error.status == 409:
         return WRONG_STEP
     if error.status == 403:
-        return NOT_YOURS
+        return ONLY_LEADS_REOPEN if fields.get("action") == "reopen" else NOT_YOURS
+    if isinstance(error, InvalidFields) and fields.get("action") == "assign":
+        return "Kies een collega uit uw eigen team."
     return "Dat kon niet worden verwerkt."

@@ -196,7 +196,7 @@ async def my_signals(request: web.Request) -> web.Response:
     ref = " ".join(request.query.get("kenmerk", "").split())[:100] or None
     try:
         signals, following = await partner_signals(
-            request.app[POOL], session.user.partner, cursor=request.query.get("na"), ref=ref
+            request.app[POOL], session.user.partner, cursor=request.query.get("na") or None, ref=ref
         )
     except InvalidFields:
         raise PageError(404, "Deze pagina van uw signalen bestaat niet (meer).") from None
@@ -208,7 +208,7 @@ async def my_signals(request: web.Request) -> web.Response:
         signals=signals,
         ref=ref or "",
         following=following,
-        first_page="na" not in request.query,
+        first_page=not request.query.get("na"),
     )
 
 
