@@ -186,12 +186,18 @@ async def test_team_pages_act_only_with_the_csrf_token(
         allow_redirects=False,
     )
     assert taken.status == 303
-    again = await client.post(
+    again = await client.post(  # a double click: shown done, not as an error
         f"{path}/acties",
         data={"action": "take", "csrf_token": hidden(page, "csrf_token")},
     )
-    assert again.status == 409
-    assert "huidige status" in await again.text()
+    assert again.status == 200
+    assert "U heeft de zaak opgepakt" in await again.text()
+    wrong = await client.post(  # a step that does not fit the status is still refused
+        f"{path}/acties",
+        data={"action": "reopen", "csrf_token": hidden(page, "csrf_token")},
+    )
+    assert wrong.status == 409
+    assert "huidige status" in await wrong.text()
 
 
 async def test_closing_needs_a_chosen_outcome_and_each_step_is_confirmed(
