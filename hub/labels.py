@@ -104,7 +104,7 @@ TAB: Final = {"new": "Nieuw", "mine": "Mijn zaken", "open": "Alle open", "closed
 # What happened, as a case's timeline says it.
 EVENT: Final = {
     "received": "signaal ontvangen",
-    "routed": "naar het team gerouteerd",
+    "routed": "doorgestuurd naar het team",
     "unrouted": "geen team gevonden: naar de coördinator",
     "routed_by_hand": "door de coördinator naar het team gestuurd",
     "repeat": "herhaalde melding ontvangen",

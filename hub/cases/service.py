@@ -73,6 +73,13 @@ if TYPE_CHECKING:
 
 TEAM_ROLES = (Role.MEMBER.value, Role.LEAD.value)
 COORDINATOR_DAYS = 2  # working days a signal may wait in the coordinator's queue
+MAX_WORK_QUEUES = 20  # a person's saved queues: each is counted on every inbox page
+
+
+class TooMany(Conflict):
+    """A person's limit of something is reached."""
+
+
 TABS = store.TABS
 
 
@@ -196,6 +203,8 @@ async def save_work_queue(
         message = "a name has 1 to 60 characters"
         raise InvalidFields(message, errors=[{"loc": ["name"], "msg": message}])
     async with pool.acquire() as conn:
+        if await store.work_queue_count(conn, user.id) >= MAX_WORK_QUEUES:
+            raise TooMany(f"at most {MAX_WORK_QUEUES} work queues a person")
         if not await store.add_work_queue(conn, user.id, name, tab, found):
             raise Conflict(f"you have a work queue named {name!r} already")
 
@@ -268,7 +277,7 @@ async def case_view(
                 at=t["occurred_at"],
                 kind=t["kind"],
                 actor=t["email"] or ("hub" if t["actor"] == "hub" else "partner"),
-                actor_name=t["name"],
+                actor_name=t["name"] or t["partner_name"],
                 detail=open_event_data(t["data"] or {}, event_row(t["case_id"], t["signal_id"])),
             )
             for t in timeline

@@ -273,9 +273,11 @@ async def case_timeline(conn: Connection, case_id: UUID) -> list[asyncpg.Record]
     return await conn.fetch(
         """
         select e.occurred_at, e.kind, e.actor, e.data, e.case_id, e.signal_id, u.email,
-            u.name
+            u.name, p.name as partner_name
         from events e
         left join users u on e.actor = 'user:' || u.id::text
+        left join signals sp on sp.id = e.signal_id and e.actor like 'partner:%'
+        left join partners p on p.id = sp.partner_id
         where e.case_id = $1
            or e.signal_id in (select id from signals where case_id = $1)
         order by e.occurred_at, e.id
@@ -474,16 +476,21 @@ async def director_mail_for_cases(
 async def add_work_queue(
     conn: Connection, user_id: UUID, name: str, tab: str, found: CaseFilter
 ) -> bool:
-    """Save a queue; False if the person has one by that name already."""
+    """Save a queue; False if the person has one by that name (in any case) already."""
     added = await conn.fetchval(
         "insert into work_queues (user_id, name, tab, filter) values ($1, $2, $3, $4) "
-        "on conflict (user_id, name) do nothing returning id",
+        "on conflict (user_id, lower(name)) do nothing returning id",
         user_id,
         name,
         tab,
         found.model_dump(mode="json", exclude_defaults=True),
     )
     return added is not None
+
+
+async def work_queue_count(conn: Connection, user_id: UUID) -> int:
+    count: int = await conn.fetchval("select count(*) from work_queues where user_id = $1", user_id)
+    return count
 
 
 async def work_queues(conn: Connection, user_id: UUID) -> list[asyncpg.Record]:

@@ -401,7 +401,7 @@ async def test_notes_are_sealed_in_the_timeline_with_their_author(
 ) -> None:
     """A line on a contact attempt, on closing, or on its own: in the team's timeline with who
     wrote it; sealed in the database; never in what a partner reads."""
-    _, partner = await make_partner(haarlem, PartnerKind.GP)
+    _, partner = await make_partner(haarlem, PartnerKind.GP, name="Praktijk Noot")
     worker, member = await make_user(haarlem, "member", OOST, name="Anouk Brouwer")
     sent = await (await post(client, partner, make_signal(address=ADDRESS))).json()
     (case,) = await cases_of(client, member)
@@ -420,6 +420,7 @@ async def test_notes_are_sealed_in_the_timeline_with_their_author(
         ("close", lines[2], "Anouk Brouwer"),
     ]
     assert view["status"] == "closed"  # the note on its own changed nothing
+    assert view["timeline"][0]["actor_name"] == "Praktijk Noot"  # who sent it, by name
     async with haarlem.acquire() as conn:
         stored = " ".join(str(r["data"]) for r in await conn.fetch("select data from events"))
     assert not any(line in stored for line in lines)
@@ -520,3 +521,15 @@ async def test_a_case_closes_with_every_outcome_a_page_offers(
     closed = await act(client, member, case["id"], action="close", outcome=outcome)
     assert closed.status == 200, await closed.text()
     assert (await closed.json())["outcome"] == outcome
+
+
+async def test_a_person_keeps_at_most_twenty_work_queues(haarlem: asyncpg.Pool) -> None:
+    from hub.cases.service import MAX_WORK_QUEUES, TooMany, save_work_queue, work_queues
+    from schemas.cases import CaseFilter
+
+    member, _ = await make_user(haarlem, "member", OOST)
+    for number in range(MAX_WORK_QUEUES):
+        await save_work_queue(haarlem, member, f"Lijst {number}", "open", CaseFilter())
+    with pytest.raises(TooMany):
+        await save_work_queue(haarlem, member, "Nog een", "open", CaseFilter())
+    assert len(await work_queues(haarlem, member)) == MAX_WORK_QUEUES

@@ -401,11 +401,19 @@ async def test_the_inbox_filters_and_keeps_named_work_queues(
     assert saved.headers["Location"] == "/inbox?tab=open&soort=rent_arrears"
     page = await (await client.get("/inbox")).text()
     assert "Huur open (1)" in page  # listed on every tab, with its count
-    twice = await client.post(
+    twice = await client.post(  # the same name in other capitals is the same name
         "/inbox/lijsten",
-        data={"csrf_token": hidden(page, "csrf_token"), "tab": "open", "name": "Huur open"},
+        data={
+            "csrf_token": hidden(page, "csrf_token"),
+            "tab": "open",
+            "soort": "rent_arrears",
+            "name": "HUUR OPEN",
+        },
     )
     assert twice.status == 409
+    refused = await twice.text()
+    assert 'value="HUUR OPEN"' in refused  # what was typed, and the filter, are still there
+    assert '<option value="rent_arrears" selected>' in refused
     client.session.cookie_jar.clear()
     await log_in(client, other.email, PASSWORD)  # a colleague's lists are not one's own
     assert "Huur open" not in await (await client.get("/inbox")).text()

@@ -6,6 +6,7 @@ create table work_queues (
     name              text not null check (length(name) between 1 and 60),
     tab               text not null check (tab in ('new', 'mine', 'open', 'closed')),
     filter            jsonb not null default '{}',
-    created_at        timestamptz not null default now(),
-    unique (user_id, name)
+    created_at        timestamptz not null default now()
 );
+-- One name a person cannot tell apart from another is one name.
+create unique index work_queues_name on work_queues (user_id, lower(name));

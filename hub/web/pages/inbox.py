@@ -49,9 +49,12 @@ FILTER_FIELDS = {
 }
 
 
-def filter_of(query: Mapping[str, str]) -> CaseFilter:
-    """The filter in a page's query; a value no form offers is a page that does not exist."""
-    given = {field: query[name] for name, field in FILTER_FIELDS.items() if query.get(name)}
+def filter_of(query: Mapping[str, Any]) -> CaseFilter:
+    """The filter in a page's query or form; a value no form offers is a page that does not
+    exist. "Only overdue" is a checkbox: any value but empty means yes."""
+    given = {field: str(query[name]) for name, field in FILTER_FIELDS.items() if query.get(name)}
+    if "overdue" in given:
+        given["overdue"] = "true"
     try:
         return CaseFilter.model_validate(given)
     except ValidationError:
@@ -75,17 +78,17 @@ async def inbox_page(request: web.Request) -> web.Response:
 
 
 async def _inbox_page(
-    request: web.Request, status: int = 200, error: str | None = None, done: str | None = None
+    request: web.Request,
+    status: int = 200,
+    error: str | None = None,
+    shown: tuple[str, CaseFilter] | None = None,
 ) -> web.Response:
+    """The inbox as the address says, or (after a refused form) the tab and filter `shown`."""
     session = session_of(request)
     pool = request.app[POOL]
-    tab = request.query.get("tab", "new")
+    tab, found = shown or (request.query.get("tab", "new"), filter_of(request.query))
     if tab not in labels.TAB:
         raise PageError(404, "Deze lijst bestaat niet.")
-    query = dict(request.query)
-    if query.get("te_laat") == "ja":
-        query["te_laat"] = "true"
-    found = filter_of(query)
     listed, counts = await cases.inbox(pool, session.user, tab, found)
     return render(
         request,
@@ -105,7 +108,7 @@ async def _inbox_page(
         queues=[(q, query_of(q.tab, q.found)) for q in await cases.work_queues(pool, session.user)],
         here=query_of(tab, found),
         error=error,
-        done=done,
+        kept_name=str((await request.post()).get("name", "")) if shown else "",
         refresh_ms=int(request.app[SETTINGS].inbox_refresh_seconds * 1000),
     )
 
@@ -115,17 +118,23 @@ async def save_queue(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     form = await request.post()
     tab = str(form.get("tab", ""))
-    given = {name: str(form.get(name, "")) for name in FILTER_FIELDS}
-    given["te_laat"] = "true" if given["te_laat"] == "ja" else ""
+    if tab not in labels.TAB:
+        raise PageError(404, "Deze lijst bestaat niet.")
+    found = filter_of(form)
+    shown = (tab, found)
     try:
         await cases.save_work_queue(
-            request.app[POOL], session.user, str(form.get("name", "")), tab, filter_of(given)
+            request.app[POOL], session.user, str(form.get("name", "")), tab, found
         )
     except InvalidFields:
-        return await _inbox_page(request, 422, "Geef de lijst een naam van hoogstens 60 tekens.")
+        message = "Geef de lijst een naam van 1 tot 60 tekens."
+        return await _inbox_page(request, 422, message, shown)
+    except cases.TooMany:
+        message = f"U heeft al {cases.MAX_WORK_QUEUES} lijsten. Verwijder er eerst een."
+        return await _inbox_page(request, 409, message, shown)
     except Conflict:
-        return await _inbox_page(request, 409, "U heeft al een lijst met die naam.")
-    raise web.HTTPSeeOther(query_of(tab, filter_of(given)))
+        return await _inbox_page(request, 409, "U heeft al een lijst met die naam.", shown)
+    raise web.HTTPSeeOther(query_of(tab, found))
 
 
 @routes.post("/inbox/lijsten/{id}/weg")
