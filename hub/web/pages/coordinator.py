@@ -9,7 +9,7 @@ from hub.cases import service as cases
 from hub.directory.service import list_teams
 from hub.intake.service import policy_of
 from hub.platform.config import public_url
-from hub.platform.errors import HubError
+from hub.platform.errors import HubError, NotFound
 from hub.web.access import session_of
 from hub.web.appkeys import POOL, SETTINGS
 from hub.web.render import render
@@ -78,6 +78,6 @@ async def out_of_area(request: web.Request) -> web.StreamResponse:
         await cases.send_back_out_of_area(
             request.app[POOL], session.user, path_id(request, "signal")
         )
-    except HubError:
-        return await _coordinator_page(request, NOT_IN_QUEUE, 409)
+    except NotFound:  # not a signal, or no longer in the queue (a second click, a colleague)
+        return await _coordinator_page(request, NOT_IN_QUEUE, 404)
     raise web.HTTPSeeOther("/coordinator?gestuurd=terug")
