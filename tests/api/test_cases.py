@@ -533,3 +533,24 @@ async def test_a_person_keeps_at_most_twenty_work_queues(haarlem: asyncpg.Pool) 
     with pytest.raises(TooMany):
         await save_work_queue(haarlem, member, "Nog een", "open", CaseFilter())
     assert len(await work_queues(haarlem, member)) == MAX_WORK_QUEUES
+
+
+async def test_the_case_list_takes_the_pages_filters(client: Client, haarlem: asyncpg.Pool) -> None:
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    housing, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    _, member = await make_user(haarlem, "member", OOST)
+    await signal_from(haarlem, gp, address={"postcode": "2031AA", "house_number": 1})
+    await signal_from(haarlem, housing, address={"postcode": "2031AA", "house_number": 3})
+    rent = await client.get(
+        "/api/v1/cases", params={"kind": "rent_arrears"}, headers=bearer(member)
+    )
+    assert [c["household"]["house_number"] for c in (await rent.json())["items"]] == [3]
+    by_gp = await client.get(
+        "/api/v1/cases", params={"partner": str(gp.id)}, headers=bearer(member)
+    )
+    assert [c["household"]["house_number"] for c in (await by_gp.json())["items"]] == [1]
+    mine = await client.get("/api/v1/cases", params={"director": "me"}, headers=bearer(member))
+    assert (await mine.json())["items"] == []
+    wrong = await client.get("/api/v1/cases", params={"kind": "poison"}, headers=bearer(member))
+    body = await problem(wrong, 422)
+    assert "kind" in str(body)

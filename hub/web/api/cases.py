@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from hub.cases import service as cases
 from hub.web.access import user_of
 from hub.web.api.common import json_response
 from hub.web.appkeys import POOL, SETTINGS
+from hub.web.problems import invalid_fields
 from hub.web.requests import path_id, read_model
-from schemas.cases import CaseActionIn, CaseList
+from schemas.cases import CaseActionIn, CaseFilter, CaseList
 
 routes = web.RouteTableDef()
 
@@ -19,7 +21,12 @@ routes = web.RouteTableDef()
 @routes.get("/api/v1/cases")
 async def get_cases(request: web.Request) -> web.Response:
     user = user_of(request)
-    items, _ = await cases.inbox(request.app[POOL], user, request.query.get("tab", "open"))
+    given = {name: request.query[name] for name in CaseFilter.model_fields if name in request.query}
+    try:
+        found = CaseFilter.model_validate(given)
+    except ValidationError as error:
+        raise invalid_fields(error) from None
+    items, _ = await cases.inbox(request.app[POOL], user, request.query.get("tab", "open"), found)
     return json_response(CaseList(items=items))
 
 

@@ -11,13 +11,14 @@ from pydantic.json_schema import models_json_schema
 
 from schemas.audit import HouseholdAccessLog
 from schemas.batches import BatchView
-from schemas.cases import CaseActionIn, CaseList, CaseView
+from schemas.cases import CaseActionIn, CaseList, CaseStatus, CaseView
 from schemas.problems import Problem
 from schemas.signals import (
     EMERGENCY_NOTICE,
     PartnerKind,
     PartnerSignalView,
     SignalIn,
+    SignalKind,
     SignalReceipt,
     TeamSignalPage,
 )
@@ -145,7 +146,12 @@ OPERATIONS = [
             query(
                 "tab",
                 {"type": "string", "enum": ["new", "mine", "open", "closed"], "default": "open"},
-            )
+            ),
+            query("status", {"type": "string", "enum": [status.value for status in CaseStatus]}),
+            query("kind", {"type": "string", "enum": [kind.value for kind in SignalKind]}),
+            query("partner", {"type": "string", "format": "uuid"}),
+            query("director", {"type": "string", "enum": ["me", "nobody"]}),
+            query("overdue", {"type": "boolean", "default": False}),
         ],
     ),
     Operation(
