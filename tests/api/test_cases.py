@@ -21,6 +21,17 @@ from tests.support.outbox import queued_mail
 Client = TestClient[Any, Any]
 
 
+async def one_case(
+    client: Client, pool: asyncpg.Pool, role: str = "member"
+) -> tuple[str, dict[str, Any]]:
+    """A member (or lead) of team Oost with one new case from a GP: their token and the case."""
+    gp, _ = await make_partner(pool, PartnerKind.GP)
+    _, token = await make_user(pool, role, OOST)
+    await signal_from(pool, gp)
+    (case,) = await cases_of(client, token)
+    return token, case
+
+
 async def test_signals_about_one_household_join_one_case(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
@@ -132,10 +143,7 @@ async def test_refused_actions_answer_409_or_403(client: Client, haarlem: asyncp
 async def test_an_assignment_to_an_address_with_a_nul_is_refused(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
-    gp, _ = await make_partner(haarlem, PartnerKind.GP)
-    _, lead = await make_user(haarlem, "lead", OOST)
-    await signal_from(haarlem, gp)
-    (case,) = await cases_of(client, lead)
+    lead, case = await one_case(client, haarlem, "lead")
     await problem(await act(client, lead, case["id"], action="assign", user="ab\x00c@x"), 422)
 
 
@@ -513,10 +521,7 @@ async def test_an_address_outside_every_area_goes_back_to_its_partner(
 async def test_a_case_closes_with_every_outcome_a_page_offers(
     client: Client, haarlem: asyncpg.Pool, outcome: str
 ) -> None:
-    gp, _ = await make_partner(haarlem, PartnerKind.GP)
-    _, member = await make_user(haarlem, "member", OOST)
-    await signal_from(haarlem, gp)
-    (case,) = await cases_of(client, member)
+    member, case = await one_case(client, haarlem)
     await act(client, member, case["id"], action="take")
     closed = await act(client, member, case["id"], action="close", outcome=outcome)
     assert closed.status == 200, await closed.text()

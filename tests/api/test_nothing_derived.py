@@ -25,7 +25,7 @@ from schemas.signals import PartnerKind, SignalIn
 from tests.support.batches import finished, upload
 from tests.support.factories import make_partner, make_signal
 from tests.support.fhir import FHIR, patient, service_request
-from tests.support.http import bearer, hidden, log_in, post
+from tests.support.http import bearer, log_in, post, signal_form
 
 Client = TestClient[Any, Any]
 PASSWORD = "een lang wachtwoord"
@@ -176,17 +176,15 @@ async def send_everything(client: Client, pool: asyncpg.Pool) -> None:
     page = await (await client.get("/signalen/nieuw")).text()
     shown = await client.post(
         "/signalen/nieuw",
-        data={
-            "csrf_token": hidden(page, "csrf_token"),
-            "form_ref": hidden(page, "form_ref"),
-            "kind": "other",
-            "urgency": "normal",
-            "postcode": "2035 EM",
-            "house_number": "88",
-            "informed": "yes",
-            "description": FORM_DESCRIPTION,
-            "action": "send",
-        },
+        data=signal_form(
+            page,
+            kind="other",
+            postcode="2035 EM",
+            house_number="88",
+            informed="yes",
+            reason="",
+            description=FORM_DESCRIPTION,
+        ),
     )
     assert shown.status == 200
     async with pool.acquire() as conn:

@@ -14,6 +14,7 @@ from hub.directory.accounts import create_user
 from schemas.signals import PartnerKind
 from tests.support.factories import make_partner
 from tests.support.http import hidden, log_in
+from tests.support.http import signal_form as form
 
 Client = TestClient[Any, Any]
 PASSWORD = "een lang wachtwoord"
@@ -39,23 +40,6 @@ async def one_case(client: Client, pool: asyncpg.Pool) -> tuple[str, str]:
     found = re.search(r'href="(/inbox/zaken/[^"]+)"', inbox)
     assert found
     return found.group(1), await (await client.get(found.group(1))).text()
-
-
-def form(page: str, **values: str) -> dict[str, str]:
-    body = {
-        "csrf_token": hidden(page, "csrf_token"),
-        "form_ref": hidden(page, "form_ref"),
-        "kind": "care_concern",
-        "urgency": "normal",
-        "postcode": "2011 AA",
-        "house_number": "5",
-        "informed": "no",
-        "reason": "Niet bereikbaar",
-        "description": "Zorgen over welzijn.",
-        "action": "send",
-    }
-    body.update(values)
-    return body
 
 
 async def test_session_cookie_is_httponly_and_samesite(

@@ -19,7 +19,7 @@ from schemas.signals import PartnerKind
 from tests.support.batches import finished, upload
 from tests.support.factories import make_partner, make_signal, make_user
 from tests.support.fhir import FHIR, contained
-from tests.support.http import act, bearer, hidden, log_in, post
+from tests.support.http import act, bearer, log_in, post, signal_form
 from tests.support.servers import give_webhook, loopback_client, webhook_receiver
 
 Client = TestClient[Any, Any]
@@ -75,17 +75,15 @@ async def test_a_second_partner_is_told_what_a_first_one_would_be(
         page = await (await client.get("/signalen/nieuw")).text()
         shown = await client.post(
             "/signalen/nieuw",
-            data={
-                "csrf_token": hidden(page, "csrf_token"),
-                "form_ref": hidden(page, "form_ref"),
-                "kind": "other",
-                "urgency": "normal",
-                "postcode": "2015 GB",
-                "house_number": "7",
-                "informed": "yes",
-                "description": "Zorgen.",
-                "action": "send",
-            },
+            data=signal_form(
+                page,
+                kind="other",
+                postcode="2015 GB",
+                house_number="7",
+                informed="yes",
+                reason="",
+                description="Zorgen.",
+            ),
         )
         assert ROUTED in await shown.text()
 

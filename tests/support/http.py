@@ -50,6 +50,25 @@ def hidden(html: str, name: str) -> str:
     return match.group(1)
 
 
+def signal_form(page: str, **values: str) -> dict[str, str]:
+    """What a partner posts from the signal form on `page`: a complete signal about a resident
+    who was not told, with `values` instead where given."""
+    body = {
+        "csrf_token": hidden(page, "csrf_token"),
+        "form_ref": hidden(page, "form_ref"),
+        "kind": "care_concern",
+        "urgency": "normal",
+        "postcode": "2011 AA",
+        "house_number": "5",
+        "informed": "no",
+        "reason": "Niet bereikbaar",
+        "description": "Zorgen over welzijn.",
+        "action": "send",
+    }
+    body.update(values)
+    return body
+
+
 async def log_in(client: Client, email: str, password: str) -> None:
     """Log in through the login page (its CSRF cookie and token), as a browser would."""
     page = await (await client.get("/inloggen")).text()
