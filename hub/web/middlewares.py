@@ -108,6 +108,9 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     headers.setdefault("Referrer-Policy", "same-origin")
     if not request.path.startswith("/static/"):
         headers["Cache-Control"] = "no-store"
+    elif "v" in request.query and response.status == 200:
+        # Pages link static files with their digest (render.static_url): a new file is a new URL.
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
     headers["Server"] = "signal-hub"
     if request.app[SETTINGS].secure_cookies:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -62,6 +65,17 @@ def deadline(step: str | None, due: date) -> Markup:
     return escape(f"{what.capitalize()} uiterlijk {day}")
 
 
+STATIC = Path(__file__).parent / "static"
+
+
+@functools.cache
+def static_url(name: str) -> str:
+    """A static file's address with its content's digest, so browsers may keep it for a year and
+    still fetch a new one the moment it changes (a refreshed NL Design System, an edited CSS)."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+    return f"/static/{name}?v={digest}"
+
+
 def template_environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("hub.web", "templates"),
@@ -90,6 +104,7 @@ def template_environment() -> jinja2.Environment:
         event_label=event_label,
         deadline=deadline,
         actor_label=actor_label,
+        static=static_url,
     )
     return environment
 

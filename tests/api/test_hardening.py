@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import re
 from typing import Any
 
 import asyncpg
@@ -49,6 +51,31 @@ async def test_static_files_may_be_cached_and_tls_is_insisted_on_behind_a_proxy(
         assert "no-store" not in static.headers.get("Cache-Control", "")
         page = await client.get("/inloggen")
         assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+async def test_pages_link_the_nl_design_system_served_compressed_and_kept_by_digest(
+    client: Client,
+) -> None:
+    page = await (await client.get("/inloggen")).text()
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert [sheet.split("?")[0] for sheet in sheets] == [
+        "/static/nlds/voorbeeld-theme.css",
+        "/static/nlds/utrecht-components.css",
+        "/static/nlds/utrecht-html.css",
+        "/static/hub.css",
+    ]
+    for sheet in sheets:
+        served = await client.get(sheet, headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
+        assert served.status == 200
+        assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        if "/nlds/" in sheet:
+            assert served.headers["Content-Encoding"] == "gzip"  # 400 KB would be 32 KB
+            assert b"--utrecht-" in gzip.decompress(await served.read())
+    # The licences travel with the vendored files; an unversioned address is not kept forever.
+    for licence in ("LICENSE-utrecht.md", "LICENSE-voorbeeld-design-tokens.md"):
+        served = await client.get(f"/static/nlds/{licence}")
+        assert "EUPL" in await served.text()
+        assert "immutable" not in served.headers.get("Cache-Control", "")
 
 
 async def test_metrics_need_a_token_beyond_loopback(
