@@ -84,6 +84,15 @@ async def load_facts(pool: asyncpg.Pool, query: NetworkQuery) -> NetworkFacts:
         cosignals = await store.cosignals(conn, start, end)
     team_codes = {row["code"] for row in teams}
     partner_ids = {row["id"] for row in partners}
+    if query.municipality or query.team:
+        # A municipality's or a team's network holds the partners that work with its teams
+        # (in this period or the one before), not every partner of the region.
+        partner_ids &= {
+            row["partner_id"]
+            for row in flows
+            if row["team"] in team_codes and (row["now"] or row["before"])
+        }
+        partners = [row for row in partners if row["id"] in partner_ids]
     return NetworkFacts(
         partners=[PartnerNode(r["id"], r["name"], PartnerKind(r["kind"])) for r in partners],
         teams=[TeamNode(r["code"], r["name"], r["municipality"]) for r in teams],

@@ -94,3 +94,8 @@ async def test_no_manager_output_tells_a_small_count(client: Client, haarlem: as
     drawing = await (await client.get("/beheer/netwerk")).text()
     assert not re.findall(r"\b[1-4] (signalen|gedeelde huishoudens)", drawing)
     assert not re.findall(r"(van|naar|ervoor) [1-4]\b", drawing)
+    assert not re.findall(r">[1-4]</td>", drawing)  # the table of every link
+    assert not re.findall(r"\([^()]*, [1-4] signalen", drawing)  # the list of who is who
+    for table in ("knooppunten", "verbindingen", "zwakke-schakels"):
+        download = await (await client.get(f"/beheer/netwerk?download={table}")).text()
+        assert not re.findall(r";[1-4](;|\r\n)", download), table

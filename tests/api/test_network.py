@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import datetime, timedelta
@@ -132,3 +133,33 @@ async def test_nightly_snapshot_keeps_figures_per_day(haarlem: asyncpg.Pool) -> 
     assert all(
         set(figures) <= {"count", "previous", "agreement", "due", "on_time"} for figures in flows
     )
+
+
+async def test_the_page_gives_its_drawing_and_tables_to_take_away(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    await network_of(haarlem)
+    manager, _ = await make_user(haarlem, "manager", password="manager-wachtwoord")
+    session = await signed_in(haarlem, manager.email, "manager-wachtwoord")
+    assert session is not None
+    client.session.cookie_jar.update_cookies({"hub_session": session.token})
+    svg = await client.get("/beheer/netwerk?download=svg")
+    assert svg.content_type == "image/svg+xml"
+    assert "attachment" in svg.headers["Content-Disposition"]
+    drawing = await svg.text()  # a standalone SVG file
+    assert drawing.startswith(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg"'
+    )
+    assert drawing.rstrip().endswith("</svg>")
+    links = await client.get("/beheer/netwerk?download=verbindingen")
+    assert links.content_type == "text/csv"
+    body = await links.read()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Van", "Naar", "Soort", "Deze periode", "Vorige periode", "Zwakke schakel"]
+    assert ["Huisarts Oost", "Sociaal Wijkteam Oost", "signalen", "7", "0", "ja"] in rows
+    assert (await client.get("/beheer/netwerk?download=alles")).status == 404
+    for wrong in ("0", "999", "1x", "\u0661"):  # the last: an Arabic-Indic one
+        assert (await client.get(f"/beheer/netwerk?schakel={wrong}")).status == 404
+    chosen = await (await client.get("/beheer/netwerk?schakel=1")).text()
+    assert 'id="gekozen"' in chosen

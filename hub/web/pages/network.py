@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -19,12 +18,14 @@ from hub.network.service import earlier_figures, network, query_from
 from hub.platform.errors import InvalidFields
 from hub.privacy.masking import shown, shown_rate
 from hub.web.access import session_of
-from hub.web.appkeys import POOL
+from hub.web.appkeys import POOL, TEMPLATES
+from hub.web.downloads import csv_download, svg_download
 from hub.web.problems import PageError
 from hub.web.render import render
 from schemas.signals import PartnerKind
 
 routes = web.RouteTableDef()
+FILTERS = ("from", "to", "municipality", "partner_kind", "team")
 COLOURS = {
     "team": (labels.TEAM, "#01689b"),
     PartnerKind.GP.value: (labels.PARTNER_KIND[PartnerKind.GP], "#2e7d32"),
@@ -34,15 +35,6 @@ COLOURS = {
     PartnerKind.YOUTH.value: (labels.PARTNER_KIND[PartnerKind.YOUTH], "#c2185b"),
     PartnerKind.OTHER.value: (labels.PARTNER_KIND[PartnerKind.OTHER], "#616161"),
 }
-
-
-def anchor(node: str) -> str:
-    return "node-" + re.sub(r"[^A-Za-z0-9-]+", "-", node)
-
-
-def edge_anchor(a: str, b: str) -> str:
-    first, second = sorted((a, b))
-    return "edge-" + re.sub(r"[^A-Za-z0-9-]+", "-", f"{first}--{second}")
 
 
 def _earlier(link: WeakLink, earlier: dict[tuple[str, str], tuple[date, dict[str, Any]]]) -> str:
@@ -57,14 +49,6 @@ def _earlier(link: WeakLink, earlier: dict[tuple[str, str], tuple[date, dict[str
     if not isinstance(amount, int):
         return ""
     return f"Op {day.strftime('%d-%m-%Y')}: {shown(amount)}"
-
-
-def link_anchor(link: WeakLink, graph: nx.Graph) -> str:
-    """Where in the drawing a weak link is: its edge, or (a flow that dried up to nothing has
-    no edge) its last node."""
-    if len(link.nodes) == 2 and graph.has_edge(*link.nodes):
-        return edge_anchor(*link.nodes)
-    return anchor(link.nodes[-1])
 
 
 def describe(link: WeakLink, graph: nx.Graph) -> str:
@@ -109,84 +93,269 @@ def describe(link: WeakLink, graph: nx.Graph) -> str:
     return link.kind.value
 
 
-def drawing(analysis: Analysis, width: int = 900, height: int = 620) -> dict[str, Any]:
-    """Coordinates for the SVG; the layout is computed here, on the server."""
+# Text on a node's colour: white where it reads (contrast >= 4.5), else near-black.
+ON_COLOUR = {"#e17000": "#1b1b1b"}
+HIGHLIGHT = "#1b1b1b"
+GAP = 6.0  # at least this much room between two circles
+
+
+def _separate(
+    positions: dict[str, list[float]], radius: dict[str, float], width: int, height: int
+) -> None:
+    """Push circles apart until none overlaps another (the numbers inside stay readable), and
+    keep them inside the drawing. Small networks only: the page draws a region, not a country."""
+    nodes = list(positions)
+    for _ in range(300):
+        moved = False
+        for i, a in enumerate(nodes):
+            for b in nodes[i + 1 :]:
+                (xa, ya), (xb, yb) = positions[a], positions[b]
+                dx, dy = xb - xa, yb - ya
+                distance = math.hypot(dx, dy)
+                need = radius[a] + radius[b] + GAP
+                if distance >= need:
+                    continue
+                if distance < 1e-6:  # on top of each other: part them sideways
+                    dx, dy, distance = 1.0, 0.0, 1.0
+                push = (need - distance) / 2 + 0.5
+                ux, uy = dx / distance, dy / distance
+                positions[a] = [xa - ux * push, ya - uy * push]
+                positions[b] = [xb + ux * push, yb + uy * push]
+                moved = True
+        for node in nodes:
+            r = radius[node] + 2
+            x, y = positions[node]
+            positions[node] = [min(max(x, r), width - r), min(max(y, r), height - r)]
+        if not moved:
+            return
+
+
+def drawing(
+    analysis: Analysis, selected: int | None = None, width: int = 900, height: int = 620
+) -> dict[str, Any]:
+    """What the SVG draws, computed on the server: numbered circles (the names are in the list
+    beside the drawing, so no label is ever cut or laid over another), lines for signal flows,
+    dashed lines for shared households, dotted lines for flows that stopped, and the selected
+    weak link (1-based `selected`) highlighted with everything else dimmed.
+
+    Drawn are the nodes with a link in the period or a part in a weak link; the others are
+    listed as "without signals in this period"."""
     graph = analysis.graph
-    weak_nodes = {n for link in analysis.weak_links for n in link.nodes}
-    weak_edges = {frozenset(link.nodes) for link in analysis.weak_links if len(link.nodes) == 2}
-    if graph.number_of_nodes() == 0:
-        return {"width": width, "height": height, "nodes": [], "edges": []}
-    margin = 40
-    connected = [node for node in graph if graph.degree(node) > 0]
-    isolated = sorted(node for node in graph if graph.degree(node) == 0)
-    spread = 2.5 / math.sqrt(max(len(connected), 1))
-    raw = (
-        nx.spring_layout(graph.subgraph(connected), seed=7, k=spread, iterations=200)
-        if connected
-        else {}
+    links = analysis.weak_links
+    weak_nodes = {n for link in links for n in link.nodes}
+    weak_edges = {frozenset(link.nodes) for link in links if len(link.nodes) == 2}
+    stopped = [
+        tuple(link.nodes)
+        for link in links
+        if link.kind is WeakLinkKind.DRIED_UP_FLOW
+        and len(link.nodes) == 2
+        and not graph.has_edge(*link.nodes)
+    ]
+    focus: set[str] = set()
+    focus_edges: set[frozenset[str]] = set()
+    if selected is not None and 1 <= selected <= len(links):
+        chosen = links[selected - 1]
+        focus = set(chosen.nodes)
+        if len(chosen.nodes) == 2:
+            focus_edges = {frozenset(chosen.nodes)}
+        elif chosen.kind is WeakLinkKind.ARTICULATION_POINT:  # the node and all it holds
+            (hub_node,) = chosen.nodes
+            focus_edges = {frozenset((hub_node, n)) for n in graph.neighbors(hub_node)}
+            focus |= set(graph.neighbors(hub_node))
+    layout = nx.Graph()
+    layout.add_edges_from(graph.edges())
+    layout.add_edges_from(stopped)
+    layout.add_nodes_from(n for n in weak_nodes if n in graph)
+    order = sorted(
+        graph,
+        key=lambda n: (
+            graph.nodes[n]["role"] != "team",
+            _kind_rank(graph, n),
+            graph.nodes[n]["label"].casefold(),
+            n,
+        ),
     )
-    xs = [float(x) for x, _ in raw.values()] or [0.0]
-    ys = [float(y) for _, y in raw.values()] or [0.0]
+    number = {node: index for index, node in enumerate(order, start=1)}
+    listed = [
+        {
+            "number": number[node],
+            "name": graph.nodes[node]["label"],
+            "kind": _kind_label(graph.nodes[node]["kind"]),
+            "colour": _colour(graph.nodes[node]["kind"]),
+            "now": shown(_signals(graph, node)),
+            "drawn": node in layout,
+            "weak": node in weak_nodes,
+        }
+        for node in order
+    ]
+    empty = {"width": width, "height": height, "nodes": [], "edges": [], "listed": listed}
+    if layout.number_of_edges() == 0:
+        return empty | {"empty": True}
+    margin = 30
+    spread = 2.5 / math.sqrt(max(layout.number_of_nodes(), 1))
+    raw = nx.spring_layout(layout, seed=7, k=spread, iterations=200)
+    xs = [float(x) for x, _ in raw.values()]
+    ys = [float(y) for _, y in raw.values()]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
-    band = 50 if isolated else 0  # nodes without links in the period stand in a row below
-    positions: dict[str, tuple[float, float]] = {
-        node: (
+    positions = {
+        node: [
             margin + (float(x) - min(xs)) / span_x * (width - 2 * margin),
-            margin + (float(y) - min(ys)) / span_y * (height - 2 * margin - band),
-        )
+            margin + (float(y) - min(ys)) / span_y * (height - 2 * margin),
+        ]
         for node, (x, y) in raw.items()
     }
-    for index, node in enumerate(isolated):
-        step = (width - 2 * margin) / max(len(isolated), 1)
-        positions[node] = (margin + step * (index + 0.5), height - margin / 2 - 10)
+    radius = {node: round(11 + min(11, math.sqrt(_signals(graph, node))), 1) for node in layout}
+    _separate(positions, radius, width, height)
 
-    def place(node: str) -> tuple[float, float]:
-        return positions[node]
+    def dim(chosen: bool) -> bool:
+        return bool(focus) and not chosen
 
     nodes = []
-    for node, data in graph.nodes(data=True):
-        x, y = place(node)
-        total = sum(
-            int(graph.edges[node, other].get("count", 0)) for other in graph.neighbors(node)
-        )
+    for node in layout:
+        x, y = positions[node]
+        data = graph.nodes[node]
+        colour = _colour(data["kind"])
         nodes.append(
             {
-                "id": anchor(node),
+                "number": number[node],
+                "name": data["label"],
                 "x": round(x, 1),
                 "y": round(y, 1),
-                "r": round(6 + min(14, math.sqrt(total)), 1),
-                "colour": COLOURS.get(data["kind"], COLOURS["other"])[1],
+                "r": radius[node],
+                "colour": colour,
+                "text": ON_COLOUR.get(colour, "#ffffff"),
                 "weak": node in weak_nodes,
-                "title": f"{data['label']}: {shown(total)} signalen in de periode",
-                "short": data["label"].replace("Sociaal Wijkteam ", "")[:22],
+                "selected": node in focus,
+                "dim": dim(node in focus),
             }
         )
     edges = []
-    for a, b, data in graph.edges(data=True):
-        (x1, y1), (x2, y2) = place(a), place(b)
+    drawn = [(a, b, data) for a, b, data in graph.edges(data=True)]
+    drawn += [(a, b, {"relation": "stopped"}) for a, b in stopped]
+    for a, b, data in drawn:
+        (x1, y1), (x2, y2) = positions[a], positions[b]
         amount = int(data.get("count", data.get("households", 0)))
-        label_a, label_b = graph.nodes[a]["label"], graph.nodes[b]["label"]
-        if data["relation"] == "flow":
-            title = (
-                f"{label_a} - {label_b}: {shown(amount)} signalen "
-                f"(ervoor {shown(int(data['previous']))})"
-            )
-        else:
-            title = f"{label_a} en {label_b}: {shown(amount)} gedeelde huishoudens"
+        pair = frozenset((a, b))
         edges.append(
             {
-                "id": edge_anchor(a, b),
                 "x1": round(x1, 1),
                 "y1": round(y1, 1),
                 "x2": round(x2, 1),
                 "y2": round(y2, 1),
                 "relation": data["relation"],
-                "width": round(1 + math.log1p(amount), 1),
-                "weak": frozenset((a, b)) in weak_edges,
-                "title": title,
+                "width": round(1.5 + math.log1p(amount), 1) if amount else 1.5,
+                "weak": pair in weak_edges,
+                "selected": pair in focus_edges,
+                "dim": dim(pair in focus_edges),
             }
         )
-    return {"width": width, "height": height, "nodes": nodes, "edges": edges}
+    # Thin lines first, the selected ones last (on top).
+    edges.sort(key=lambda edge: (edge["selected"], edge["weak"]))
+    return {
+        "width": width,
+        "height": height,
+        "nodes": nodes,
+        "edges": edges,
+        "listed": listed,
+        "empty": False,
+    }
+
+
+def _signals(graph: nx.Graph, node: str) -> int:
+    return sum(
+        int(graph.edges[node, other].get("count", 0))
+        for other in graph.neighbors(node)
+        if graph.edges[node, other]["relation"] == "flow"
+    )
+
+
+def _kind_rank(graph: nx.Graph, node: str) -> int:
+    return (
+        list(COLOURS).index(graph.nodes[node]["kind"])
+        if graph.nodes[node]["kind"] in COLOURS
+        else 99
+    )
+
+
+def _colour(kind: str) -> str:
+    return COLOURS.get(kind, COLOURS[PartnerKind.OTHER.value])[1]
+
+
+def _kind_label(kind: str) -> str:
+    return COLOURS.get(kind, COLOURS[PartnerKind.OTHER.value])[0]
+
+
+def evidence(link: WeakLink, graph: nx.Graph) -> list[tuple[str, str, str]]:
+    """The figures behind a weak link, this period beside the one before: (what, now, before).
+    Small counts masked."""
+    rows: list[tuple[str, str, str]] = []
+    ev = link.evidence
+    if len(link.nodes) == 2 and graph.has_edge(*link.nodes):
+        data = graph.edges[link.nodes]
+        if data["relation"] == "flow":
+            rows.append(
+                ("Signalen", str(shown(int(data["count"]))), str(shown(int(data["previous"]))))
+            )
+            if int(data.get("due", 0)):
+                rate = shown_rate(int(data["on_time"]), int(data["due"]))
+                rows.append(
+                    (
+                        "Terugkoppelingen op tijd",
+                        f"{shown(int(data['on_time']))} van {shown(int(data['due']))}"
+                        + (f" ({round(rate * 100)}%)" if rate is not None else ""),
+                        "",
+                    )
+                )
+        else:
+            rows.append(("Gedeelde huishoudens", str(shown(int(data["households"]))), ""))
+    elif link.kind is WeakLinkKind.DRIED_UP_FLOW:
+        rows.append(("Signalen", str(shown(int(ev["now"]))), str(shown(int(ev["before"])))))
+    if link.kind is WeakLinkKind.ARTICULATION_POINT:
+        rows.append(
+            ("Delen van het netwerk zonder dit knooppunt", str(ev["components_if_lost"]), "")
+        )
+    if link.kind is WeakLinkKind.COVERAGE_GAP:
+        rows.append(
+            (
+                "Vergelijkbare teams die deze partners wel bereiken",
+                f"{ev['comparable_teams_reached']} van {ev['comparable_teams']}",
+                "",
+            )
+        )
+    if len(link.nodes) == 1 and link.nodes[0] in graph:
+        node = link.nodes[0]
+        rows.append(("Signalen van en naar dit knooppunt", str(shown(_signals(graph, node))), ""))
+    return rows
+
+
+def link_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    """Every line of the drawing as a row of the table beside it (for screen readers and CSV)."""
+    graph = analysis.graph
+    weak_edges = {frozenset(link.nodes) for link in analysis.weak_links if len(link.nodes) == 2}
+    rows = []
+    for a, b, data in graph.edges(data=True):
+        first, second = sorted((a, b), key=lambda n: graph.nodes[n]["role"] != "partner")
+        flow = data["relation"] == "flow"
+        rows.append(
+            {
+                "from": graph.nodes[first]["label"],
+                "to": graph.nodes[second]["label"],
+                "relation": "signalen" if flow else "gedeelde huishoudens",
+                "now": shown(int(data["count"] if flow else data["households"])),
+                "before": shown(int(data["previous"])) if flow else "",
+                "weak": frozenset((a, b)) in weak_edges,
+            }
+        )
+    rows.sort(key=lambda row: (str(row["from"]).casefold(), str(row["to"]).casefold()))
+    return rows
+
+
+def _selected(raw: str | None, count: int) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= count:
+        raise PageError(404, "Deze zwakke schakel staat niet (meer) in deze periode.")
+    return int(raw)
 
 
 @routes.get("/beheer/netwerk")
@@ -200,19 +369,61 @@ async def network_page(request: web.Request) -> web.Response:
         ) from None
     pool = request.app[POOL]
     analysis = await network(pool, query)
-    picture = await asyncio.to_thread(drawing, analysis)
-    teams = await list_teams(pool)
-    earlier = await earlier_figures(pool, query.end)
+    selected = _selected(request.query.get("schakel"), len(analysis.weak_links))
+    picture = await asyncio.to_thread(drawing, analysis, selected)
+    filters = {k: v for k, v in request.query.items() if k in FILTERS and v}
+    here = "/beheer/netwerk?" + urlencode(filters)
+    download = request.query.get("download")
     weak = [
         {
+            "number": index,
             "text": describe(link, analysis.graph),
             "action": labels.WEAK_LINK_ACTION[link.kind],
-            "anchor": link_anchor(link, analysis.graph),
-            "earlier": _earlier(link, earlier),
+            "href": f"{here}&schakel={index}#gekozen",
+            "selected": index == selected,
         }
-        for link in analysis.weak_links
+        for index, link in enumerate(analysis.weak_links, start=1)
     ]
-    params = {k: v for k, v in request.query.items() if k != "format" and v}
+    links = link_rows(analysis)
+    if download == "svg":
+        svg = (
+            request.app[TEMPLATES]
+            .get_template("network_svg.html")
+            .render(drawing=picture, standalone=True)
+        )
+        return svg_download("partnernetwerk", svg)
+    if download == "knooppunten":
+        return csv_download(
+            "partnernetwerk-knooppunten",
+            ["Nummer", "Naam", "Soort", "Signalen in de periode", "Getekend", "Zwakke schakel"],
+            (
+                [n["number"], n["name"], n["kind"], n["now"], n["drawn"], n["weak"]]
+                for n in picture["listed"]
+            ),
+        )
+    if download == "verbindingen":
+        return csv_download(
+            "partnernetwerk-verbindingen",
+            ["Van", "Naar", "Soort", "Deze periode", "Vorige periode", "Zwakke schakel"],
+            ([r["from"], r["to"], r["relation"], r["now"], r["before"], r["weak"]] for r in links),
+        )
+    if download == "zwakke-schakels":
+        return csv_download(
+            "partnernetwerk-zwakke-schakels",
+            ["Nummer", "Zwakke schakel", "Wat te doen"],
+            ([w["number"], w["text"], w["action"]] for w in weak),
+        )
+    if download is not None:
+        raise PageError(404, "Deze download bestaat niet.")
+    teams = await list_teams(pool)
+    earlier = await earlier_figures(pool, query.end)
+    for item, link in zip(weak, analysis.weak_links, strict=True):
+        item["earlier"] = _earlier(link, earlier)
+    chosen = None
+    if selected is not None:
+        link = analysis.weak_links[selected - 1]
+        chosen = weak[selected - 1] | {"evidence": evidence(link, analysis.graph)}
+    params = {k: v for k, v in request.query.items() if k in FILTERS and v}
     return render(
         request,
         "network.html",
@@ -221,7 +432,10 @@ async def network_page(request: web.Request) -> web.Response:
         query=query,
         drawing=picture,
         weak_links=weak,
+        chosen=chosen,
+        links=links,
         legend=COLOURS,
+        here=here,
         teams=[(team.code, team.name) for team in teams],
         municipalities=sorted({team.municipality for team in teams}),
         partner_kinds=[(kind.value, labels.PARTNER_KIND_PLURAL[kind]) for kind in PartnerKind],
