@@ -133,6 +133,16 @@ DONE: Final = {
     "reopen": "De zaak is weer geopend.",
 }
 
+# What an administrator did to a feedback agreement (the page's address says it, `?gedaan=`).
+AGREEMENT_DONE: Final = {
+    "toegevoegd": "De afspraak is toegevoegd en geldt vanaf vandaag voor nieuwe signalen.",
+    "gewijzigd": "De afspraak is gewijzigd. De nieuwe versie geldt vanaf vandaag voor nieuwe "
+    "signalen. De oude versie staat bij Eerdere afspraken.",
+    "ongewijzigd": "Er is niets gewijzigd: de afspraak was al zo.",
+    "beeindigd": "De afspraak is beëindigd en geldt vanaf vandaag niet meer voor nieuwe signalen. "
+    "U vindt haar bij Eerdere afspraken.",
+}
+
 # Who did something, where it was not a person of the hub.
 ACTOR: Final = {"hub": "automatisch", "partner": "de partner"}
 

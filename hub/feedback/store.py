@@ -42,16 +42,58 @@ async def add_agreement(conn: Connection, **values: Any) -> int:
     return agreement_id
 
 
+# An agreement as people read it: with the names of whom it binds (null: everyone of that side).
+_LISTED = """
+    select a.id, a.partner_id, p.name as partner, p.kind as partners_kind, a.partner_kind,
+           a.team_id, t.code as team_code, t.name as team, a.step, a.working_days,
+           a.valid_from, a.valid_to, a.ended_at, a.replaced_by
+    from feedback_agreements a
+    left join partners p on p.id = a.partner_id left join teams t on t.id = a.team_id
+"""
+
+
 async def agreements_listed(conn: Connection) -> list[asyncpg.Record]:
     """The agreements with the names of whom they bind (null: everyone of that side)."""
+    return await conn.fetch(_LISTED + " order by a.id")
+
+
+async def agreement_listed(conn: Connection, agreement_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(_LISTED + " where a.id = $1", agreement_id)
+
+
+async def agreements_of_scope(
+    conn: Connection,
+    partner_id: UUID | None,
+    partner_kind: str | None,
+    team_id: int | None,
+    step: str,
+) -> list[asyncpg.Record]:
+    """The agreements that bind the same side (partner, kind or everyone; team or every team)
+    for the same step."""
     return await conn.fetch(
         """
-        select a.id, p.name as partner, a.partner_kind, t.name as team, a.step,
-               a.working_days, a.valid_from, a.valid_to
-        from feedback_agreements a
-        left join partners p on p.id = a.partner_id left join teams t on t.id = a.team_id
-        order by a.id
-        """
+        select id, valid_from, valid_to from feedback_agreements
+        where partner_id is not distinct from $1 and partner_kind is not distinct from $2
+          and team_id is not distinct from $3 and step = $4
+        """,
+        partner_id,
+        partner_kind,
+        team_id,
+        step,
+    )
+
+
+async def end_agreement(
+    conn: Connection, agreement_id: int, last_day: date, replaced_by: int | None
+) -> None:
+    """The agreement applies no longer after `last_day`; an administrator ended it now (and
+    replaced it by `replaced_by`, if it was a change)."""
+    await conn.execute(
+        "update feedback_agreements set valid_to = $2, ended_at = now(), replaced_by = $3 "
+        "where id = $1",
+        agreement_id,
+        last_day,
+        replaced_by,
     )
 
 

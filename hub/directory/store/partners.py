@@ -124,3 +124,8 @@ async def caller_for_token(conn: Connection, digest: bytes) -> Caller | None:
 async def partner_names(conn: Connection, partner_ids: list[UUID]) -> dict[UUID, str]:
     rows = await conn.fetch("select id, name from partners where id = any($1::uuid[])", partner_ids)
     return {row["id"]: row["name"] for row in rows}
+
+
+async def list_partners(conn: Connection) -> list[Partner]:
+    rows = await conn.fetch("select id, name, kind from partners order by kind, lower(name)")
+    return [Partner(row["id"], row["name"], PartnerKind(row["kind"])) for row in rows]
