@@ -11,7 +11,7 @@ from schemas.cases import CaseFilter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from datetime import datetime, timedelta
+    from datetime import date, datetime, timedelta
     from uuid import UUID
 
     import asyncpg
@@ -501,3 +501,87 @@ async def work_queues(conn: Connection, user_id: UUID) -> list[asyncpg.Record]:
 
 async def drop_work_queue(conn: Connection, user_id: UUID, queue_id: UUID) -> None:
     await conn.execute("delete from work_queues where id = $1 and user_id = $2", queue_id, user_id)
+
+
+# --- the teams' load, for managers (counts only) --------------------------------------------
+
+
+async def team_load(
+    conn: Connection, municipality: str | None, today: date, team_roles: Sequence[str]
+) -> list[asyncpg.Record]:
+    """Per team (of a municipality, by name or CBS code): its capacity; its open cases, those
+    without a director, and obligations of its signals past their day and unmet; its active
+    people (`team_roles`), the open cases they direct together and the most one of them
+    directs. Open cases are those the team's inbox lists (an address retention removed is
+    nobody's case to see)."""
+    return await conn.fetch(
+        """
+        select t.id, t.code, t.name, t.municipality, t.capacity,
+               inbox.open_cases, inbox.unassigned,
+               staff.workers, coalesce(staff.directed, 0) as directed,
+               coalesce(staff.most, 0) as most_one_worker,
+               (select count(*) from obligations o join signals s on s.id = o.signal_id
+                where s.team_id = t.id and o.met_at is null and o.due_on < $2)
+                   as overdue_obligations
+        from teams t
+        cross join lateral (
+            select count(*) as open_cases,
+                   count(*) filter (where c.director_id is null) as unassigned
+            from cases c join households h on h.id = c.household_id and h.address is not null
+            where c.team_id = t.id and c.closed_at is null
+        ) inbox
+        cross join lateral (
+            select count(*) as workers, sum(w.directs) as directed, max(w.directs) as most
+            from (
+                select (select count(*) from cases c
+                        join households h on h.id = c.household_id and h.address is not null
+                        where c.director_id = u.id and c.team_id = t.id
+                          and c.closed_at is null) as directs
+                from users u
+                where u.team_id = t.id and u.role = any($3::text[]) and u.disabled_at is null
+            ) w
+        ) staff
+        where $1::text is null or t.municipality = $1 or t.municipality_code = $1
+        order by t.code
+        """,
+        municipality,
+        today,
+        list(team_roles),
+    )
+
+
+async def new_cases_per_week(
+    conn: Connection, team_ids: Sequence[int], since: datetime
+) -> list[asyncpg.Record]:
+    """Per team and week (its Monday, Dutch time): how many cases were opened since `since`."""
+    return await conn.fetch(
+        """
+        select c.team_id,
+               date_trunc('week', c.opened_at at time zone 'Europe/Amsterdam')::date as week,
+               count(*) as new_cases
+        from cases c
+        where c.team_id = any($1::bigint[]) and c.opened_at >= $2
+        group by 1, 2
+        """,
+        list(team_ids),
+        since,
+    )
+
+
+async def first_contacts(
+    conn: Connection, team_ids: Sequence[int], since: datetime, contact_kind: str
+) -> list[asyncpg.Record]:
+    """The cases whose first contact attempt (`contact_kind` events) came since `since`: their
+    team, when they were opened (their first signal's arrival) and that first attempt."""
+    return await conn.fetch(
+        """
+        select c.team_id, c.opened_at, min(e.occurred_at) as first_contact
+        from events e join cases c on c.id = e.case_id
+        where e.kind = $3 and c.team_id = any($1::bigint[])
+        group by c.id, c.team_id, c.opened_at
+        having min(e.occurred_at) >= $2
+        """,
+        list(team_ids),
+        since,
+        contact_kind,
+    )

@@ -1,4 +1,4 @@
-"""`hub partner ...`, `hub user ...`, `hub team add`, `hub admin-token`."""
+"""`hub partner ...`, `hub user ...`, `hub team add|capacity`, `hub admin-token`."""
 
 from __future__ import annotations
 
@@ -184,6 +184,22 @@ def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_team_capacity(settings: Settings, args: argparse.Namespace) -> int:
+    if args.clear == (args.open_cases is not None):
+        raise ValueError("give the number of open cases the team can carry, or --clear")
+    capacity: int | None = None if args.clear else args.open_cases
+    if capacity is not None and not 0 <= capacity <= service.MAX_CAPACITY:
+        message = f"the capacity is a number of open cases from 1 to {service.MAX_CAPACITY}"
+        raise ValueError(message + " (0 clears it)")
+    capacity = capacity or None  # 0 clears it, as --clear does
+    team = use(settings, lambda pool: service.set_team_capacity(pool, args.code, capacity))
+    if capacity is None:
+        print(f"team {team.code}: capacity cleared")
+    else:
+        print(f"team {team.code}: capacity {capacity} open cases")
+    return 0
+
+
 def cmd_admin_token(settings: Settings, args: argparse.Namespace) -> int:
     lifetime = _lifetime(args)
     token = use(settings, lambda pool: service.create_admin_token(pool, lifetime))
@@ -283,6 +299,13 @@ def add_commands(commands: Any) -> None:
     team_add.add_argument("--municipality-code", required=True, help="CBS code, e.g. GM0392")
     team_add.add_argument("--email", help="the team's address for new-signal mail")
     team_add.set_defaults(run=cmd_team_add)
+    team_capacity = team.add_parser(
+        "capacity", help="set how many open cases a team can carry (0 or --clear: not set)"
+    )
+    team_capacity.add_argument("code", help="e.g. SWT-HLM-OOST")
+    team_capacity.add_argument("open_cases", nargs="?", type=int, metavar="N")
+    team_capacity.add_argument("--clear", action="store_true", help="remove the capacity")
+    team_capacity.set_defaults(run=cmd_team_capacity)
 
     admin_token = commands.add_parser(
         "admin-token", help="create an administrator's machine token (deliveries, figures)"

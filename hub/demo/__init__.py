@@ -11,11 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.demo import store
-from hub.demo.data import demo_partners, demo_teams, shipped_data, staff_names
+from hub.demo.data import DEMO_CAPACITY, demo_partners, demo_teams, shipped_data, staff_names
 from hub.demo.history import load_history, simulate_casework
 from hub.directory.accounts import Throttled, create_user, login, logout, set_name, set_password
 from hub.directory.passwords import new_password
-from hub.directory.service import add_team, list_teams, reissue_tokens, token_works
+from hub.directory.service import (
+    add_team,
+    list_teams,
+    reissue_tokens,
+    set_team_capacity,
+    token_works,
+)
 from hub.feedback.agreements import add_agreement
 from hub.routing.service import import_routing_table
 from schemas.signals import PartnerKind
@@ -64,6 +70,7 @@ def team_email(code: str) -> str:
 
 
 async def load_teams(pool: asyncpg.Pool) -> None:
+    """The demo's teams, each with its capacity."""
     for row in demo_teams():
         await add_team(
             pool,
@@ -73,6 +80,7 @@ async def load_teams(pool: asyncpg.Pool) -> None:
             row["municipality"],
             team_email(row["team_code"]),
         )
+        await set_team_capacity(pool, row["team_code"], DEMO_CAPACITY.get(row["team_code"]))
 
 
 async def load_routing(pool: asyncpg.Pool) -> None:

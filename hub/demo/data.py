@@ -24,6 +24,21 @@ HAARLEM_TEAMS = (
     "SWT-HLM-SCHALKWIJK-ZUID",
 )
 
+# How many open cases each demo team can carry (`hub team capacity`), scaled to the demo's
+# volume (about seven signals a working day in both municipalities): Schalkwijk-Noord, where most
+# partners signal, carries more than it can; the quieter teams have room.
+DEMO_CAPACITY = {
+    "SWT-HLM-CENTRUM": 15,
+    "SWT-HLM-ZUID": 15,
+    "SWT-HLM-WEST": 20,
+    "SWT-HLM-OOST": 18,
+    "SWT-HLM-NOORDOOST": 12,
+    "SWT-HLM-NOORDWEST": 15,
+    "SWT-HLM-SCHALKWIJK-NOORD": 15,
+    "SWT-HLM-SCHALKWIJK-ZUID": 20,
+    "SWT-ZVT": 12,
+}
+
 
 def shipped_data(name: str) -> str:
     """A file shipped in `hub/demo/data`, as text."""

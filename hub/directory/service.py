@@ -65,6 +65,21 @@ async def add_team(
         )
 
 
+MAX_CAPACITY = 100_000
+
+
+async def set_team_capacity(pool: asyncpg.Pool, code: str, capacity: int | None) -> Team:
+    """How many open cases the team can carry (1 to 100,000); None clears it."""
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        message = f"a capacity is a whole number of open cases from 1 to {MAX_CAPACITY}"
+        raise InvalidFields(message, errors=[{"loc": ["capacity"], "msg": message}])
+    async with pool.acquire() as conn:
+        team = await team_store.set_capacity(conn, code, capacity)
+    if team is None:
+        raise NotFound(f"no team {code}")
+    return team
+
+
 async def list_teams(db: Database) -> list[Team]:
     async with connected(db) as conn:
         return await team_store.list_teams(conn)
@@ -113,6 +128,12 @@ async def partner_by_id(db: Database, partner_id: UUID) -> Partner | None:
 async def partner_names(pool: asyncpg.Pool, partner_ids: Sequence[UUID]) -> dict[UUID, str]:
     async with pool.acquire() as conn:
         return await partner_store.partner_names(conn, list(partner_ids))
+
+
+async def list_partners(db: Database) -> list[Partner]:
+    """Every partner, by kind and then name."""
+    async with connected(db) as conn:
+        return await partner_store.list_partners(conn)
 
 
 async def new_partner_token(

@@ -42,6 +42,12 @@ def shown(count: int) -> int | str:
     return MASKED if is_masked(count) else count
 
 
+def drawn(count: int) -> float:
+    """How high a count is drawn in a chart: a masked one (1 to 4) as 2.5 whatever it is, so
+    that the drawing tells no more than the "<5" beside it."""
+    return 2.5 if is_masked(count) else float(count)
+
+
 def shown_rate(part: int, whole: int) -> float | None:
     """`part / whole`, or None where it would tell a masked count."""
     if whole == 0 or is_masked(part) or is_masked(whole) or is_masked(whole - part):

@@ -223,3 +223,32 @@ async def test_a_user_is_added_and_renamed_with_the_name_pages_show(
     assert "Traceback" not in refused.stderr
     name = await haarlem.fetchval("select name from users where email = 'lotte@example.invalid'")
     assert name == "Lotte van Dijk"
+
+
+async def test_a_team_capacity_is_set_and_cleared(haarlem: asyncpg.Pool, dsn: str) -> None:
+    async def capacity() -> int | None:
+        found: int | None = await haarlem.fetchval(
+            "select capacity from teams where code = 'SWT-HLM-OOST'"
+        )
+        return found
+
+    set_ = hub(dsn, "team", "capacity", "SWT-HLM-OOST", "40")
+    assert set_.returncode == 0, set_.stderr
+    assert "SWT-HLM-OOST: capacity 40 open cases" in set_.stdout
+    assert await capacity() == 40
+    assert hub(dsn, "team", "capacity", "SWT-HLM-OOST", "0").returncode == 0
+    assert await capacity() is None
+    assert hub(dsn, "team", "capacity", "SWT-HLM-OOST", "12").returncode == 0
+    cleared = hub(dsn, "team", "capacity", "SWT-HLM-OOST", "--clear")
+    assert cleared.returncode == 0, cleared.stderr
+    assert "capacity cleared" in cleared.stdout
+    assert await capacity() is None
+
+    unknown = hub(dsn, "team", "capacity", "SWT-NERGENS", "10")
+    assert unknown.returncode == 1  # as `agreement add --team` and `user add --team` answer
+    assert "no team SWT-NERGENS" in unknown.stderr
+    for wrong in (["-3"], ["100001"], [], ["12", "--clear"], ["veel"]):
+        refused = hub(dsn, "team", "capacity", "SWT-HLM-OOST", *wrong)
+        assert refused.returncode == 2, (wrong, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    assert await capacity() is None

@@ -131,6 +131,12 @@ def test_demo_serves_haarlem_and_stops_cleanly(
         "weak_tie",
     }
 
+    # Busy teams beside quiet ones: Schalkwijk-Noord carries more open cases than it can.
+    load = get_json(f"{url}/api/v1/metrics/teams", credentials["admin_token"])["teams"]
+    assert load[0]["code"] == "SWT-HLM-SCHALKWIJK-NOORD"
+    assert load[0]["over_capacity"] is True
+    assert any(team["over_capacity"] is False for team in load)
+
     # The hub serves as a role that owns nothing: the audit trail is out of its reach.
     asyncio.run(check_the_hubs_role(data_dir))
 

@@ -52,3 +52,14 @@ async def list_teams(conn: Connection) -> list[Team]:
         "select id, code, name, municipality_code, municipality from teams order by code"
     )
     return [Team(**row) for row in rows]
+
+
+async def set_capacity(conn: Connection, code: str, capacity: int | None) -> Team | None:
+    """The team's capacity set (None: cleared); None when there is no such team."""
+    row = await conn.fetchrow(
+        "update teams set capacity = $2 where code = $1 "
+        "returning id, code, name, municipality_code, municipality",
+        code,
+        capacity,
+    )
+    return Team(**row) if row else None

@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 from schemas.audit import HouseholdAccessLog
 from schemas.batches import BatchView
 from schemas.cases import CaseActionIn, CaseList, CaseStatus, CaseView
+from schemas.metrics import TeamLoadReport
 from schemas.problems import Problem
 from schemas.signals import (
     EMERGENCY_NOTICE,
@@ -189,6 +190,16 @@ OPERATIONS = [
         errors=(401, 403, 422, 503),
         parameters=[query("weeks", {"type": "integer", "minimum": 1, "maximum": 104})],
         raw_response=JSON_OBJECT,
+    ),
+    Operation(
+        "get",
+        "/api/v1/metrics/teams",
+        "Each team's open cases against its capacity, inflow per week, wait for a first "
+        'contact, overdue feedback and spread over its people; counts 1-4 as "<5", above '
+        "capacity first (managers)",
+        TeamLoadReport,
+        errors=(401, 403, 422, 503),
+        parameters=[query("municipality", {"type": "string", "examples": ["Haarlem"]})],
     ),
     Operation(
         "get",
