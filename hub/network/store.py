@@ -68,7 +68,10 @@ async def flows(
                exists (select 1 from feedback_agreements a
                        where (a.partner_id is null or a.partner_id = c.partner_id)
                          and (a.partner_kind is null or a.partner_kind = p.kind)
-                         and (a.team_id is null or a.team_id = c.team_id)) as agreement
+                         and (a.team_id is null or a.team_id = c.team_id)
+                         -- in force at some time in the period (an ended one no longer counts)
+                         and (a.valid_from is null or a.valid_from <= $5)
+                         and (a.valid_to is null or a.valid_to >= $4)) as agreement
         from counted c join teams t on t.id = c.team_id join partners p on p.id = c.partner_id
         left join kept k on k.partner_id = c.partner_id and k.team_id = c.team_id
         """,

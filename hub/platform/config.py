@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     smtp_from: str = "signaalhub@localhost"
     mail_poll_seconds: float = 15
     feedback_poll_seconds: float = 10
+    feedback_target_percent: int = Field(
+        default=90,
+        ge=1,
+        le=100,
+        description="The share of feedback deadlines a municipality aims to meet on time "
+        "(the line in the managers' compliance charts).",
+    )
     sweep_seconds: float = 60
     partner_rate_per_minute: float = Field(
         default=600, gt=0, description="Requests a partner may make per minute, per process."

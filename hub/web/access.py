@@ -105,12 +105,17 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     # Managers: figures and the network, never a resident.
     ("GET", "/api/v1/metrics/feedback"): MANAGING,
     ("GET", "/api/v1/network"): MANAGING,
+    ("GET", "/api/v1/metrics/teams"): MANAGING,
     ("GET", "/beheer/terugkoppeling"): MANAGING,
+    ("GET", "/beheer/teams"): MANAGING,
     ("GET", "/beheer/netwerk"): MANAGING,
     # Administrators: agreements and deliveries; residents' data (a team's signals, who looked at
     # a household) only in person.
     ("GET", "/beheer/afspraken"): _only(ADMIN),
     ("POST", "/beheer/afspraken"): _only(ADMIN),
+    ("GET", "/beheer/afspraken/{id}"): _only(ADMIN),
+    ("POST", "/beheer/afspraken/{id}"): _only(ADMIN),
+    ("POST", "/beheer/afspraken/{id}/beeindigen"): _only(ADMIN),
     ("GET", "/api/v1/teams/{code}/signals"): _only(ADMIN),
     ("GET", "/api/v1/admin/deliveries"): _only(ADMIN, ADMIN_TOKEN),
     ("POST", "/api/v1/admin/deliveries/{id}/retry"): _only(ADMIN, ADMIN_TOKEN),

@@ -158,7 +158,9 @@ def test_the_matrix_keeps_residents_data_to_those_who_work_with_it() -> None:
     assert for_managers == {
         "/api/v1/metrics/feedback",
         "/api/v1/network",
+        "/api/v1/metrics/teams",
         "/beheer/terugkoppeling",
         "/beheer/netwerk",
+        "/beheer/teams",
         "/uitloggen",
     }

@@ -277,19 +277,30 @@ async def test_compliance_api_for_managers_only(client: Any, haarlem: asyncpg.Po
     )
 
 
-async def test_manager_page_draws_the_weekly_chart(client: Any, haarlem: asyncpg.Pool) -> None:
+async def test_manager_page_charts_each_step_in_order_with_axes_and_target(
+    client: Any, haarlem: asyncpg.Pool
+) -> None:
     import re
 
+    from hub.platform.clock import today
     from tests.support.factories import signed_in
 
     await standard_agreements(haarlem)
-    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP, name="Huisarts Ten Weeks")
+    other, _ = await make_partner(haarlem, PartnerKind.GP, name="Huisarts Aan Het Water")
     for weeks_ago in (1, 2, 3):
         await signal(
             haarlem,
             gp,
             at=datetime.now(UTC) - timedelta(weeks=weeks_ago),
             address={"postcode": "2031AA", "house_number": weeks_ago},
+        )
+    for n in range(6):  # six signals a week ago, every deadline still open: the worst partner
+        await signal(
+            haarlem,
+            other,
+            at=datetime.now(UTC) - timedelta(weeks=1, hours=n),
+            address={"postcode": "2011AA", "house_number": n + 1},
         )
     manager, _ = await make_user(haarlem, "manager", password="manager-wachtwoord")
     session = await signed_in(haarlem, manager.email, "manager-wachtwoord")
@@ -298,9 +309,34 @@ async def test_manager_page_draws_the_weekly_chart(client: Any, haarlem: asyncpg
     response = await client.get("/beheer/terugkoppeling")
     assert response.status == 200
     html = await response.text()
-    assert "<svg" in html
-    assert len(re.findall(r'fill="#b00020"', html)) >= 2  # overdue segments, weeks with due dates
+    headings = re.findall(r'<h2 id="stap-[a-z_]+">([^<]+)</h2>', html)
+    assert headings == ["1. Ontvangst", "2. Eerste contact", "3. Uitkomst"]  # process order
+    assert html.count('class="compliance-chart"') == 3
+    assert f"week {today().isocalendar().week} (loopt nog)" in html
+    assert "loopt nog</text>" in html  # the running week marked in the chart itself
+    assert not re.findall(r"\d{4}-W\d\d", html)  # no ISO week codes on screen
+    assert 'stroke-dasharray="8 5"' in html  # the target line
+    assert "doel 90%" in html
+    assert 'fill="#b00020"' in html  # overdue, drawn
+    teams = re.search(r'id="teams-tabel".*?</table>', html, re.S)
+    partners = re.search(r'id="partners-tabel".*?</table>', html, re.S)
+    assert teams is not None
+    assert partners is not None
+    order = re.findall(r'<th scope="row" data-label="Partner">([^<]+)</th>', partners.group())
+    assert order[0] == "Huisarts Aan Het Water"  # worst first
+    by_name = await (await client.get("/beheer/terugkoppeling?partners=naam")).text()
+    named = re.search(r'id="partners-tabel".*?</table>', by_name, re.S)
+    assert named is not None
+    assert (
+        re.findall(r'data-label="Partner">([^<]+)<', named.group())[0] == "Huisarts Aan Het Water"
+    )
+    assert (await client.get("/beheer/terugkoppeling?partners=raar")).status == 404
     assert "de Vries" not in html
+    chart = await client.get("/beheer/terugkoppeling?download=grafiek-first_contact")
+    assert chart.content_type == "image/svg+xml"
+    per_partner = await client.get("/beheer/terugkoppeling?download=per-partner")
+    body = (await per_partner.read()).decode("utf-8-sig")
+    assert body.splitlines()[0] == "Partner;Termijnen;Op tijd;Te laat;Verlopen, nog open;Op tijd %"
 
 
 async def test_dead_letters_are_visible_to_an_administrator_and_retried(

@@ -20,7 +20,8 @@ from playwright.async_api import Browser, Page
 from graphs.weak_links import WeakLinkKind
 from hub.cases.service import act, save_work_queue
 from hub.directory.accounts import create_user
-from hub.feedback.agreements import add_agreement
+from hub.directory.service import set_team_capacity
+from hub.feedback.agreements import Terms, add_agreement, change_agreement, end_agreement
 from schemas.cases import AddNote, CaseFilter, CaseStatus, Outcome
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
 from tests.support.browser import log_in
@@ -92,8 +93,19 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
     await add_agreement(pool, step="first_contact", working_days=3)
     await add_agreement(pool, step="outcome", working_days=20)
     await network_of(pool)
+    await set_team_capacity(pool, OOST, 10)  # above it: the team-load page says so
     gp, _ = await make_partner(pool, PartnerKind.GP, name="Huisartsenpraktijk Rondgang")
     housing, _ = await make_partner(pool, PartnerKind.HOUSING, name="Woonstichting Rondgang")
+    # Agreements for one partner and for a kind, one changed and one ended: both sections shown.
+    own = await add_agreement(pool, step="received", working_days=0, partner_id=gp.id, team=OOST)
+    await change_agreement(pool, own, Terms("received", 1, partner_id=gp.id, team=OOST))
+    ended = await add_agreement(
+        pool, step="outcome", working_days=None, partner_kind=PartnerKind.WORK_INCOME
+    )
+    await end_agreement(pool, ended)
+    kind = await add_agreement(
+        pool, step="first_contact", working_days=10, partner_kind=PartnerKind.HOUSING
+    )
     await create_user(pool, "partner@example.invalid", PASSWORD, "partner", gp)
     # What people type may be one long word: a reference, a pasted link, a list's name.
     first = await signal_from(
@@ -124,8 +136,24 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
         "member": (people["member"], ["/inbox", "/inbox?tab=open", f"/inbox/zaken/{case}"]),
         "lead": (people["lead"], ["/inbox?tab=closed", f"/inbox/zaken/{case}"]),
         "coordinator": (people["coordinator"], ["/coordinator"]),
-        "manager": (people["manager"], ["/beheer/netwerk", "/beheer/terugkoppeling"]),
-        "admin": (people["admin"], ["/beheer/afspraken"]),
+        "manager": (
+            people["manager"],
+            [
+                "/beheer/netwerk",
+                "/beheer/netwerk?schakel=1",  # a weak link chosen, with its figures
+                "/beheer/terugkoppeling",
+                "/beheer/terugkoppeling?partners=naam",
+                "/beheer/teams",
+            ],
+        ),
+        "admin": (
+            people["admin"],
+            [
+                "/beheer/afspraken",
+                "/beheer/afspraken?gedaan=gewijzigd",
+                f"/beheer/afspraken/{kind}",
+            ],
+        ),
     }
 
 

@@ -45,7 +45,7 @@ def test_a_table_opens_as_it_was_with_dutch_numbers() -> None:
 
 
 def test_no_cell_starts_with_a_formula_character() -> None:
-    hostile = ["=HYPERLINK(\"http://x\")", "+31 6 1234", "-1+1", "@SUM(A1)", "\t=1", "\r=1"]
+    hostile = ['=HYPERLINK("http://x")', "+31 6 1234", "-1+1", "@SUM(A1)", "\t=1", "\r=1"]
     rows = read_back(excel_csv(["Partner"], [[name] for name in hostile]))
     cells = [row[0] for row in rows[1:]]
     assert len(cells) == len(hostile)

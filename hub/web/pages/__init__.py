@@ -5,12 +5,32 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.web.pages import coordinator, inbox, login, network, partner, reports, sso
+from hub.web.pages import (
+    agreements,
+    compliance,
+    coordinator,
+    inbox,
+    login,
+    network,
+    partner,
+    sso,
+    teams,
+)
 
 
 def routes() -> list[web.RouteDef]:
     """Every page route."""
     found: list[web.RouteDef] = []
-    for module in (login, sso, partner, inbox, coordinator, reports, network):
+    for module in (
+        login,
+        sso,
+        partner,
+        inbox,
+        coordinator,
+        compliance,
+        agreements,
+        network,
+        teams,
+    ):
         found.extend(route for route in module.routes if isinstance(route, web.RouteDef))
     return found
