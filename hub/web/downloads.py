@@ -57,7 +57,9 @@ def _filename(name: str, suffix: str) -> str:
     return (_SAFE_NAME.sub("-", name.lower()).strip("-") or "export") + suffix
 
 
-def csv_download(name: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> web.Response:
+def csv_download(
+    name: str, header: Sequence[str], rows: Iterable[Sequence[object]]
+) -> web.Response:
     return web.Response(
         body=excel_csv(header, rows),
         content_type="text/csv",
