@@ -86,13 +86,21 @@ def shown_load(figures: TeamFigures) -> TeamLoad:
         ),
         overdue_obligations=shown(figures.overdue_obligations),
         workers=figures.workers,
+        # The average times the workers is the directed cases: with the open cases shown, that
+        # would tell a masked number without a director. So it needs that number shown too.
         open_per_worker=(
             round(figures.directed / figures.workers, 1)
-            if figures.workers and not is_masked(figures.directed)
+            if figures.workers
+            and not is_masked(figures.directed)
+            and not is_masked(figures.unassigned)
             else None
         ),
-        # With one worker it is that person's own count (and the average says it already).
-        most_open_one_worker=shown(figures.most_one_worker) if figures.workers >= 2 else None,
+        # With one worker it is that person's own count (and the average says it already); with
+        # two, the other's is what is left, so that must not be a masked count either.
+        most_open_one_worker=shown(figures.most_one_worker)
+        if figures.workers >= 3
+        or (figures.workers == 2 and not is_masked(figures.directed - figures.most_one_worker))
+        else None,
         unassigned_open_cases=shown(figures.unassigned),
     )
 

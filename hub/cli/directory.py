@@ -184,6 +184,13 @@ def cmd_team_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def ascii_count(text: str) -> int:
+    """A whole number in ASCII digits (int() would also take Arabic-Indic or full-width ones)."""
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of open cases: {text!r}")
+    return int(text)
+
+
 def cmd_team_capacity(settings: Settings, args: argparse.Namespace) -> int:
     if args.clear == (args.open_cases is not None):
         raise ValueError("give the number of open cases the team can carry, or --clear")
@@ -303,7 +310,7 @@ def add_commands(commands: Any) -> None:
         "capacity", help="set how many open cases a team can carry (0 or --clear: not set)"
     )
     team_capacity.add_argument("code", help="e.g. SWT-HLM-OOST")
-    team_capacity.add_argument("open_cases", nargs="?", type=int, metavar="N")
+    team_capacity.add_argument("open_cases", nargs="?", type=ascii_count, metavar="N")
     team_capacity.add_argument("--clear", action="store_true", help="remove the capacity")
     team_capacity.set_defaults(run=cmd_team_capacity)
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from graphs.network import CoSignal, Flow, NetworkFacts, PartnerNode, TeamNode
-from graphs.weak_links import Analysis, analyse
+from graphs.weak_links import Analysis, WeakLink, analyse
 from hub.network import store
 from hub.platform.clock import LOCAL_TIME, today
 from hub.platform.errors import InvalidFields
-from hub.privacy.masking import masked_figures
+from hub.privacy.masking import COUNT_KEYS, is_masked, masked_figures
 from schemas.signals import PartnerKind
 
 if TYPE_CHECKING:
@@ -61,6 +61,13 @@ def query_from(params: Mapping[str, str]) -> NetworkQuery:
     if start > end or (end - start).days > 366:
         message = "from must be on or before to, at most a year apart"
         raise InvalidFields(message, errors=[{"loc": ["from"], "msg": message}])
+    if not (date(2000, 1, 1) <= start and end <= date(2099, 12, 31)):
+        message = "the period lies between 2000-01-01 and 2099-12-31"
+        raise InvalidFields(message, errors=[{"loc": ["from"], "msg": message}])
+    for name in ("municipality", "team"):
+        if any(ord(c) < 32 or ord(c) == 127 for c in params.get(name, "")):
+            message = f"{name} holds a control character"
+            raise InvalidFields(message, errors=[{"loc": ["query", name], "msg": message}])
     return NetworkQuery(
         start, end, params.get("municipality") or None, kind, params.get("team") or None
     )
@@ -117,10 +124,35 @@ async def load_facts(pool: asyncpg.Pool, query: NetworkQuery) -> NetworkFacts:
     )
 
 
+def tells_a_masked_count(link: WeakLink) -> bool:
+    """Whether the link's figures hold a count of 1 to 4: its severity was reckoned from it."""
+    return any(
+        key in COUNT_KEYS and isinstance(value, int) and is_masked(value)
+        for key, value in link.evidence.items()
+    )
+
+
+def in_shown_order(links: list[WeakLink]) -> list[WeakLink]:
+    """Most severe first, as far as the shown figures go: a link whose severity came from a
+    masked count would tell it by its place (2 signals rank below 3), so those follow the
+    others, in the order of their names."""
+    return sorted(
+        links,
+        key=lambda link: (
+            tells_a_masked_count(link),
+            0.0 if tells_a_masked_count(link) else -link.severity,
+            link.kind.value,
+            link.nodes,
+        ),
+    )
+
+
 async def network(pool: asyncpg.Pool, query: NetworkQuery) -> Analysis:
     facts = await load_facts(pool, query)
     # networkx is CPU work: keep it off the event loop.
-    return await asyncio.to_thread(analyse, facts)
+    analysis = await asyncio.to_thread(analyse, facts)
+    analysis.weak_links = in_shown_order(analysis.weak_links)
+    return analysis
 
 
 def node_link(analysis: Analysis, query: NetworkQuery) -> dict[str, Any]:
@@ -135,7 +167,8 @@ def node_link(analysis: Analysis, query: NetworkQuery) -> dict[str, Any]:
                 "kind": link.kind.value,
                 "nodes": list(link.nodes),
                 "evidence": masked_figures(link.evidence),
-                "severity": link.severity,
+                # Reckoned from the counts: not shown where one of them is masked.
+                "severity": None if tells_a_masked_count(link) else round(link.severity, 2),
                 "action": link.action,
             }
             for link in analysis.weak_links

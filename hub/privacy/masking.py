@@ -8,7 +8,7 @@ rate of 96% of 25 says that one was missed).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 SMALL: Final = 5
@@ -60,6 +60,27 @@ def _count(figures: Mapping[str, object], key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def approximately(total: int) -> str:
+    """A total that beside its exact parts would tell a masked one: to the nearest ten."""
+    return f"ca. {max(10, round(total / 10) * 10)}"
+
+
+def shown_total(total: int, parts: Iterable[int]) -> int | str:
+    """A total shown beside its parts. Where a part, or what the parts leave of the total, is
+    masked, the exact total would give it away (total minus the shown parts): the total is
+    then shown to the nearest ten."""
+    if is_masked(total):
+        return MASKED
+    counted = list(parts)
+    if any(is_masked(part) for part in counted) or is_masked(total - sum(counted)):
+        return approximately(total)
+    return total
+
+
+# A deadline count's parts, under the keys figures give them.
+_PARTS_OF_DUE: Final = ("met_on_time", "on_time", "met_late", "overdue")
+
+
 def masked_figures(figures: Mapping[str, object]) -> dict[str, object]:
     """Figures with every count under `COUNT_KEYS` masked, and a `rate` or `p_value` dropped
     where it would tell a masked count."""
@@ -67,6 +88,10 @@ def masked_figures(figures: Mapping[str, object]) -> dict[str, object]:
     for key, value in figures.items():
         count = _count(figures, key)
         result[key] = shown(count) if key in COUNT_KEYS and count is not None else value
+    due = _count(figures, "due")
+    parts = [c for key in _PARTS_OF_DUE if (c := _count(figures, key)) is not None]
+    if due is not None and parts:
+        result["due"] = shown_total(due, parts)
     if "rate" in result:
         due, on_time = _count(figures, "due"), _count(figures, "on_time")
         if due is None or on_time is None or shown_rate(on_time, due) is None:

@@ -12,7 +12,7 @@ import networkx as nx
 from aiohttp.test_utils import TestClient
 
 from hub.feedback.agreements import add_agreement
-from hub.privacy.masking import masked_figures, shown, shown_rate
+from hub.privacy.masking import masked_figures, shown, shown_rate, shown_total
 from schemas.signals import PartnerKind
 from tests.support.factories import make_partner, make_user, signed_in
 from tests.support.http import bearer
@@ -30,7 +30,20 @@ def test_the_rule() -> None:
     assert shown_rate(20, 25) == 0.8
     assert shown_rate(3, 25) is None  # the part is masked
     assert shown_rate(24, 25) is None  # what it leaves (one late) is masked
-    assert masked_figures({"due": 6, "on_time": 2, "rate": 0.33}) == {"due": 6, "on_time": "<5"}
+    # Beside a masked part the exact total would tell it (6 - 2): the total goes to tens.
+    assert masked_figures({"due": 6, "on_time": 2, "rate": 0.33}) == {
+        "due": "ca. 10",
+        "on_time": "<5",
+    }
+    # So it does where what the parts leave is masked: 106 due, 78 + 27 met, 1 overdue.
+    assert masked_figures({"due": 106, "met_on_time": 78, "met_late": 27, "overdue": 1}) == {
+        "due": "ca. 110",
+        "met_on_time": 78,
+        "met_late": 27,
+        "overdue": "<5",
+    }
+    assert masked_figures({"due": 20, "on_time": 10})["due"] == 20  # nothing to hide
+    assert shown_total(17, [14, 3]) == "ca. 20"  # a partner's 17 signals: 14 here, 3 there
     assert "p_value" not in masked_figures({"now": 1, "before": 12, "p_value": 0.0001})
 
 

@@ -118,7 +118,7 @@ async def test_the_page_puts_the_busy_team_first_in_words(
     assert "Boven capaciteit" in rows[0]  # in words, not only in colour
     assert not any("Boven capaciteit" in row for row in rows[1:])
     assert "120%" in page
-    assert "<code>hub team capacity</code>" in page
+    assert "Een beheerder van de signaalhub stelt die in" in page  # not a command a manager runs
     assert not re.findall(r"<td[^>]*>[1-4]</td>", page)  # the two of Centrum are "<5"
     assert "Download als CSV (Excel)" in page
 

@@ -18,7 +18,7 @@ from hub.directory.service import list_teams
 from hub.feedback.agreements import STEPS
 from hub.feedback.compliance import compliance
 from hub.platform.clock import local_day
-from hub.privacy.masking import drawn, shown, shown_rate
+from hub.privacy.masking import drawn, shown, shown_rate, shown_total
 from hub.web.access import session_of
 from hub.web.appkeys import POOL, SETTINGS, TEMPLATES
 from hub.web.downloads import csv_download, svg_download
@@ -53,7 +53,23 @@ class Tally:
         return f"{round(100 * rate)}%" if rate is not None else "\u2013"
 
     def shown(self) -> dict[str, int | str]:
-        return {key: shown(getattr(self, key)) for key in COUNTS}
+        """The counts as a manager may see them: 1 to 4 as "<5", and the number of deadlines
+        to the nearest ten where its exact value would tell a masked part."""
+        figures = {key: shown(getattr(self, key)) for key in COUNTS}
+        figures["due"] = shown_total(self.due, [self.met_on_time, self.met_late, self.overdue])
+        return figures
+
+    def order(self, key: str) -> float:
+        """A shown count as a number to sort by: what the page shows, never what it hides."""
+        return _as_number(self.shown()[key])
+
+
+def _as_number(value: int | str) -> float:
+    if isinstance(value, int):
+        return float(value)
+    if value.startswith("ca. "):
+        return float(value.removeprefix("ca. "))
+    return 2.5  # "<5", whatever it hides
 
 
 @dataclass
@@ -157,7 +173,7 @@ def chart(weeks: list[Week], step: str, target: int) -> dict[str, Any]:
         "bar": round(bar, 1),
         "bars": bars,
         "points": points,
-        "line": " ".join(f"{p['x']},{p['y']}" for p in points),
+        "lines": _runs(points, [t.rate is not None for t in tallies], bars),
         "ticks": ticks,
         "share_ticks": share_ticks,
         "target": target,
@@ -165,16 +181,35 @@ def chart(weeks: list[Week], step: str, target: int) -> dict[str, Any]:
     }
 
 
-def _worst_first(item: dict[str, Any]) -> tuple[float, int, str]:
+def _runs(points: list[dict[str, Any]], known: list[bool], bars: list[dict[str, Any]]) -> list[str]:
+    """The share-on-time line in pieces: weeks without a share (none due, or one that would
+    tell a masked count) break it instead of being bridged."""
+    at = {point["x"]: point for point in points}
+    runs: list[list[dict[str, Any]]] = [[]]
+    for bar, has in zip(bars, known, strict=True):
+        if has and bar["centre"] in at:
+            runs[-1].append(at[bar["centre"]])
+        elif runs[-1]:
+            runs.append([])
+    return [" ".join(f"{p['x']},{p['y']}" for p in run) for run in runs if len(run) > 1]
+
+
+def _worst_first(item: dict[str, Any]) -> tuple[float, float, str]:
+    """Lowest share on time first (a share that cannot be shown after those that can), then
+    most overdue, as shown."""
     rate = item["tally"].rate
-    return (rate if rate is not None else 2.0, -item["tally"].overdue, item["name"].casefold())
+    return (
+        rate if rate is not None else 2.0,
+        -item["tally"].order("overdue"),
+        item["name"].casefold(),
+    )
 
 
 SORTS = {
     "slechtst": _worst_first,
     "naam": lambda item: (item["name"].casefold(),),
-    "termijnen": lambda item: (-item["tally"].due, item["name"].casefold()),
-    "verlopen": lambda item: (-item["tally"].overdue, item["name"].casefold()),
+    "termijnen": lambda item: (-item["tally"].order("due"), item["name"].casefold()),
+    "verlopen": lambda item: (-item["tally"].order("overdue"), item["name"].casefold()),
 }
 
 
@@ -185,7 +220,7 @@ def table(
     for row in rows:
         tallies[row[key] or ""].add(row)
     items = [
-        {"name": names.get(name, name) or "nog zonder team", "tally": tally}
+        {"name": names.get(name, name) or "Nog zonder team (bij de coördinator)", "tally": tally}
         for name, tally in tallies.items()
     ]
     return sorted(items, key=SORTS[order])

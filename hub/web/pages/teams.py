@@ -154,10 +154,14 @@ def csv_of(teams: list[TeamLoad]) -> web.Response:
 async def team_load_page(request: web.Request) -> web.Response:
     session = session_of(request)
     pool = request.app[POOL]
-    municipalities = sorted({team.municipality for team in await list_teams(pool)})
+    teams = await list_teams(pool)
+    municipalities = sorted({team.municipality for team in teams})
     chosen = request.query.get("municipality") or None
-    if chosen is not None and chosen not in municipalities:
-        raise PageError(404, "Deze gemeente heeft geen teams in de signaalhub.")
+    if chosen is not None:  # by name, or by CBS code as the API takes it
+        by_code = {team.municipality_code: team.municipality for team in teams}
+        chosen = by_code.get(chosen.strip().upper(), chosen)
+        if chosen not in municipalities:
+            raise PageError(404, "Deze gemeente heeft geen teams in de signaalhub.")
     report = await team_load(pool, datetime.now(UTC), chosen)
     download = request.query.get("download")
     if download == "teams":
