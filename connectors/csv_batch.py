@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas.address import ascii_number
+from schemas.early_debt import SIGNAL_PARTNER
 from schemas.signals import SignalIn, SignalKind
 
 # The fields a profile can map, and where each lands in a SignalIn (for naming errors).
@@ -38,6 +39,11 @@ Target = Literal[
     "arrears_since",
     "client_ref",
     "invitation",
+    "creditor",
+    "signalled_on",
+    "crisis",
+    "ends_on",
+    "warm_handover",
 ]
 _LOC_OF_TARGET: dict[tuple[str | int, ...], Target] = {
     ("external_ref",): "external_ref",
@@ -52,6 +58,11 @@ _LOC_OF_TARGET: dict[tuple[str | int, ...], Target] = {
     ("arrears", "amount_eur"): "arrears_amount",
     ("arrears", "since"): "arrears_since",
     ("non_response", "client_ref"): "client_ref",
+    ("arrears", "creditor"): "creditor",
+    ("arrears", "signalled_on"): "signalled_on",
+    ("arrears", "crisis"): "crisis",
+    ("arrears", "ends_on"): "ends_on",
+    ("arrears", "warm_handover"): "warm_handover",
 }
 
 
@@ -99,6 +110,38 @@ RENT_ARREARS = BatchProfile(
     default_description="Huurachterstand gemeld door de woningcorporatie.",
 )
 
+# Early-debt signals (vroegsignalen) as the collection systems export them (RIS / xxllnc
+# Vroegsignalering, BKR's VPS), one row per signal, with the national field names of the VNG data
+# set DDAS Vroegsignalering (ID, crisissignaal, warmeOverdracht, bedrag, ontstaansdatum,
+# signaaldatum, signaalpartner, postcode, huisnummer, huisnummertoevoeging) so that a
+# municipality maps its export without code. `signaalpartner` holds the national kind
+# ("Energie", "Zorg", ...); a creditor sending its own list may leave it out.
+EARLY_DEBT = BatchProfile(
+    name="early_debt",
+    kind=SignalKind.PAYMENT_ARREARS,
+    columns={
+        "external_ref": ["id", "signaal id", "signaalid", "kenmerk", "referentie"],
+        "postcode": ["postcode", "client postcode"],
+        "house_number": ["huisnummer", "client huisnummer"],
+        "house_letter": ["huisletter"],
+        "addition": ["huisnummertoevoeging", "toevoeging", "client huisnummertoevoeging"],
+        "name": ["naam", "naam inwoner", "client naam"],
+        "birth_date": ["geboortedatum", "client geboortedatum"],
+        "description": ["toelichting", "opmerking"],
+        "arrears_amount": ["bedrag", "bedrag achterstand", "achterstand"],
+        "arrears_since": ["ontstaansdatum", "datum ontstaan"],
+        "signalled_on": ["signaaldatum"],
+        "creditor": ["signaalpartner", "signaalpartner type", "type signaalpartner"],
+        "crisis": ["crisissignaal", "crisis"],
+        "ends_on": ["einddatum levering", "datum afsluiting", "datum ontruiming", "afsluitdatum"],
+        "warm_handover": ["warmeoverdracht", "warme overdracht"],
+        "informed": ["geinformeerd", "inwoner geinformeerd"],
+    },
+    required=["external_ref", "postcode", "house_number", "arrears_amount"],
+    default_description="Betalingsachterstand gemeld voor vroegsignalering van schulden.",
+    not_informed_reason="Vroegsignaal: de schuldeiser meldt zonder toestemming (Wgs art. 5)",
+)
+
 NON_RESPONDER = BatchProfile(
     name="non_responder",
     kind=SignalKind.NON_RESPONDER,
@@ -127,7 +170,7 @@ NON_RESPONDER = BatchProfile(
     default_description="Reageert niet op uitnodigingen van Werk en Inkomen.",
 )
 
-DEFAULT_PROFILES = {profile.name: profile for profile in (RENT_ARREARS, NON_RESPONDER)}
+DEFAULT_PROFILES = {profile.name: profile for profile in (RENT_ARREARS, NON_RESPONDER, EARLY_DEBT)}
 
 
 @dataclass(frozen=True)
@@ -222,6 +265,17 @@ _YES = {"ja", "j", "yes", "y", "1", "true", "waar", "x"}
 _NO = {"nee", "n", "no", "0", "false", "onwaar", ""}
 
 
+def parse_creditor(text: str) -> str:
+    """A creditor's kind from its national name ("Energie", "CAK Zorgverzekeringen") or our code."""
+    wanted = header_key(text)
+    for kind, name in SIGNAL_PARTNER.items():
+        if wanted in (header_key(name), header_key(kind.value)):
+            return kind.value
+    raise ValueError(
+        "not a kind of signal partner; use one of: " + ", ".join(sorted(SIGNAL_PARTNER.values()))
+    )
+
+
 def parse_yes_no(text: str) -> bool:
     key = text.strip().lower()
     if key in _YES:
@@ -303,7 +357,20 @@ def _build(
     if "arrears_amount" in plan:
         amount = convert("arrears_amount", parse_amount)
         since = convert("arrears_since", parse_date)
-        fields["arrears"] = {"amount_eur": amount, "since": since} if amount is not None else None
+        arrears: dict[str, Any] = {"amount_eur": amount, "since": since}
+        if "creditor" in plan:
+            arrears["creditor"] = convert("creditor", parse_creditor)
+        for target, parse in (
+            ("signalled_on", parse_date),
+            ("ends_on", parse_date),
+            ("crisis", parse_yes_no),
+            ("warm_handover", parse_yes_no),
+        ):
+            if target in plan:
+                value = convert(target, parse)
+                if value is not None:
+                    arrears[target] = value
+        fields["arrears"] = arrears if amount is not None else None
     if "client_ref" in plan:
         invitations = []
         for position in plan.get("invitation", []):

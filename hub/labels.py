@@ -11,6 +11,7 @@ from typing import Final
 
 from graphs.weak_links import WeakLinkKind
 from schemas.cases import CaseStatus, Outcome
+from schemas.early_debt import NATIONAL, ContactKind, DayPart, EarlyDebtResult, SignalState
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
 
 SIGNAL_KIND: Final = {
@@ -23,6 +24,7 @@ SIGNAL_KIND: Final = {
     SignalKind.CONFUSED_BEHAVIOUR: "Verward gedrag",
     SignalKind.NON_RESPONDER: "Reageert niet op uitnodigingen",
     SignalKind.YOUTH_CONCERN: "Zorgen over een kind of jongere",
+    SignalKind.PAYMENT_ARREARS: "Betalingsachterstand (vroegsignalering)",
     SignalKind.OTHER: "Anders",
 }
 
@@ -34,6 +36,17 @@ PARTNER_KIND: Final = {
     PartnerKind.WORK_INCOME: "Werk en Inkomen",
     PartnerKind.YOUTH: "CJG",
     PartnerKind.OTHER: "overige partner",
+    PartnerKind.TAX_OFFICE: "Belastingdienst",
+    PartnerKind.CAK_CONTRIBUTION: "CAK (eigen bijdrage)",
+    PartnerKind.CAK_INSURANCE: "CAK (zorgverzekering)",
+    PartnerKind.BENEFITS_OFFICE: "Dienst Toeslagen",
+    PartnerKind.DUO: "DUO",
+    PartnerKind.ENERGY: "energieleverancier",
+    PartnerKind.MORTGAGE: "hypotheekverstrekker",
+    PartnerKind.WATER: "drinkwaterbedrijf",
+    PartnerKind.HEALTH_INSURER: "zorgverzekeraar",
+    PartnerKind.CREDITOR: "andere schuldeiser",
+    PartnerKind.COLLECTION_SYSTEM: "vroegsignaleringssysteem",
 }
 PARTNER_KIND_PLURAL: Final = {
     PartnerKind.GP: "huisartsen",
@@ -42,6 +55,17 @@ PARTNER_KIND_PLURAL: Final = {
     PartnerKind.WORK_INCOME: "Werk en Inkomen",
     PartnerKind.YOUTH: "CJG",
     PartnerKind.OTHER: "overige partners",
+    PartnerKind.TAX_OFFICE: "Belastingdienst",
+    PartnerKind.CAK_CONTRIBUTION: "CAK (eigen bijdrage)",
+    PartnerKind.CAK_INSURANCE: "CAK (zorgverzekering)",
+    PartnerKind.BENEFITS_OFFICE: "Dienst Toeslagen",
+    PartnerKind.DUO: "DUO",
+    PartnerKind.ENERGY: "energieleveranciers",
+    PartnerKind.MORTGAGE: "hypotheekverstrekkers",
+    PartnerKind.WATER: "drinkwaterbedrijven",
+    PartnerKind.HEALTH_INSURER: "zorgverzekeraars",
+    PartnerKind.CREDITOR: "andere schuldeisers",
+    PartnerKind.COLLECTION_SYSTEM: "vroegsignaleringssystemen",
 }
 TEAM: Final = "wijkteam"
 
@@ -70,7 +94,10 @@ SIGNAL_STATUS: Final = {
     SignalStatus.DECLINED: "Niet opgepakt door het wijkteam",
     SignalStatus.OUT_OF_AREA: "Niet doorgestuurd: het adres valt buiten het werkgebied van de "
     "wijkteams",
+    SignalStatus.WITHDRAWN: "Ingetrokken door uw organisatie",
 }
+# A withdrawn signal as its team sees it on the case.
+WITHDRAWN_SIGNAL: Final = "Ingetrokken door de partner"
 
 
 def signal_status(status: SignalStatus, team: str | None = None) -> str:
@@ -119,7 +146,12 @@ EVENT: Final = {
     "note": "notitie",
     "reopen": "weer geopend",
     "pseudonymised": "persoonsgegevens verwijderd (bewaartermijn)",
+    "withdrawn": "signaal ingetrokken door",  # + the partner's name
 }
+# Said after a withdrawal that leaves the case without a signal still standing.
+ALL_WITHDRAWN: Final = (
+    "alle signalen van deze zaak zijn ingetrokken; de zaak blijft open tot het team haar afsluit"
+)
 
 # The message on a case's page after an action of its team.
 DONE: Final = {
@@ -158,3 +190,9 @@ WEAK_LINK_ACTION: Final = {
     WeakLinkKind.COVERAGE_GAP: "Breng het team in contact met zo'n partner in de wijk.",
     WeakLinkKind.WEAK_TIE: "Stel deze partners aan elkaar voor.",
 }
+
+# Early-debt signalling: the national words (schemas.early_debt.NATIONAL), Dutch already.
+CONTACT_KIND: Final = {kind: NATIONAL[kind] for kind in ContactKind}
+DAY_PART: Final = {part: NATIONAL[part] for part in DayPart}
+EARLY_DEBT_RESULT: Final = {result: NATIONAL[result] for result in EarlyDebtResult}
+EARLY_DEBT_STATE: Final = {state: NATIONAL[state] for state in SignalState}

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    model_validator,
+)
 
 from schemas.address import Address
+from schemas.early_debt import ContactKind, DayPart, EarlyDebtResult
 from schemas.signals import (
+    Arrears,
+    Coding,
     PartnerKind,
     ResidentInformed,
     SignalKind,
@@ -39,6 +51,38 @@ class Outcome(StrEnum):
     REPEAT_SIGNAL = "repeat_signal"
     OUT_OF_AREA = "out_of_area"
     OTHER = "other"
+
+
+# The hub's own outcome for each national end result of an early-debt case ...
+OUTCOME_OF_RESULT: Final = {
+    EarlyDebtResult.ADVICE_QUICK_FIX: Outcome.HELP_STARTED,
+    EarlyDebtResult.NEVER_REACHED: Outcome.NOT_REACHED,
+    EarlyDebtResult.NO_REACTION_AFTER_CONTACT: Outcome.NOT_REACHED,
+    EarlyDebtResult.KNOWN_TO_DEBT_SERVICE: Outcome.REFERRED_ELSEWHERE,
+    EarlyDebtResult.OTHER_TRACK: Outcome.REFERRED_ELSEWHERE,
+    EarlyDebtResult.PAID_OR_ARRANGED: Outcome.NO_HELP_NEEDED,
+    EarlyDebtResult.DECEASED: Outcome.OTHER,
+    EarlyDebtResult.MANAGES_ALONE: Outcome.DECLINED,
+    EarlyDebtResult.NOT_TAKEN_OTHER_REASON: Outcome.OTHER,
+    EarlyDebtResult.NOT_TAKEN_REPEAT: Outcome.REPEAT_SIGNAL,
+    EarlyDebtResult.NOT_TAKEN_UNFOUNDED: Outcome.OTHER,
+    EarlyDebtResult.NOT_A_RESIDENT: Outcome.OUT_OF_AREA,
+    EarlyDebtResult.FOLLOW_UP: Outcome.HELP_STARTED,
+    EarlyDebtResult.FOLLOW_UP_FINANCIAL: Outcome.HELP_STARTED,
+    EarlyDebtResult.FOLLOW_UP_NON_FINANCIAL: Outcome.HELP_STARTED,
+    EarlyDebtResult.REFERRED_WITHOUT_RESIDENT: Outcome.REFERRED_ELSEWHERE,
+}
+# ... and the national end result of an early-debt case closed with only the hub's outcome.
+RESULT_OF_OUTCOME: Final = {
+    Outcome.HELP_STARTED: EarlyDebtResult.FOLLOW_UP,
+    Outcome.REFERRED_ELSEWHERE: EarlyDebtResult.FOLLOW_UP,
+    Outcome.NO_HELP_NEEDED: EarlyDebtResult.MANAGES_ALONE,
+    Outcome.NOT_REACHED: EarlyDebtResult.NEVER_REACHED,
+    Outcome.DECLINED: EarlyDebtResult.MANAGES_ALONE,
+    Outcome.REPEAT_SIGNAL: EarlyDebtResult.NOT_TAKEN_REPEAT,
+    Outcome.OUT_OF_AREA: EarlyDebtResult.NOT_A_RESIDENT,
+    Outcome.OTHER: EarlyDebtResult.NOT_TAKEN_OTHER_REASON,
+}
 
 
 class Role(StrEnum):
@@ -76,16 +120,50 @@ class Assign(_Action):
     ]
 
 
+def _not_in_future(value: date) -> date:
+    if value > date.today() or value < date(2000, 1, 1):
+        raise ValueError("a contact attempt happened on a day between 2000-01-01 and today")
+    return value
+
+
 class ContactAttempt(_Action):
+    """An attempt to reach the resident, as the national early-debt model records one: how,
+    reached or not, on which day and in which part of it (all but `reached` optional)."""
+
     action: Literal["contact_attempt"]
     reached: bool = Field(strict=True)
+    how: ContactKind | None = None
+    on: Annotated[date, AfterValidator(_not_in_future)] | None = Field(
+        default=None, description="The day of the attempt; today if left out."
+    )
+    part_of_day: DayPart | None = None
     note: Note | None = None
 
 
 class Close(_Action):
+    """Closing with the hub's outcome, or for an early-debt case with the national end result
+    (`early_debt_result`), from which the outcome follows when it is left out."""
+
     action: Literal["close"]
-    outcome: Outcome
+    outcome: Outcome | None = None
+    early_debt_result: EarlyDebtResult | None = None
     note: Note | None = None
+
+    @model_validator(mode="after")
+    def _an_outcome(self) -> Self:
+        if self.outcome is None:
+            if self.early_debt_result is None:
+                raise ValueError("give an outcome (or an early_debt_result)")
+            self.outcome = OUTCOME_OF_RESULT[self.early_debt_result]
+        return self
+
+    @property
+    def final_outcome(self) -> Outcome:
+        """The outcome, given or following from the national end result."""
+        if self.outcome is not None:
+            return self.outcome
+        # Not reached: the validator sets the outcome where only the end result was given.
+        return OUTCOME_OF_RESULT[self.early_debt_result or EarlyDebtResult.NOT_TAKEN_OTHER_REASON]
 
 
 class AddNote(_Action):
@@ -133,6 +211,12 @@ class CaseSignal(BaseModel):
     person_birth_date: date | None
     resident_informed: ResidentInformed
     repeat_of: UUID | None
+    coding: Coding | None = Field(
+        default=None, description="The code the referrer's system gave the concern, as sent."
+    )
+    arrears: Arrears | None = Field(
+        default=None, description="Payment arrears: the amount and, for early debt, its facts."
+    )
 
 
 class TimelineEntry(BaseModel):

@@ -35,6 +35,21 @@ class PartnerKind(StrEnum):
     WORK_INCOME = "work_income"
     YOUTH = "youth"
     OTHER = "other"
+    # Creditors signalling payment arrears (vroegsignalering), after the national list of
+    # signal partners (schemas.early_debt.SIGNAL_PARTNER); rent arrears come from `housing`.
+    TAX_OFFICE = "tax_office"
+    CAK_CONTRIBUTION = "cak_contribution"
+    CAK_INSURANCE = "cak_insurance"
+    BENEFITS_OFFICE = "benefits_office"
+    DUO = "duo"
+    ENERGY = "energy"
+    MORTGAGE = "mortgage"
+    WATER = "water"
+    HEALTH_INSURER = "health_insurer"
+    CREDITOR = "creditor"
+    # A collection system (RIS, xxllnc Vroegsignalering, BKR's VPS) sending the lists of many
+    # creditors at once; each of its signals names its creditor.
+    COLLECTION_SYSTEM = "collection_system"
 
 
 class SignalKind(StrEnum):
@@ -47,6 +62,7 @@ class SignalKind(StrEnum):
     CONFUSED_BEHAVIOUR = "confused_behaviour"
     NON_RESPONDER = "non_responder"
     YOUTH_CONCERN = "youth_concern"
+    PAYMENT_ARREARS = "payment_arrears"  # an early-debt signal (vroegsignaal) of a creditor
     OTHER = "other"
 
 
@@ -59,17 +75,63 @@ KINDS_BY_PARTNER: dict[PartnerKind, frozenset[SignalKind]] = {
             SignalKind.NUISANCE,
             SignalKind.EVICTION_THREAT,
             SignalKind.NEGLECT,
+            SignalKind.PAYMENT_ARREARS,
         }
     ),
     PartnerKind.POLICE: frozenset({SignalKind.CARE_REPORT, SignalKind.CONFUSED_BEHAVIOUR}),
     PartnerKind.WORK_INCOME: frozenset({SignalKind.NON_RESPONDER}),
     PartnerKind.YOUTH: frozenset({SignalKind.YOUTH_CONCERN}),
     PartnerKind.OTHER: frozenset(),
+    **{
+        creditor: frozenset({SignalKind.PAYMENT_ARREARS})
+        for creditor in (
+            PartnerKind.TAX_OFFICE,
+            PartnerKind.CAK_CONTRIBUTION,
+            PartnerKind.CAK_INSURANCE,
+            PartnerKind.BENEFITS_OFFICE,
+            PartnerKind.DUO,
+            PartnerKind.ENERGY,
+            PartnerKind.MORTGAGE,
+            PartnerKind.WATER,
+            PartnerKind.HEALTH_INSURER,
+            PartnerKind.CREDITOR,
+            PartnerKind.COLLECTION_SYSTEM,
+        )
+    },
 }
 
 
 def kinds_for(partner_kind: PartnerKind) -> frozenset[SignalKind]:
     return KINDS_BY_PARTNER[partner_kind] | {SignalKind.OTHER}
+
+
+# The kind a partner's referral takes when its code names no kind this hub knows (a coded
+# referral from a GP's system must not bounce); partners without one of their own get `other`.
+DEFAULT_KIND_BY_PARTNER: dict[PartnerKind, SignalKind] = {
+    PartnerKind.GP: SignalKind.CARE_CONCERN,
+    PartnerKind.POLICE: SignalKind.CARE_REPORT,
+    PartnerKind.YOUTH: SignalKind.YOUTH_CONCERN,
+    **{
+        creditor: SignalKind.PAYMENT_ARREARS
+        for creditor in (
+            PartnerKind.TAX_OFFICE,
+            PartnerKind.CAK_CONTRIBUTION,
+            PartnerKind.CAK_INSURANCE,
+            PartnerKind.BENEFITS_OFFICE,
+            PartnerKind.DUO,
+            PartnerKind.ENERGY,
+            PartnerKind.MORTGAGE,
+            PartnerKind.WATER,
+            PartnerKind.HEALTH_INSURER,
+            PartnerKind.CREDITOR,
+            PartnerKind.COLLECTION_SYSTEM,
+        )
+    },
+}
+
+
+def default_kind(partner_kind: PartnerKind) -> SignalKind:
+    return DEFAULT_KIND_BY_PARTNER.get(partner_kind, SignalKind.OTHER)
 
 
 class Urgency(StrEnum):
@@ -88,6 +150,7 @@ class SignalStatus(StrEnum):
     RETURNED = "returned"
     DECLINED = "declined"
     OUT_OF_AREA = "out_of_area"  # outside every team's area: back to the partner, not routed
+    WITHDRAWN = "withdrawn"  # taken back by its partner; kept, and its case stays with the team
 
 
 _EXTERNAL_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$")
@@ -147,12 +210,35 @@ class ResidentInformed(BaseModel):
 
 
 class Arrears(BaseModel):
-    """Rent arrears as a housing corporation reports them."""
+    """Payment arrears: rent arrears as a housing corporation reports them, or an early-debt
+    signal (vroegsignaal) of any creditor, with the national model's facts."""
 
     model_config = ConfigDict(extra="forbid")
 
     amount_eur: Decimal = Field(ge=0, le=1_000_000, decimal_places=2)
-    since: date | None = None
+    since: date | None = Field(default=None, description="When the arrears arose (ontstaansdatum).")
+    creditor: PartnerKind | None = Field(
+        default=None,
+        description="The creditor's kind (signaalpartner) when a collection system sends the "
+        "signal on its behalf; a creditor's own signal is its own kind.",
+    )
+    signalled_on: date | None = Field(
+        default=None, description="When the creditor signalled it (signaaldatum)."
+    )
+    crisis: bool = Field(
+        default=False,
+        description="Eviction or cut-off is imminent (crisissignaal): the signal is urgent.",
+    )
+    ends_on: date | None = Field(
+        default=None,
+        description="The day the supply ends or the eviction is set, as the creditor announced "
+        "it: first contact is due before it.",
+    )
+    warm_handover: bool = Field(
+        default=False,
+        description="The creditor already spoke with the resident, who asked to be contacted "
+        "(warme overdracht).",
+    )
 
 
 class NonResponse(BaseModel):
@@ -164,6 +250,19 @@ class NonResponse(BaseModel):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
     ]
     invitations: list[date] = Field(default_factory=list, max_length=10)
+
+
+class Coding(BaseModel):
+    """A code from the referrer's own code system, as a FHIR Coding carries it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    display: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
 
 
 class SignalIn(BaseModel):
@@ -204,6 +303,19 @@ class SignalIn(BaseModel):
     ]
     arrears: Arrears | None = None
     non_response: NonResponse | None = None
+
+    @model_validator(mode="after")
+    def _crisis_is_urgent(self) -> Self:
+        """A crisis (cut-off or eviction near) is urgent whatever the sender chose."""
+        if self.arrears is not None and self.arrears.crisis and self.urgency is Urgency.NORMAL:
+            self.urgency = Urgency.HIGH
+        return self
+
+    coding: Coding | None = Field(
+        default=None,
+        description="The code the referrer's system gave the concern (e.g. SNOMED CT), kept "
+        "as sent and shown to the team.",
+    )
 
 
 class TeamRef(BaseModel):
@@ -273,3 +385,15 @@ class TeamSignalPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next (older) page; null on the last page."
     )
+
+
+class WithdrawalIn(BaseModel):
+    """A partner takes its signal back (the referral is called off). The signal is kept, its
+    case stays with the team, which is told; the reason, if given, is shown to the team."""
+
+    model_config = ConfigDict(extra="forbid", title="WithdrawalIn")
+
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+        | None
+    ) = Field(default=None, examples=["Patiënt is verhuisd naar een andere gemeente."])

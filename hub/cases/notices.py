@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 NEW_CASES = "new_cases"
 JOINED_CASES = "joined_cases"
+SIGNAL_WITHDRAWN = "signal_withdrawn"
 
 
 async def tell_about_new_signals(
@@ -49,3 +50,28 @@ async def tell_about_new_signals(
                 for row in rows
             ],
         )
+
+
+async def tell_about_withdrawal(
+    conn: Connection, case_id: UUID, *, every_signal: bool, public_url: str
+) -> None:
+    """Mail the case's team and director that a partner withdrew one of its signals."""
+    row = await store.withdrawal_mail_for_case(conn, case_id)
+    if row is None:
+        return
+    recipients = sorted({row["team_email"], row["director_email"]} - {None})
+    await queue_mail(
+        conn,
+        SIGNAL_WITHDRAWN,
+        [
+            compose(
+                SIGNAL_WITHDRAWN,
+                recipient,
+                team=row["team"],
+                case_id=case_id,
+                every_signal=every_signal,
+                public_url=public_url,
+            )
+            for recipient in recipients
+        ],
+    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from hub.cases import store
-from hub.cases.notices import tell_about_new_signals
+from hub.cases.notices import tell_about_new_signals, tell_about_withdrawal
 from hub.cases.workflow import (
     ON_ARRIVAL,
     PROGRESS,
@@ -55,6 +55,7 @@ from schemas.cases import (
     TimelineEntry,
 )
 from schemas.signals import (
+    Arrears,
     PartnerKind,
     ResidentInformed,
     SignalKind,
@@ -269,6 +270,8 @@ async def case_view(
                     informed=s["resident_informed"], reason=s["not_informed_reason"]
                 ),
                 repeat_of=s["repeat_of"],
+                coding=s["coding"],
+                arrears=arrears_of(s),
             )
             for s in signals
         ],
@@ -295,6 +298,23 @@ async def case_view(
     )
 
 
+def arrears_of(signal: Mapping[str, Any]) -> Arrears | None:
+    """A signal's arrears as its team reads them (opened from the sealed personal value)."""
+    amount = signal.get("arrears_amount")
+    if amount is None:
+        return None
+    early = signal.get("early_debt") or {}
+    return Arrears(
+        amount_eur=amount,
+        since=signal.get("arrears_since"),
+        creditor=early.get("creditor"),
+        signalled_on=early.get("signalled_on"),
+        crisis=bool(early.get("crisis")),
+        ends_on=early.get("ends_on"),
+        warm_handover=bool(early.get("warm_handover")),
+    )
+
+
 async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction) -> CaseView:
     """Apply an action in one transaction: the case, its signals and an event move together."""
     team_id = _team_of(user)
@@ -315,8 +335,16 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
             detail["director_name"] = colleague.shown_as
         if isinstance(action, ContactAttempt):
             detail["reached"] = action.reached
+            # As the national early-debt model records an attempt (not personal data).
+            detail["on"] = (action.on or local_day(await transaction_time(conn))).isoformat()
+            if action.how:
+                detail["how"] = action.how.value
+            if action.part_of_day:
+                detail["part_of_day"] = action.part_of_day.value
         if isinstance(action, Close):
-            detail["outcome"] = action.outcome.value
+            detail["outcome"] = action.final_outcome.value
+            if action.early_debt_result:
+                detail["early_debt_result"] = action.early_debt_result.value
         if isinstance(action, Return | Decline):
             detail["reason_sealed"] = seal_note(action.reason, event_row(case_id, None))
         # The team's own line on a step is sealed as a reason is: one kind of free text.
@@ -331,7 +359,14 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
         if isinstance(action, ContactAttempt) and action.reached:
             await on_case_step(conn, signal_ids, "first_contact", None, at)
         elif isinstance(action, Close):
-            await on_case_step(conn, signal_ids, "outcome", action.outcome.value, at)
+            await on_case_step(
+                conn,
+                signal_ids,
+                "outcome",
+                action.final_outcome.value,
+                at,
+                early_debt_result=action.early_debt_result,
+            )
         elif isinstance(action, Decline):
             await on_case_step(conn, signal_ids, "outcome", Outcome.DECLINED.value, at)
     return await case_view(pool, user, case_id)
@@ -351,7 +386,7 @@ async def _move(
         case_id,
         status=status.value,
         director_id=director,
-        outcome=action.outcome.value if isinstance(action, Close) else None,
+        outcome=action.final_outcome.value if isinstance(action, Close) else None,
         closing=not is_open(status),
     )
     signal_ids = await store.set_signals_of_case(
@@ -433,6 +468,31 @@ async def record_signal_events(
 ) -> None:
     """Append (signal_id, kind, actor, data) events to the signals' histories."""
     await store.append_signal_events(conn, events, occurred_at)
+
+
+async def on_signal_withdrawn(
+    conn: Connection,
+    signal_id: UUID,
+    case_id: UUID | None,
+    actor: str,
+    reason: str | None,
+    public_url: str,
+) -> None:
+    """A partner withdrew a signal (already marked so): the case's timeline says so, with the
+    reason sealed like a note, and the team (and the case's director) is mailed. The case stays
+    as it is, even when none of its signals still stands: the team closes it, having perhaps
+    already spoken with the household."""
+    detail: dict[str, Any] = {}
+    if reason:
+        detail["reason_sealed"] = seal_note(reason, event_row(None, signal_id))
+    every_signal = case_id is not None and await store.all_signals_withdrawn(conn, case_id)
+    if every_signal:
+        detail["all_withdrawn"] = True
+    await store.append_signal_events(conn, [(signal_id, "withdrawn", actor, detail)])
+    # The case row is not written: a team's step locks the case before its signals, and this
+    # transaction holds the signal's lock already.
+    if case_id is not None:
+        await tell_about_withdrawal(conn, case_id, every_signal=every_signal, public_url=public_url)
 
 
 # --- the coordinator ----------------------------------------------------------------------------

@@ -455,6 +455,27 @@ async def team_mail_for_cases(conn: Connection, case_ids: Sequence[UUID]) -> lis
     )
 
 
+async def withdrawal_mail_for_case(conn: Connection, case_id: UUID) -> asyncpg.Record | None:
+    """The case's team (its name and address, if any) and its director's address, if any."""
+    return await conn.fetchrow(
+        """
+        select t.name as team, t.email as team_email, u.email as director_email
+        from cases c join teams t on t.id = c.team_id left join users u on u.id = c.director_id
+        where c.id = $1
+        """,
+        case_id,
+    )
+
+
+async def all_signals_withdrawn(conn: Connection, case_id: UUID) -> bool:
+    """Whether every signal of the case was withdrawn by its partner."""
+    withdrawn: bool = await conn.fetchval(
+        "select coalesce(bool_and(status = 'withdrawn'), false) from signals where case_id = $1",
+        case_id,
+    )
+    return withdrawn
+
+
 async def director_mail_for_cases(
     conn: Connection, case_ids: Sequence[UUID]
 ) -> list[asyncpg.Record]:
@@ -584,4 +605,46 @@ async def first_contacts(
         list(team_ids),
         since,
         contact_kind,
+    )
+
+
+# --- the DDAS export of early-debt signalling ----------------------------------------------
+
+
+async def early_debt_signals(
+    conn: Connection, start: datetime, end: datetime, municipality_code: str | None
+) -> list[asyncpg.Record]:
+    """Payment-arrears signals received in [start, end) at a team of the municipality (all
+    municipalities if None), with their sealed address and personal value."""
+    return await conn.fetch(
+        """
+        select s.id, s.household_id, h.address, s.personal, s.received_at, s.status,
+               s.case_id, s.repeat_of, p.kind as partner_kind,
+               t.municipality_code, t.municipality
+        from signals s
+        join partners p on p.id = s.partner_id
+        join teams t on t.id = s.team_id
+        join households h on h.id = s.household_id
+        where s.kind = 'payment_arrears' and s.received_at >= $1 and s.received_at < $2
+          and ($3::text is null or t.municipality_code = $3)
+        order by t.municipality_code, s.received_at, s.id
+        """,
+        start,
+        end,
+        municipality_code,
+    )
+
+
+async def early_debt_cases(conn: Connection, case_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """The cases' status and outcome, and their events that the national model records."""
+    return await conn.fetch(
+        """
+        select c.id, c.status, c.outcome, e.kind, e.data, e.occurred_at
+        from cases c
+        left join events e on e.case_id = c.id
+             and e.kind in ('take', 'assign', 'contact_attempt', 'close', 'decline', 'reopen')
+        where c.id = any($1::uuid[])
+        order by c.id, e.id
+        """,
+        list(case_ids),
     )

@@ -58,6 +58,18 @@ SETTLED_SIGNAL: Final = frozenset(
         SignalStatus.DECLINED,
         SignalStatus.CLOSED,
         SignalStatus.OUT_OF_AREA,
+        SignalStatus.WITHDRAWN,
+    }
+)
+# A partner may withdraw its signal while someone may still work on it: waiting for the
+# coordinator, or with a team that has not finished with it. Withdrawn, it stays withdrawn.
+WITHDRAWABLE: Final = frozenset(
+    {
+        SignalStatus.ROUTED,
+        SignalStatus.UNROUTED,
+        SignalStatus.RETURNED,
+        SignalStatus.ACCEPTED,
+        SignalStatus.IN_CONTACT,
     }
 )
 # The steps a signal goes through, in order; it never goes back one. What a partner is told
@@ -72,7 +84,7 @@ PROGRESS: Final = (
 )
 ON_ARRIVAL: Final = SignalStatus.ROUTED
 # The FHIR Task.status of a signal (the Gravity Project's SDOH closed-loop referral pattern:
-# requested -> accepted -> in-progress -> completed, or rejected).
+# requested -> accepted -> in-progress -> completed, or rejected; cancelled by its requester).
 TASK_STATUS: Final = {
     SignalStatus.ROUTED: "requested",
     SignalStatus.UNROUTED: "requested",
@@ -82,6 +94,7 @@ TASK_STATUS: Final = {
     SignalStatus.CLOSED: "completed",
     SignalStatus.DECLINED: "rejected",
     SignalStatus.OUT_OF_AREA: "rejected",
+    SignalStatus.WITHDRAWN: "cancelled",
 }
 
 

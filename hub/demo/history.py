@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from hub.cases.workflow import SETTLED_SIGNAL, SIGNAL_STATUS_OF_CASE
@@ -25,6 +26,8 @@ from schemas.address import Address
 from schemas.cases import CaseStatus, Outcome
 from schemas.signals import (
     KINDS_BY_PARTNER,
+    Arrears,
+    PartnerKind,
     Person,
     ResidentInformed,
     SignalIn,
@@ -65,6 +68,36 @@ def _signal_for(rng: random.Random, partner: Partner, number: int, postcode: str
         if informed
         else ResidentInformed(informed=False, reason="Niet bereikbaar geweest"),
         description=rng.choice(descriptions()[kind]),
+        arrears=_arrears(rng, partner.kind) if kind is SignalKind.PAYMENT_ARREARS else None,
+    )
+
+
+# The creditors a demo collection system sends lists for.
+COLLECTED = (
+    PartnerKind.WATER,
+    PartnerKind.CAK_INSURANCE,
+    PartnerKind.CAK_CONTRIBUTION,
+    PartnerKind.DUO,
+    PartnerKind.TAX_OFFICE,
+    PartnerKind.BENEFITS_OFFICE,
+)
+
+
+def _arrears(rng: random.Random, partner_kind: PartnerKind) -> Arrears:
+    """An early-debt signal's facts: a few hundred euros, arisen weeks ago; now and then a
+    crisis with a cut-off date (energy) or a warm handover."""
+    crisis = rng.random() < 0.08
+    signalled = today() - timedelta(days=rng.randint(1, 5))
+    return Arrears(
+        amount_eur=Decimal(rng.randint(90, 2400)),
+        since=signalled - timedelta(days=rng.randint(30, 100)),
+        creditor=rng.choice(COLLECTED) if partner_kind is PartnerKind.COLLECTION_SYSTEM else None,
+        signalled_on=signalled,
+        crisis=crisis,
+        ends_on=signalled + timedelta(days=28)
+        if crisis and partner_kind is PartnerKind.ENERGY
+        else None,
+        warm_handover=rng.random() < 0.1,
     )
 
 

@@ -40,7 +40,9 @@ async def simulate_casework(
                 order by u.email limit 1) as director,
                case when t.code = 'SWT-HLM-OOST' then interval '9 days'
                     else interval '2 days' end as contact_after,
-               c.opened_at < now() - interval '28 days' as closing
+               c.opened_at < now() - interval '28 days' as closing,
+               exists (select 1 from signals s where s.case_id = c.id
+                       and s.kind = 'payment_arrears') as early_debt
         from cases c join teams t on t.id = c.team_id
         where c.closed_at is null and c.opened_at < now() - interval '3 days'
         """
@@ -51,11 +53,37 @@ async def simulate_casework(
         select case_id, 'take', 'user:' || director, '{}'::jsonb, opened_at + interval '1 day'
         from demo_work where director is not null
         union all
-        select case_id, 'contact_attempt', 'user:' || director, '{"reached": true}'::jsonb,
+        select case_id, 'contact_attempt', 'user:' || director,
+               jsonb_build_object(
+                   'reached', true,
+                   'how', (array['phone', 'home_visit', 'appointment', 'letter'])[
+                       1 + abs(hashtext(case_id::text)) % 4],
+                   'on', ((opened_at + contact_after) at time zone 'Europe/Amsterdam')::date,
+                   'part_of_day', case
+                       when extract(hour from (opened_at + contact_after)
+                                     at time zone 'Europe/Amsterdam') < 12 then 'morning'
+                       when extract(hour from (opened_at + contact_after)
+                                     at time zone 'Europe/Amsterdam') < 18 then 'afternoon'
+                       else 'evening' end),
                opened_at + contact_after
         from demo_work where director is not null and opened_at + contact_after < now()
         union all
-        select case_id, 'close', 'user:' || director, jsonb_build_object('outcome', $1::text),
+        -- Early-debt cases: a first call that nobody answered, as the national model records.
+        select case_id, 'contact_attempt', 'user:' || director,
+               jsonb_build_object(
+                   'reached', false, 'how', 'phone', 'part_of_day', 'morning',
+                   'on', ((opened_at + interval '1 day') at time zone 'Europe/Amsterdam')::date),
+               opened_at + interval '1 day' + interval '1 hour'
+        from demo_work
+        where director is not null and early_debt and opened_at + contact_after < now()
+          and contact_after > interval '1 day 1 hour'
+        union all
+        select case_id, 'close', 'user:' || director,
+               jsonb_build_object('outcome', $1::text) || case when early_debt then
+                   jsonb_build_object('early_debt_result',
+                       (array['advice_quick_fix', 'follow_up_financial', 'follow_up',
+                              'follow_up_non_financial'])[1 + abs(hashtext(case_id::text)) % 4])
+                   else '{}'::jsonb end,
                opened_at + interval '15 days'
         from demo_work where director is not null and closing
         """,

@@ -5,16 +5,18 @@ never the team's work."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from hub.feedback import store
-from hub.feedback.agreements import agreements_for, calendar, load_agreements
+from hub.feedback.agreements import STEPS, agreements_for, calendar, load_agreements
 from hub.platform.clock import local_day, today
 from hub.platform.outbox import Channel, Outgoing, enqueue
-from schemas.signals import PromisedFeedback
+from schemas.cases import RESULT_OF_OUTCOME, Outcome
+from schemas.early_debt import EarlyDebtResult, SignalState, national, state_told
+from schemas.signals import PromisedFeedback, SignalKind
 
 if TYPE_CHECKING:
     import asyncpg
@@ -26,9 +28,12 @@ async def on_signals_stored(
     conn: Connection,
     signals: Sequence[tuple[UUID, UUID, str, int | None]],
     received_at: datetime,
+    contact_before: Mapping[UUID, date] | None = None,
 ) -> None:
     """Obligations for new signals (signal, partner, partner kind, team); `received` is met at
-    once and reported back."""
+    once and reported back. `contact_before` brings a signal's first contact forward to the
+    working day before a given day (a creditor's announced cut-off or eviction), if that is
+    sooner than the agreement says."""
     if not signals:
         return
     agreements = await load_agreements(conn)
@@ -44,6 +49,10 @@ async def on_signals_stored(
                 if agreement.working_days is not None
                 else None
             )
+            before = (contact_before or {}).get(signal_id)
+            if step == "first_contact" and before is not None:
+                latest = max(days.previous(before), day)
+                due = latest if due is None else min(due, latest)
             rows.append((signal_id, step, agreement.id, due))
     await store.add_obligations(conn, rows)
     ids = [signal[0] for signal in signals]
@@ -52,7 +61,12 @@ async def on_signals_stored(
 
 
 async def on_case_step(
-    conn: Connection, signal_ids: Sequence[UUID], step: str, outcome: str | None, at: datetime
+    conn: Connection,
+    signal_ids: Sequence[UUID],
+    step: str,
+    outcome: str | None,
+    at: datetime,
+    early_debt_result: EarlyDebtResult | None = None,
 ) -> None:
     """A case event meets its signals' obligations for `step` and tells the partners.
 
@@ -61,7 +75,7 @@ async def on_case_step(
     """
     steps = ["first_contact", "outcome"] if step == "outcome" else [step]
     await store.meet(conn, signal_ids, steps, at)
-    await tell_partners(conn, signal_ids, step, outcome, at)
+    await tell_partners(conn, signal_ids, step, outcome, at, early_debt_result)
 
 
 async def on_given_back(
@@ -74,10 +88,36 @@ async def on_given_back(
     await tell_partners(conn, signal_ids, "outcome", outcome, at)
 
 
+async def on_withdrawn(conn: Connection, signal_ids: Sequence[UUID]) -> None:
+    """Signals their partners withdrew: nothing is owed them any more, so the steps not yet
+    taken are no longer promised (and never count as late). What was met stays met."""
+    await store.release(conn, signal_ids, list(STEPS))
+
+
+def creditor_feedback(
+    step: str, outcome: str | None, early_debt_result: EarlyDebtResult | None
+) -> dict[str, str]:
+    """What a creditor hears instead of the outcome: the national signal status only (picked
+    up or not, and the few reasons the national list names), never what help the resident
+    got; a signal not taken up for another reason says only that."""
+    if step != "outcome" or outcome is None:
+        state = SignalState.TAKEN if step == "first_contact" else SignalState.NOT_YET_TAKEN
+    else:
+        result = early_debt_result or RESULT_OF_OUTCOME[Outcome(outcome)]
+        state = state_told(result, taken=True)
+    return {"early_debt_status": state.value, "early_debt_status_text": national(state)}
+
+
 async def tell_partners(
-    conn: Connection, signal_ids: Sequence[UUID], step: str, outcome: str | None, at: datetime
+    conn: Connection,
+    signal_ids: Sequence[UUID],
+    step: str,
+    outcome: str | None,
+    at: datetime,
+    early_debt_result: EarlyDebtResult | None = None,
 ) -> None:
-    """Feedback for each signal whose partner takes webhooks, in the outbox."""
+    """Feedback for each signal whose partner takes webhooks, in the outbox. A creditor (an
+    early-debt signal's sender) is told the national signal status instead of the outcome."""
     if not signal_ids:
         return
     facts = await store.feedback_facts(conn, signal_ids)
@@ -96,6 +136,16 @@ async def tell_partners(
                     "at": at.isoformat(),
                     "status": row["status"],
                     "outcome": outcome,
+                }
+                if row["kind"] != SignalKind.PAYMENT_ARREARS.value
+                else {
+                    "signal_id": str(row["id"]),
+                    "external_ref": row["external_ref"],
+                    "step": step,
+                    "at": at.isoformat(),
+                    "status": row["status"],
+                    "outcome": None,
+                    **creditor_feedback(step, outcome, early_debt_result),
                 },
             )
             for row in facts

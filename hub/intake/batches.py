@@ -36,6 +36,7 @@ from hub.platform.errors import InvalidFields, NotFound
 from hub.platform.locks import try_advisory_lock
 from hub.privacy.crypto import keyring
 from schemas.batches import BatchCounts, BatchRowProblem, BatchStatus, BatchView
+from schemas.early_debt import CREDITORS
 from schemas.signals import PartnerKind
 
 if TYPE_CHECKING:
@@ -51,7 +52,13 @@ log = logging.getLogger(__name__)
 CUSTOM = "custom"
 CHUNK_ROWS = 1000  # rows per transaction
 REPORT_PROBLEMS = 100  # problems a batch's report lists (all are counted, per column)
-DEFAULT_FOR_KIND = {PartnerKind.HOUSING: "rent_arrears", PartnerKind.WORK_INCOME: "non_responder"}
+DEFAULT_FOR_KIND: dict[PartnerKind, str] = {
+    PartnerKind.HOUSING: "rent_arrears",
+    PartnerKind.WORK_INCOME: "non_responder",
+    # Creditors and their collection systems send early-debt lists by the national field names.
+    PartnerKind.COLLECTION_SYSTEM: "early_debt",
+    **{creditor: "early_debt" for creditor in CREDITORS if creditor is not PartnerKind.HOUSING},
+}
 
 
 def _problem(message: str) -> InvalidFields:

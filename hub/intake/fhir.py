@@ -1,4 +1,5 @@
-"""FHIR referrals: a ServiceRequest becomes a signal through the same intake; a Task tracks it.
+"""FHIR referrals: a ServiceRequest or a document becomes a signal through the same intake; a
+Task tracks it; a cancelling document withdraws it.
 
 The Task's id is the signal's id; its status follows the signal's, as the case vocabulary says
 (`hub.cases.workflow.TASK_STATUS`, the Gravity Project SDOH closed-loop referral pattern), and its
@@ -11,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connectors.fhir import DEFAULT_KIND_CODES, Referral, task_for
+from connectors.fhir import DEFAULT_KIND_CODES, Cancellation, KindCodes, Referral, task_for
 from hub import labels
 from hub.cases.workflow import TASK_STATUS
 from hub.intake.service import (
@@ -22,8 +23,9 @@ from hub.intake.service import (
     store_signals,
 )
 from hub.intake.store import fhir as store
+from hub.intake.withdrawal import withdraw_by_reference
 from hub.platform.errors import Conflict, InvalidFields, NotFound
-from schemas.signals import SignalKind, SignalStatus
+from schemas.signals import SignalKind, SignalStatus, default_kind, kinds_for
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -34,13 +36,17 @@ if TYPE_CHECKING:
     from hub.platform.connection import Connection
 
 
-async def kind_codes(pool: asyncpg.Pool) -> dict[tuple[str, str], SignalKind]:
-    """Our own code system, plus what administrators mapped (theirs win)."""
-    codes = dict(DEFAULT_KIND_CODES)
+async def kind_codes(pool: asyncpg.Pool, partner: Partner) -> KindCodes:
+    """How the partner's codes become kinds: our own code system plus what administrators
+    mapped (theirs win), then the shipped social-care table where the partner may send its
+    kind, else the partner kind's default kind."""
+    chosen = dict(DEFAULT_KIND_CODES)
     async with pool.acquire() as conn:
         for row in await store.mapped_codes(conn):
-            codes[(row["system"], row["code"])] = SignalKind(row["kind"])
-    return codes
+            chosen[(row["system"], row["code"])] = SignalKind(row["kind"])
+    return KindCodes(
+        chosen=chosen, allowed=kinds_for(partner.kind), fallback=default_kind(partner.kind)
+    )
 
 
 async def map_code(pool: asyncpg.Pool, system: str, code: str, kind: SignalKind) -> None:
@@ -71,17 +77,37 @@ async def submit_referral(
         if isinstance(result, InvalidFields):
             raise InvalidFields(
                 result.detail,
-                errors=[{"loc": ["ServiceRequest", "code"], "msg": result.detail}],
+                errors=[{"loc": referral.kind_at.split("."), "msg": result.detail}],
             )
         if isinstance(result, Conflict):
             raise Conflict(
                 result.detail,
-                errors=[{"loc": ["ServiceRequest", "identifier"], "msg": result.detail}],
+                errors=[{"loc": referral.reference_at.split("."), "msg": result.detail}],
             )
         await store.set_focus(conn, result.receipt.id, referral.focus)
         task = await _task(conn, partner, result.receipt.id)
     record_intake("fhir", partner.kind, [result], time.monotonic() - started)
     return TaskResult(task, result.created)
+
+
+async def cancel_referral(
+    pool: asyncpg.Pool,
+    partner: Partner,
+    cancellation: Cancellation,
+    *,
+    public_url: str = DEFAULT_PUBLIC_URL,
+) -> TaskResult:
+    """A later document calls the partner's referral off: its signal is withdrawn (see
+    `hub.intake.withdrawal`), and its Task, now cancelled, is the answer."""
+    signal_id = await withdraw_by_reference(
+        pool, partner, cancellation.external_ref, cancellation.reason, public_url=public_url
+    )
+    if signal_id is None:
+        message = "no referral of yours has this number: there is nothing to cancel"
+        raise InvalidFields(
+            message, errors=[{"loc": ["Composition", "identifier"], "msg": message}]
+        )
+    return TaskResult(await read_task(pool, partner, signal_id), created=False)
 
 
 async def _task(conn: Connection, partner: Partner, signal_id: UUID) -> dict[str, Any]:

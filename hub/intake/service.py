@@ -28,6 +28,7 @@ from hub.platform.errors import Conflict, InvalidFields
 from hub.platform.metrics import INTAKE_SECONDS, SIGNALS
 from hub.privacy.sealed import keyed_payload_digest
 from hub.routing.service import route_all
+from schemas.early_debt import CREDITORS
 from schemas.signals import (
     PartnerKind,
     SignalIn,
@@ -87,10 +88,66 @@ def kind_refusal(partner_kind: PartnerKind, kind: SignalKind) -> str | None:
     )
 
 
+def early_debt_refusal(partner_kind: PartnerKind, signal: SignalIn) -> tuple[list[str], str] | None:
+    """Why an early-debt signal cannot be taken, with the field at fault; None if it can.
+
+    A payment-arrears signal carries its arrears; a collection system names the creditor of
+    each signal; a creditor signals only its own arrears."""
+    arrears = signal.arrears
+    if signal.kind is SignalKind.PAYMENT_ARREARS and arrears is None:
+        return ["arrears"], "a payment-arrears signal needs its arrears (at least amount_eur)"
+    if arrears is None:
+        return None
+    creditor = arrears.creditor
+    if creditor is not None and creditor not in CREDITORS:
+        return ["arrears", "creditor"], "not a creditor: use one of " + ", ".join(
+            sorted(kind.value for kind in CREDITORS)
+        )
+    if partner_kind is PartnerKind.COLLECTION_SYSTEM:
+        if signal.kind is SignalKind.PAYMENT_ARREARS and creditor is None:
+            return ["arrears", "creditor"], "name the creditor of each signal (signaalpartner)"
+    elif creditor is not None and creditor is not partner_kind:
+        return ["arrears", "creditor"], "a creditor signals its own arrears only"
+    return None
+
+
+def creditor_of(partner_kind: PartnerKind, signal: SignalIn) -> PartnerKind | None:
+    """The creditor behind an early-debt signal: as named, else its own sender's kind."""
+    if signal.arrears is None:
+        return None
+    if signal.arrears.creditor is not None:
+        return signal.arrears.creditor
+    return partner_kind if partner_kind in CREDITORS else None
+
+
+# Fields of SignalIn added after its first release (see payload_digest), and of its arrears
+# (the early-debt facts), with the value that means "not given".
+ADDED_FIELDS = ("coding",)
+ADDED_ARREARS_FIELDS: dict[str, object] = {
+    "creditor": None,
+    "signalled_on": None,
+    "crisis": False,
+    "ends_on": None,
+    "warm_handover": False,
+}
+
+
 def payload_digest(signal: SignalIn) -> bytes:
     """What makes a resubmission 'the same': the validated, normalised content, hashed with the
-    index key (an unkeyed hash of a name and an address can be reversed by trying them all)."""
-    return keyed_payload_digest(hashlib.sha256(signal.model_dump_json().encode()).digest())
+    index key (an unkeyed hash of a name and an address can be reversed by trying them all).
+    A field added since signals were first stored counts only when set, so that a signal sent
+    again after an upgrade is still the same."""
+    unset: dict[str, Any] = {name: True for name in ADDED_FIELDS if getattr(signal, name) is None}
+    if signal.arrears is not None:
+        plain = {
+            name
+            for name, nothing in ADDED_ARREARS_FIELDS.items()
+            if getattr(signal.arrears, name) == nothing
+        }
+        if plain:
+            unset["arrears"] = plain
+    content = signal.model_dump_json(exclude=unset or None)
+    return keyed_payload_digest(hashlib.sha256(content.encode()).digest())
 
 
 def receipt_from_row(row: asyncpg.Record) -> SignalReceipt:
@@ -141,6 +198,11 @@ async def store_signals(
         problem = kind_refusal(partner.kind, signal.kind)
         if problem:
             refused[index] = InvalidFields(problem, errors=[{"loc": ["kind"], "msg": problem}])
+            continue
+        found = early_debt_refusal(partner.kind, signal)
+        if found:
+            loc, message = found
+            refused[index] = InvalidFields(message, errors=[{"loc": loc, "msg": message}])
     taken = [signal for index, signal in enumerate(signals) if index not in refused]
     digests = [payload_digest(signal) for signal in taken]
     first_digest: dict[str, bytes] = {}
@@ -233,6 +295,12 @@ async def store_signals(
             if r.signal.external_ref in inserted
         ],
         now,
+        # A creditor's announced cut-off or eviction: first contact comes before that day.
+        contact_before={
+            inserted[r.signal.external_ref]: r.signal.arrears.ends_on
+            for r in rows
+            if r.signal.external_ref in inserted and r.signal.arrears and r.signal.arrears.ends_on
+        },
     )
 
     receipts: dict[str, tuple[SignalReceipt, bytes]] = {}

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     smtp_from: str = "signaalhub@localhost"
     mail_poll_seconds: float = 15
     feedback_poll_seconds: float = 10
+    ddas_supplier_code: str = Field(
+        default="signal-hub",
+        description="codeGegevensleverancier in the DDAS delivery to CBS (the software or host).",
+    )
+    ddas_organisation: str | None = Field(
+        default=None, description="The delivering organisation's name; default 'Gemeente <name>'."
+    )
+    ddas_contact_name: str | None = None
+    ddas_contact_email: str | None = None
     feedback_target_percent: int = Field(
         default=90,
         ge=1,

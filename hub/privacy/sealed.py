@@ -82,10 +82,14 @@ def personal_value(
     arrears_amount: Decimal | None = None,
     arrears_since: date | None = None,
     invitations: Sequence[date] = (),
+    early_debt: dict[str, Any] | None = None,
+    coding: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """What of a signal is sealed in `signals.personal`: everything that names or describes a
-    person or a household's situation (its arrears, the invitations it missed)."""
+    person or a household's situation (its arrears, the invitations it missed, an early-debt
+    signal's creditor, crisis and dates)."""
     return {
+        "early_debt": early_debt,
         "name": name,
         "birth_date": birth_date.isoformat() if birth_date else None,
         "description": description,
@@ -96,6 +100,7 @@ def personal_value(
         ),
         "arrears_since": arrears_since.isoformat() if arrears_since else None,
         "invitations": [day.isoformat() for day in invitations],
+        "coding": dict(coding) if coding is not None else None,  # the referrer's code
     }
 
 
@@ -118,6 +123,8 @@ def open_personal(sealed: bytes | None, signal_id: UUID) -> dict[str, Any]:
         "arrears_amount": Decimal(amount) if amount is not None else None,
         "arrears_since": date.fromisoformat(since) if since else None,
         "invitation_dates": [date.fromisoformat(day) for day in fields.get("invitations", [])],
+        "early_debt": fields.get("early_debt"),
+        "coding": fields.get("coding"),
     }
 
 

@@ -78,10 +78,12 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     # Partners' systems: signals in, receipts and status back.
     ("POST", "/api/v1/signals"): _only(PARTNER_TOKEN),
     ("GET", "/api/v1/signals/{id}"): _only(PARTNER_TOKEN),
+    ("POST", "/api/v1/signals/{id}/withdrawal"): _only(PARTNER_TOKEN),
     ("POST", "/api/v1/batches"): _only(PARTNER_TOKEN),
     ("GET", "/api/v1/batches/{id}"): _only(PARTNER_TOKEN),
     ("POST", "/fhir"): _only(PARTNER_TOKEN),
     ("POST", "/fhir/ServiceRequest"): _only(PARTNER_TOKEN),
+    ("POST", "/fhir/Bundle"): _only(PARTNER_TOKEN),
     ("GET", "/fhir/Task/{id}"): _only(PARTNER_TOKEN),
     # People at partners: the signal form and their own signals.
     ("GET", "/signalen"): _only(PARTNER),
@@ -117,6 +119,8 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("POST", "/beheer/afspraken/{id}"): _only(ADMIN),
     ("POST", "/beheer/afspraken/{id}/beeindigen"): _only(ADMIN),
     ("GET", "/api/v1/teams/{code}/signals"): _only(ADMIN),
+    # Names residents' addresses: administrators only, every read in the access log.
+    ("GET", "/api/v1/reports/ddas"): _only(ADMIN, ADMIN_TOKEN),
     ("GET", "/api/v1/admin/deliveries"): _only(ADMIN, ADMIN_TOKEN),
     ("POST", "/api/v1/admin/deliveries/{id}/retry"): _only(ADMIN, ADMIN_TOKEN),
     ("GET", "/api/v1/admin/access-log"): _only(ADMIN),

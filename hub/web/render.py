@@ -17,6 +17,7 @@ from hub.platform.clock import LOCAL_TIME, today
 from hub.web.appkeys import SETTINGS, TEMPLATES
 from schemas.address import Address, display_postcode
 from schemas.cases import CaseStatus, Outcome, TimelineEntry
+from schemas.early_debt import ContactKind, DayPart, EarlyDebtResult
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
 
 # Where each role starts after logging in.
@@ -36,13 +37,34 @@ def event_label(entry: TimelineEntry) -> str:
         label = labels.EVENT["contact_reached"]
     else:
         label = labels.EVENT.get(entry.kind, entry.kind)
-    if entry.kind == "close" and entry.detail.get("outcome"):
+    if entry.kind == "contact_attempt":
+        label += _attempt(entry.detail)
+    if entry.kind == "close" and entry.detail.get("early_debt_result"):
+        result = EarlyDebtResult(str(entry.detail["early_debt_result"]))
+        label += f": {labels.EARLY_DEBT_RESULT[result]}"
+    elif entry.kind == "close" and entry.detail.get("outcome"):
         label += f": {labels.OUTCOME[Outcome(str(entry.detail['outcome']))]}"
     if entry.kind == "assign" and entry.detail.get("director"):
         label += f" aan {entry.detail.get('director_name') or entry.detail['director']}"
+    if entry.kind == "withdrawn":
+        label += f" {entry.actor_name or labels.ACTOR['partner']}"
+        if entry.detail.get("all_withdrawn"):
+            label += f"; {labels.ALL_WITHDRAWN}"
     if entry.kind in ("return", "decline") and entry.detail.get("reason"):
         label += f" ({entry.detail['reason']})"
     return label
+
+
+def _attempt(detail: dict[str, object]) -> str:
+    """How and when a contact attempt was made, as far as it was recorded."""
+    parts = []
+    if detail.get("how"):
+        parts.append(labels.CONTACT_KIND[ContactKind(str(detail["how"]))].lower())
+    if detail.get("on"):
+        parts.append(date.fromisoformat(str(detail["on"])).strftime("%d-%m-%Y"))
+    if detail.get("part_of_day"):
+        parts.append(labels.DAY_PART[DayPart(str(detail["part_of_day"]))].lower())
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def actor_label(entry: TimelineEntry) -> str:
@@ -102,9 +124,14 @@ def template_environment() -> jinja2.Environment:
         urgency_label=lambda urgency: labels.URGENCY[Urgency(urgency)],
         step_label=lambda step: labels.STEP[step],
         event_label=event_label,
+        early_debt_label=lambda result: labels.EARLY_DEBT_RESULT[EarlyDebtResult(result)],
+        euros=lambda amount: (
+            "€ " + f"{amount:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+        ),
         deadline=deadline,
         actor_label=actor_label,
         static=static_url,
+        withdrawn_signal=labels.WITHDRAWN_SIGNAL,
     )
     return environment
 

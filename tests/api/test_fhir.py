@@ -12,7 +12,15 @@ from hub.intake.fhir import map_code
 from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind, SignalKind
 from tests.support.factories import make_partner
-from tests.support.fhir import FHIR, LINE_ADDRESS, SNOMED, contained, service_request, transaction
+from tests.support.fhir import (
+    FHIR,
+    LINE_ADDRESS,
+    SNOMED,
+    contained,
+    service_request,
+    transaction,
+    without_id,
+)
 from tests.support.http import bearer
 
 Client = TestClient[Any, Any]
@@ -115,17 +123,12 @@ async def test_transaction_bundle_with_nl_core_address_and_consent(
             "ServiceRequest.contained[0].address[0].line",
         ),
         (
-            contained(LINE_ADDRESS, code={"coding": [{"system": SNOMED, "code": "1234"}]}),
-            "/fhir/ServiceRequest",
-            "ServiceRequest.code",
-        ),
-        (
             contained({"line": ["Ramplaan 7"], "postalCode": "0123 AB"}),
             "/fhir/ServiceRequest",
             "ServiceRequest.contained[0].address[0].postalCode",
         ),
-        (
-            contained(LINE_ADDRESS, identifier=[]),
+        (  # neither an identifier nor an id: nothing to know it by when it comes again
+            without_id(contained(LINE_ADDRESS, identifier=[])),
             "/fhir/ServiceRequest",
             "ServiceRequest.identifier",
         ),
@@ -162,14 +165,38 @@ async def test_invalid_fhir_is_reported_where_it_is(client: Client, haarlem: asy
     assert issues[0]["expression"] == ["Bundle.entry[0].resource.birthDate"]
 
 
-async def test_administrator_maps_another_code_to_a_kind(
+async def test_an_unknown_code_takes_the_partners_default_kind_and_is_kept(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
     _, token = await make_partner(haarlem, PartnerKind.GP)
-    referral = contained(code={"coding": [{"system": SNOMED, "code": "1234"}]})
-    await outcome(await post(client, token, "/fhir/ServiceRequest", referral), 422)
-    await map_code(haarlem, SNOMED, "1234", SignalKind.CARE_CONCERN)
+    coding = {"system": SNOMED, "code": "1234", "display": "Zorgen om thuissituatie"}
+    referral = contained(code={"coding": [coding]})
     assert (await post(client, token, "/fhir/ServiceRequest", referral)).status == 201
+    row = await stored(haarlem)
+    assert row["kind"] == "care_concern"  # a GP's default kind
+    assert row["coding"] == coding
+
+
+async def test_administrator_mapped_codes_win(client: Client, haarlem: asyncpg.Pool) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    # The shipped table maps "Food insecurity" to a care concern; the administrator says other.
+    await map_code(haarlem, SNOMED, "733423003", SignalKind.OTHER)
+    referral = contained(code={"coding": [{"system": SNOMED, "code": "733423003"}]})
+    assert (await post(client, token, "/fhir/ServiceRequest", referral)).status == 201
+    assert (await stored(haarlem))["kind"] == "other"
+
+
+async def test_an_identifier_is_not_needed_where_the_request_has_an_id(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, token = await make_partner(haarlem, PartnerKind.GP)
+    referral = contained(identifier=[])
+    first = await post(client, token, "/fhir/ServiceRequest", referral)
+    assert first.status == 201, await first.text()
+    assert (await stored(haarlem))["external_ref"] == "sr-1"
+    again = await post(client, token, "/fhir/ServiceRequest", referral)
+    assert again.status == 200
+    assert (await again.json())["id"] == (await first.json())["id"]
 
 
 async def test_kind_not_for_this_partner(client: Client, haarlem: asyncpg.Pool) -> None:
@@ -222,7 +249,9 @@ async def test_capability_statement(client: Client) -> None:
     assert statement["resourceType"] == "CapabilityStatement"
     assert statement["fhirVersion"] == "4.0.1"
     types = {r["type"] for r in statement["rest"][0]["resource"]}
-    assert {"ServiceRequest", "Task"} <= types
+    assert {"ServiceRequest", "Task", "Bundle", "Composition"} <= types
+    (bundle,) = [r for r in statement["rest"][0]["resource"] if r["type"] == "Bundle"]
+    assert "ZorgDomein" in bundle["documentation"]
 
 
 async def test_task_status_follows_the_case(client: Client, haarlem: asyncpg.Pool) -> None:

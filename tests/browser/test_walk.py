@@ -22,7 +22,7 @@ from hub.cases.service import act, save_work_queue
 from hub.directory.accounts import create_user
 from hub.directory.service import set_team_capacity
 from hub.feedback.agreements import Terms, add_agreement, change_agreement, end_agreement
-from schemas.cases import AddNote, CaseFilter, CaseStatus, Outcome
+from schemas.cases import AddNote, CaseFilter, CaseStatus, Outcome, Take
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
 from tests.support.browser import log_in
 from tests.support.factories import OOST, make_partner, make_user, signal_from
@@ -114,6 +114,15 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
     await signal_from(pool, housing)
     await signal_from(pool, gp, address={"postcode": "2116AB", "house_number": 3})  # no team
     await signal_from(pool, gp, address={"postcode": "2032AB", "house_number": 4})
+    # An early-debt signal of a creditor: its case asks for the national end result.
+    energy, _ = await make_partner(pool, PartnerKind.ENERGY, name="Energie Rondgang")
+    debt = await signal_from(
+        pool,
+        energy,
+        kind="payment_arrears",
+        address={"postcode": "2031AA", "house_number": 40},
+        arrears={"amount_eur": "812.40", "since": "2026-09-01", "crisis": True},
+    )
     people, users = {}, {}
     for role, team in (
         ("member", OOST),
@@ -125,6 +134,8 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
         user, _ = await make_user(pool, role, team, password=PASSWORD, name=f"Sanne {role.title()}")
         people[role], users[role] = user.email, user
     case = await pool.fetchval("select case_id from signals where id = $1", first.receipt.id)
+    debt_case = await pool.fetchval("select case_id from signals where id = $1", debt.receipt.id)
+    await act(pool, users["member"], debt_case, Take(action="take"))
     link = "https://voorbeeld.invalid/" + "pad/" * 60
     await act(pool, users["member"], case, AddNote(action="note", note=f"Zie {link}"))
     await save_work_queue(pool, users["member"], "Q" * 60, "open", CaseFilter(overdue=True))
@@ -133,7 +144,10 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
             "partner@example.invalid",
             ["/signalen/nieuw", "/signalen", f"/signalen/{first.receipt.id}"],
         ),
-        "member": (people["member"], ["/inbox", "/inbox?tab=open", f"/inbox/zaken/{case}"]),
+        "member": (
+            people["member"],
+            ["/inbox", "/inbox?tab=open", f"/inbox/zaken/{case}", f"/inbox/zaken/{debt_case}"],
+        ),
         "lead": (people["lead"], ["/inbox?tab=closed", f"/inbox/zaken/{case}"]),
         "coordinator": (people["coordinator"], ["/coordinator"]),
         "manager": (

@@ -7,16 +7,22 @@ import json
 import signal
 import subprocess
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import jsonschema
 import psutil
 import pytest
 
 from tests.support.factories import make_signal
 from tests.support.processes import hub_env, start_hub, wait_ready
 from tests.support.servers import free_port
+
+DDAS_SCHEMA = json.loads(
+    (Path(__file__).parents[1] / "data" / "ddas" / "json_schema_Uitwisselmodel.json").read_text()
+)
 
 
 def post_json(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -89,7 +95,18 @@ def test_demo_serves_haarlem_and_stops_cleanly(
 
     assert credentials["url"] == url
     kinds = {partner["kind"] for partner in credentials["partners"]}
-    assert kinds == {"gp", "housing", "police", "work_income", "youth", "other"}
+    assert kinds == {
+        "gp",
+        "housing",
+        "police",
+        "work_income",
+        "youth",
+        "other",
+        # early-debt signalling: creditors and a collection system sending others' lists
+        "energy",
+        "health_insurer",
+        "collection_system",
+    }
     assert len(credentials["partners"]) >= 12
     partner_users = [u for u in credentials["users"] if u["role"] == "partner"]
     assert {user["partner"] for user in partner_users} == {
@@ -136,6 +153,23 @@ def test_demo_serves_haarlem_and_stops_cleanly(
     assert load[0]["code"] == "SWT-HLM-SCHALKWIJK-NOORD"
     assert load[0]["over_capacity"] is True
     assert any(team["over_capacity"] is False for team in load)
+
+    # Early-debt signalling: a month of the demo's creditors' signals, delivered for CBS in the
+    # national data set, with contact attempts and end results.
+    month = f"from={date.today() - timedelta(days=60)}&to={date.today()}"
+    ddas = get_json(f"{url}/api/v1/reports/ddas?{month}", credentials["admin_token"])
+    jsonschema.Draft202012Validator(
+        DDAS_SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(ddas)
+    haarlem = next(d for d in ddas["leveringen"] if d["gemeentecode"] == "0392")
+    partners = {signal["signaalpartner"]["type"] for signal in haarlem["vroegsignalen"]}
+    assert {"Energie", "Zorg"} <= partners
+    assert len(partners) >= 4  # and the collection system's creditors
+    cases = haarlem["vroegsignaalzaken"]
+    assert any("resultaat" in case and case.get("contactpogingen") for case in cases)
+    assert any(
+        not attempt["bereikt"] for case in cases for attempt in case.get("contactpogingen", [])
+    )
 
     # The hub serves as a role that owns nothing: the audit trail is out of its reach.
     asyncio.run(check_the_hubs_role(data_dir))

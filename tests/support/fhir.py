@@ -100,3 +100,7 @@ def transaction(address: dict[str, Any] = NL_CORE_ADDRESS, consent: bool = True)
             }
         )
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def without_id(resource: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in resource.items() if key != "id"}

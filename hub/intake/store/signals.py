@@ -15,6 +15,7 @@ from hub.privacy.sealed import (
     seal_personal,
     unsealed,
 )
+from schemas.signals import SignalKind
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -222,7 +223,23 @@ def _personal(signal: SignalIn) -> dict[str, Any]:
         signal.arrears.amount_eur if signal.arrears else None,
         signal.arrears.since if signal.arrears else None,
         signal.non_response.invitations if signal.non_response else (),
+        early_debt(signal),
+        coding=signal.coding.model_dump() if signal.coding else None,
     )
+
+
+def early_debt(signal: SignalIn) -> dict[str, Any] | None:
+    """An early-debt signal's facts beyond its amount, for the sealed personal value."""
+    arrears = signal.arrears
+    if arrears is None or signal.kind is not SignalKind.PAYMENT_ARREARS:
+        return None
+    return {
+        "creditor": arrears.creditor.value if arrears.creditor else None,
+        "signalled_on": arrears.signalled_on.isoformat() if arrears.signalled_on else None,
+        "crisis": arrears.crisis,
+        "ends_on": arrears.ends_on.isoformat() if arrears.ends_on else None,
+        "warm_handover": arrears.warm_handover,
+    }
 
 
 async def team_signals(

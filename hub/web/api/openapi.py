@@ -22,6 +22,7 @@ from schemas.signals import (
     SignalKind,
     SignalReceipt,
     TeamSignalPage,
+    WithdrawalIn,
 )
 
 ERROR_TEXT = {
@@ -29,7 +30,8 @@ ERROR_TEXT = {
     401: "Missing, unknown or revoked token",
     403: "The token's role may not do this",
     404: "Not found, or not yours",
-    409: "The reference was used before for a different signal",
+    409: "A reference used before for a different signal, or a step that does not fit the "
+    "current status",
     413: "Body larger than 64 KiB",
     415: "Body is not JSON",
     422: "Fields at fault, listed in `errors`",
@@ -51,6 +53,9 @@ class Operation:
     secured: bool = True
     raw_request: dict[str, Any] | None = None
     raw_response: dict[str, Any] | None = None
+    optional_body: bool = False
+    # Other successful answers with the same body: status -> what it means.
+    also: dict[int, str] = field(default_factory=dict)
 
 
 CSV_BODY = {
@@ -70,8 +75,8 @@ def path_id(description: str = "uuid") -> dict[str, Any]:
     }
 
 
-def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
+def query(name: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
 JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
@@ -103,6 +108,19 @@ OPERATIONS = [
         parameters=[path_id()],
     ),
     Operation(
+        "post",
+        "/api/v1/signals/{id}/withdrawal",
+        "Withdraw your own signal (partner token): it is kept as withdrawn, its team is told and "
+        "keeps the case to close. The body, with a reason for the team, is optional",
+        PartnerSignalView,
+        202,
+        WithdrawalIn,
+        (400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+        parameters=[path_id()],
+        optional_body=True,
+        also={200: "Withdrawn before: the same answer again"},
+    ),
+    Operation(
         "get",
         "/api/v1/teams/{code}/signals",
         "A team's routed signals, newest first (admin token)",
@@ -123,7 +141,11 @@ OPERATIONS = [
         errors=(400, 401, 403, 413, 415, 422, 429, 503),
         parameters=[
             query(
-                "profile", {"type": "string", "enum": ["rent_arrears", "non_responder", "custom"]}
+                "profile",
+                {
+                    "type": "string",
+                    "enum": ["rent_arrears", "non_responder", "early_debt", "custom"],
+                },
             ),
             query("filename", {"type": "string"}),
         ],
@@ -203,6 +225,22 @@ OPERATIONS = [
     ),
     Operation(
         "get",
+        "/api/v1/reports/ddas",
+        "Early-debt signalling for CBS: the DDAS Vroegsignalering v1.2 delivery "
+        "(json_schema_Uitwisselmodel.json) of the signals received from `from` to `to`, per "
+        "municipality; clients by postcode and house number, never a BSN (administrators; "
+        "every read is in the access log)",
+        None,
+        errors=(401, 403, 422, 503),
+        parameters=[
+            query("from", {"type": "string", "format": "date"}, required=True),
+            query("to", {"type": "string", "format": "date"}, required=True),
+            query("municipality", {"type": "string", "examples": ["GM0392"]}),
+        ],
+        raw_response=JSON_OBJECT,
+    ),
+    Operation(
+        "get",
         "/api/v1/network",
         'The partner network with its weak links; counts 1-4 as "<5" (managers)',
         None,
@@ -260,10 +298,10 @@ def openapi_document() -> dict[str, Any]:
     for op in OPERATIONS:
         responses: dict[str, Any] = {}
         if op.response:
-            responses[str(op.status)] = {
-                "description": op.summary,
-                "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
-            }
+            content = {"application/json": {"schema": refs[(op.response, "serialization")]}}
+            responses[str(op.status)] = {"description": op.summary, "content": content}
+            for status, meaning in op.also.items():
+                responses[str(status)] = {"description": meaning, "content": content}
         elif op.raw_response:
             responses[str(op.status)] = {"description": op.summary, "content": op.raw_response}
         for status in op.errors:
@@ -278,7 +316,7 @@ def openapi_document() -> dict[str, Any]:
             operation["requestBody"] = op.raw_request
         if op.request:
             operation["requestBody"] = {
-                "required": True,
+                "required": not op.optional_body,
                 "content": {"application/json": {"schema": refs[(op.request, "validation")]}},
             }
         if op.secured:

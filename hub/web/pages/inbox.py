@@ -15,6 +15,7 @@ from hub import labels
 from hub.cases import service as cases
 from hub.cases.workflow import REOPEN_DAYS
 from hub.directory.accounts import colleagues
+from hub.platform.clock import today
 from hub.platform.errors import Conflict, HubError, InvalidFields, NotFound
 from hub.web.access import session_of
 from hub.web.appkeys import POOL, SETTINGS
@@ -22,6 +23,7 @@ from hub.web.problems import PageError
 from hub.web.render import render
 from hub.web.requests import path_id
 from schemas.cases import CaseActionIn, CaseFilter, CaseStatus, Close, Outcome
+from schemas.early_debt import ContactKind, DayPart, EarlyDebtResult
 from schemas.signals import SignalKind
 
 routes = web.RouteTableDef()
@@ -176,6 +178,11 @@ async def _case_page(
         actions=actions,
         colleagues=team_colleagues,
         outcomes=[(outcome.value, labels.OUTCOME[outcome]) for outcome in Outcome],
+        contact_kinds=[(kind.value, labels.CONTACT_KIND[kind]) for kind in ContactKind],
+        day_parts=[(part.value, labels.DAY_PART[part]) for part in DayPart],
+        early_debt=any(signal.kind is SignalKind.PAYMENT_ARREARS for signal in case.signals),
+        early_debt_results=[(r.value, labels.EARLY_DEBT_RESULT[r]) for r in EarlyDebtResult],
+        today_iso=today().isoformat(),
         error=error,
         done=None if error or confirm else labels.DONE.get(request.query.get("gedaan", "")),
         confirm=confirm,
@@ -206,6 +213,9 @@ async def case_action(request: web.Request) -> web.StreamResponse:
         fields["reached"] = reached
     if not fields.get("note", "").strip():
         fields.pop("note", None)  # an empty note box is no note
+    for optional in ("how", "on", "part_of_day"):
+        if not fields.get(optional, "").strip():
+            fields.pop(optional, None)  # "not chosen"
     confirmed = fields.pop("bevestigd", "") == "ja"
     kept = {"action": str(fields.get("action", "")), "note": str(fields.get("note", ""))}
     try:
@@ -213,7 +223,13 @@ async def case_action(request: web.Request) -> web.StreamResponse:
         if isinstance(action, Close) and not confirmed:  # closing tells partners: ask first
             return await _case_page(
                 request,
-                confirm={"outcome": action.outcome.value, "note": action.note or ""},
+                confirm={
+                    "outcome": action.final_outcome.value,
+                    "early_debt_result": action.early_debt_result.value
+                    if action.early_debt_result
+                    else "",
+                    "note": action.note or "",
+                },
             )
         await cases.act(request.app[POOL], session.user, case_id, action)
     except ValidationError as invalid:

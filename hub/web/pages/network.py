@@ -16,12 +16,13 @@ from hub import labels
 from hub.directory.service import list_teams
 from hub.network.service import earlier_figures, network, query_from
 from hub.platform.errors import InvalidFields
-from hub.privacy.masking import shown, shown_rate
+from hub.privacy.masking import drawn, shown, shown_rate, shown_total
 from hub.web.access import session_of
 from hub.web.appkeys import POOL, TEMPLATES
 from hub.web.downloads import csv_download, svg_download
 from hub.web.problems import PageError
 from hub.web.render import render
+from schemas.early_debt import CREDITORS
 from schemas.signals import PartnerKind
 
 routes = web.RouteTableDef()
@@ -34,6 +35,11 @@ COLOURS = {
     PartnerKind.WORK_INCOME.value: (labels.PARTNER_KIND[PartnerKind.WORK_INCOME], "#8e24aa"),
     PartnerKind.YOUTH.value: (labels.PARTNER_KIND[PartnerKind.YOUTH], "#c2185b"),
     PartnerKind.OTHER.value: (labels.PARTNER_KIND[PartnerKind.OTHER], "#616161"),
+    # Every creditor and collection system of early-debt signalling in one colour.
+    **{
+        kind.value: ("schuldeiser (vroegsignalering)", "#795548")
+        for kind in (*sorted(CREDITORS - {PartnerKind.HOUSING}), PartnerKind.COLLECTION_SYSTEM)
+    },
 }
 
 
@@ -73,11 +79,8 @@ def describe(link: WeakLink, graph: nx.Graph) -> str:
                 f"naar {shown(int(ev['now']))} signalen"
             )
         case WeakLinkKind.AGREEMENT_KEPT_POORLY:
-            rate = shown_rate(int(ev["on_time"]), int(ev["due"]))
-            kept = f"{round(rate * 100)}% op tijd" if rate is not None else "te weinig op tijd"
-            return (
-                f"Afspraak slecht nagekomen: {names[0]} en {names[1]}, "
-                f"{shown(int(ev['on_time']))} van {shown(int(ev['due']))} op tijd ({kept})"
+            return f"Afspraak slecht nagekomen: {names[0]} en {names[1]}, " + kept_text(
+                int(ev["on_time"]), int(ev["due"])
             )
         case WeakLinkKind.NO_AGREEMENT:
             return f"Geen terugkoppelingsafspraak: {names[0]} signaleert bij {names[1]}"
@@ -182,7 +185,7 @@ def drawing(
             "name": graph.nodes[node]["label"],
             "kind": _kind_label(graph.nodes[node]["kind"]),
             "colour": _colour(graph.nodes[node]["kind"]),
-            "now": shown(_signals(graph, node)),
+            "now": node_total(graph, node),
             "drawn": node in layout,
             "weak": node in weak_nodes,
         }
@@ -204,7 +207,10 @@ def drawing(
         ]
         for node, (x, y) in raw.items()
     }
-    radius = {node: round(11 + min(11, math.sqrt(_signals(graph, node))), 1) for node in layout}
+    radius = {
+        node: round(11 + min(11, math.sqrt(_as_number(node_total(graph, node)))), 1)
+        for node in layout
+    }
     _separate(positions, radius, width, height)
 
     def dim(chosen: bool) -> bool:
@@ -230,9 +236,9 @@ def drawing(
             }
         )
     edges = []
-    drawn = [(a, b, data) for a, b, data in graph.edges(data=True)]
-    drawn += [(a, b, {"relation": "stopped"}) for a, b in stopped]
-    for a, b, data in drawn:
+    lines = [(a, b, data) for a, b, data in graph.edges(data=True)]
+    lines += [(a, b, {"relation": "stopped"}) for a, b in stopped]
+    for a, b, data in lines:
         (x1, y1), (x2, y2) = positions[a], positions[b]
         amount = int(data.get("count", data.get("households", 0)))
         pair = frozenset((a, b))
@@ -243,7 +249,8 @@ def drawing(
                 "x2": round(x2, 1),
                 "y2": round(y2, 1),
                 "relation": data["relation"],
-                "width": round(1.5 + math.log1p(amount), 1) if amount else 1.5,
+                # A masked count is drawn as any masked count: the line tells no more.
+                "width": round(1.5 + math.log1p(drawn(amount)), 1) if amount else 1.5,
                 "weak": pair in weak_edges,
                 "selected": pair in focus_edges,
                 "dim": dim(pair in focus_edges),
@@ -261,12 +268,32 @@ def drawing(
     }
 
 
-def _signals(graph: nx.Graph, node: str) -> int:
-    return sum(
+def kept_text(on_time: int, due: int) -> str:
+    """ "15 van 20 op tijd (75%)", or where that would tell a masked count (a part, or what it
+    leaves), the deadlines only."""
+    rate = shown_rate(on_time, due)
+    if rate is None:
+        return f"{shown_total(due, [on_time])} termijnen (het deel op tijd is te klein om te tonen)"
+    return f"{shown(on_time)} van {shown(due)} op tijd ({round(rate * 100)}%)"
+
+
+def _as_number(value: int | str) -> float:
+    if isinstance(value, int):
+        return float(value)
+    if value.startswith("ca. "):
+        return float(value.removeprefix("ca. "))
+    return 2.5  # "<5"
+
+
+def node_total(graph: nx.Graph, node: str) -> int | str:
+    """A node's signals in the period as shown: beside its links' counts, a total that would
+    tell a masked link (the total minus the others) goes to the nearest ten."""
+    counts = [
         int(graph.edges[node, other].get("count", 0))
         for other in graph.neighbors(node)
         if graph.edges[node, other]["relation"] == "flow"
-    )
+    ]
+    return shown_total(sum(counts), counts)
 
 
 def _kind_rank(graph: nx.Graph, node: str) -> int:
@@ -297,12 +324,10 @@ def evidence(link: WeakLink, graph: nx.Graph) -> list[tuple[str, str, str]]:
                 ("Signalen", str(shown(int(data["count"]))), str(shown(int(data["previous"]))))
             )
             if int(data.get("due", 0)):
-                rate = shown_rate(int(data["on_time"]), int(data["due"]))
                 rows.append(
                     (
                         "Terugkoppelingen op tijd",
-                        f"{shown(int(data['on_time']))} van {shown(int(data['due']))}"
-                        + (f" ({round(rate * 100)}%)" if rate is not None else ""),
+                        kept_text(int(data["on_time"]), int(data["due"])),
                         "",
                     )
                 )
@@ -324,8 +349,44 @@ def evidence(link: WeakLink, graph: nx.Graph) -> list[tuple[str, str, str]]:
         )
     if len(link.nodes) == 1 and link.nodes[0] in graph:
         node = link.nodes[0]
-        rows.append(("Signalen van en naar dit knooppunt", str(shown(_signals(graph, node))), ""))
+        rows.append(("Signalen van en naar dit knooppunt", str(node_total(graph, node)), ""))
     return rows
+
+
+def svg_key(picture: dict[str, Any], query: Any) -> dict[str, Any]:
+    """For the downloaded drawing, which travels without the page: the period and filters on
+    top, and below the drawing who each number is, in three columns."""
+    columns, row_height, top = 3, 18, picture["height"] + 30
+    width = picture["width"] / columns
+    listed = [node for node in picture["listed"] if node["drawn"]]
+    per_column = -(-len(listed) // columns) if listed else 0
+    entries = []
+    for index, node in enumerate(listed):
+        column, row = divmod(index, per_column)
+        name = str(node["name"])
+        entries.append(
+            {
+                "x": round(column * width + 8, 1),
+                "y": top + row * row_height,
+                "text": f"{node['number']}. " + (name if len(name) <= 44 else name[:43] + "…"),
+                "colour": node["colour"],
+            }
+        )
+    filters = ", ".join(
+        str(value)
+        for value in (
+            query.municipality,
+            query.team,
+            query.partner_kind and query.partner_kind.value,
+        )
+        if value
+    )
+    return {
+        "title": f"Partnernetwerk {query.start.strftime('%d-%m-%Y')} tot en met "
+        f"{query.end.strftime('%d-%m-%Y')}" + (f" ({filters})" if filters else ""),
+        "entries": entries,
+        "height": top + per_column * row_height + 10,
+    }
 
 
 def link_rows(analysis: Analysis) -> list[dict[str, Any]]:
@@ -389,7 +450,7 @@ async def network_page(request: web.Request) -> web.Response:
         svg = (
             request.app[TEMPLATES]
             .get_template("network_svg.html")
-            .render(drawing=picture, standalone=True)
+            .render(drawing=picture, standalone=True, key=svg_key(picture, query))
         )
         return svg_download("partnernetwerk", svg)
     if download == "knooppunten":
@@ -434,7 +495,7 @@ async def network_page(request: web.Request) -> web.Response:
         weak_links=weak,
         chosen=chosen,
         links=links,
-        legend=COLOURS,
+        legend=list(dict.fromkeys(COLOURS.values())),
         here=here,
         teams=[(team.code, team.name) for team in teams],
         municipalities=sorted({team.municipality for team in teams}),

@@ -1,0 +1,62 @@
+"""`hub report ddas`: the early-debt delivery for CBS (DDAS Vroegsignalering)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hub.cases.ddas import DdasSettings, ddas_export
+from hub.cli.run import use
+from hub.platform.config import Settings
+
+
+def ddas_settings(settings: Settings) -> DdasSettings:
+    return DdasSettings(
+        supplier_code=settings.ddas_supplier_code,
+        organisation=settings.ddas_organisation,
+        contact_name=settings.ddas_contact_name,
+        contact_email=settings.ddas_contact_email,
+    )
+
+
+def cmd_report_ddas(settings: Settings, args: argparse.Namespace) -> int:
+    export = use(
+        settings,
+        lambda pool: ddas_export(
+            pool,
+            "cli",
+            args.start,
+            args.end,
+            args.municipality,
+            ddas_settings(settings),
+        ),
+    )
+    text = json.dumps(export.document, ensure_ascii=False, indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    print(
+        f"DDAS {args.start} .. {args.end}: {export.signals} signal(s)"
+        + (f", {export.left_out} left out (address already removed)" if export.left_out else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    report = commands.add_parser("report", help="reports for others").add_subparsers(
+        dest="report_command", required=True, metavar="REPORT"
+    )
+    ddas = report.add_parser(
+        "ddas", help="early-debt signalling for CBS (DDAS Vroegsignalering v1.2, JSON)"
+    )
+    ddas.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
+    ddas.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
+    ddas.add_argument("--municipality", help="a CBS code: GM0392 or 0392 (default: all)")
+    ddas.add_argument("--output", help="write the JSON to this file instead of standard output")
+    ddas.set_defaults(run=cmd_report_ddas)
