@@ -51,16 +51,19 @@ class DemoCredentials:
 
 
 async def load_agreements(pool: asyncpg.Pool) -> None:
-    """Receipt at once, first contact within 5 working days (10 for housing), the outcome within
-    20; CJG (youth) has no agreement at all: a gap the network view shows."""
+    """Receipt at once, first contact within 5 working days (10 for housing and the creditors
+    of early-debt signalling), the outcome within 20; CJG (youth) has no agreement at all: a
+    gap the network view shows."""
+    early_debt = (PartnerKind.ENERGY, PartnerKind.HEALTH_INSURER, PartnerKind.COLLECTION_SYSTEM)
     for kind in (
         PartnerKind.GP,
         PartnerKind.HOUSING,
         PartnerKind.POLICE,
         PartnerKind.WORK_INCOME,
         PartnerKind.OTHER,
+        *early_debt,
     ):
-        first_contact = 10 if kind is PartnerKind.HOUSING else 5
+        first_contact = 10 if kind is PartnerKind.HOUSING or kind in early_debt else 5
         for step, days in (("received", 0), ("first_contact", first_contact), ("outcome", 20)):
             await add_agreement(pool, step=step, working_days=days, partner_kind=kind)
 

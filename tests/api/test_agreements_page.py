@@ -361,3 +361,17 @@ async def test_anonymous_callers_are_sent_to_log_in(client: Client, haarlem: Any
     answer = await client.get(f"{PAGE}/1", allow_redirects=False)
     assert answer.status == 303
     assert answer.headers["Location"] == "/inloggen"
+
+
+async def test_a_double_click_on_add_is_shown_done_not_refused(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    csrf = await log_in(client, haarlem)
+    typed = {"partner_kind": "housing", "team": "", "step": "first_contact", "days": "3"}
+    for _ in range(2):
+        answer = await client.post(PAGE, data={"csrf_token": csrf, **typed}, allow_redirects=False)
+        assert answer.status == 303
+        assert answer.headers["Location"] == f"{PAGE}?gedaan=toegevoegd"
+    assert len(await rows(haarlem)) == 1  # and only one was added
+    other = await client.post(PAGE, data={"csrf_token": csrf, **typed, "days": "4"})
+    assert other.status == 409  # other terms beside it: refused, with a way to change it

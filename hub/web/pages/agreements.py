@@ -215,6 +215,14 @@ async def agreement_add(request: web.Request) -> web.StreamResponse:
     except InvalidFields as error:
         return await _list_page(request, 422, values, refused(error))
     except Overlaps as error:
+        existing = await find_agreement(request.app[POOL], error.agreement_id)
+        if (
+            existing is not None
+            and existing["working_days"] == terms.working_days
+            and existing["valid_from"] == today()
+        ):
+            # Added today with these very terms: a double click or a second tab. Done.
+            raise web.HTTPSeeOther(f"{LIST}?gedaan=toegevoegd") from None
         return await _list_page(request, 409, values, overlap=error.agreement_id)
     raise web.HTTPSeeOther(f"{LIST}?gedaan=toegevoegd")
 

@@ -102,6 +102,18 @@ HIGHLIGHT = "#1b1b1b"
 GAP = 6.0  # at least this much room between two circles
 
 
+def _spread(values: list[float]) -> list[float]:
+    """Coordinates on 0..1: half where the layout put them, half by their rank, so that one
+    long chain does not squeeze every other node into a corner of the drawing."""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    order = sorted(range(len(values)), key=values.__getitem__)
+    rank = [0.0] * len(values)
+    for place, index in enumerate(order):
+        rank[index] = place / max(len(values) - 1, 1)
+    return [0.5 * (value - low) / span + 0.5 * rank[i] for i, value in enumerate(values)]
+
+
 def _separate(
     positions: dict[str, list[float]], radius: dict[str, float], width: int, height: int
 ) -> None:
@@ -197,15 +209,14 @@ def drawing(
     margin = 30
     spread = 2.5 / math.sqrt(max(layout.number_of_nodes(), 1))
     raw = nx.spring_layout(layout, seed=7, k=spread, iterations=200)
-    xs = [float(x) for x, _ in raw.values()]
-    ys = [float(y) for _, y in raw.values()]
-    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    spread_x = _spread([float(x) for x, _ in raw.values()])
+    spread_y = _spread([float(y) for _, y in raw.values()])
     positions = {
         node: [
-            margin + (float(x) - min(xs)) / span_x * (width - 2 * margin),
-            margin + (float(y) - min(ys)) / span_y * (height - 2 * margin),
+            margin + spread_x[index] * (width - 2 * margin),
+            margin + spread_y[index] * (height - 2 * margin),
         ]
-        for node, (x, y) in raw.items()
+        for index, node in enumerate(raw)
     }
     radius = {
         node: round(11 + min(11, math.sqrt(_as_number(node_total(graph, node)))), 1)
