@@ -5,26 +5,36 @@ or in a transaction Bundle with the Patient (and optionally a Consent) as entrie
 document as ZorgDomein delivers it: a Bundle of type `document` whose first entry is a
 Composition (the ZD number its identifier, the Patient its subject, the letter in its sections'
 narrative), followed by the resources it references. A later document of the same referral can
-call it off (a `Cancellation`). Parsing and validation of the resources is done by
-`fhir.resources` (R4B, wire-compatible with R4 for these resources); this module reads the Dutch
-address parts, the narrative as plain text, and maps codes to signal kinds (`KindCodes`).
-Errors carry a FHIRPath-like expression of the element at fault, for an OperationOutcome.
+call it off (a `Cancellation`), as can the ServiceRequest posted again with status `revoked` or
+`entered-in-error`. Parsing and validation of the resources is done by `fhir.resources` (R4B,
+wire-compatible with R4 for these resources), including the codes of required bindings; this
+module reads the Dutch address parts, the narrative as plain text, and maps codes to signal
+kinds (`KindCodes`). Errors carry the FHIRPath of the element at fault, for an OperationOutcome.
+
+Back out go the resources the hub serves: the ServiceRequest rebuilt from its signal
+(`service_request_for`) and the Task that tracks it (`task_for`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from html import escape
+from typing import Any, TypeVar
 
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.composition import Composition, CompositionSection
 from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from pydantic import ValidationError
 
 from connectors.fhir_codes import SOCIAL_CARE_CODES
@@ -51,7 +61,15 @@ MAX_REASON = 1000  # what a withdrawal's reason holds (schemas.signals.Withdrawa
 # https://integrator.zorgdomein.com/general-functional-documentation/transactions-and-documents/
 ZD_DOCUMENT_TYPE = "http://zorgdomein.nl/terminology/code-system/document-type"
 ZD_CANCELLATION = "cancellation"
+# A ServiceRequest with one of these statuses calls its referral off; one the hub takes is active.
+REQUEST_CANCELLED = ("revoked", "entered-in-error")
+PATIENT_ID = "patient"  # the contained Patient of a ServiceRequest the hub serves
 _PRIORITY = {"routine": "normal", "urgent": "high", "asap": "high", "stat": "high"}
+_URGENCY_PRIORITY = {"normal": "routine", "high": "urgent"}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_XHTML = "http://www.w3.org/1999/xhtml"
+Model = TypeVar("Model", bound=FHIRAbstractModel)
+Read = TypeVar("Read")
 _LINE_NUMBER = re.compile(r"\s([0-9]{1,5})\s*([A-Za-z])?(?:\s*[-\s]\s*([A-Za-z0-9]{1,4}))?\s*$")
 
 
@@ -71,30 +89,56 @@ class FhirInputError(ValueError):
 
 
 @dataclass(frozen=True)
+class RequestFacts:
+    """What a ServiceRequest says that its signal does not hold, none of it personal: kept
+    beside the signal, so that the hub can serve the ServiceRequest it took."""
+
+    identifier_system: str | None
+    intent: str
+    priority: str | None
+
+
+@dataclass(frozen=True)
 class Referral:
     """A signal read from FHIR, with what the Task needs to point back at the request, and
-    where its kind and reference came from (for a refusal)."""
+    where its kind and reference came from (for a refusal).
+
+    A ServiceRequest's referral carries its `request` facts: the hub serves it as a
+    ServiceRequest of its own, which the Task points at. A document's Task points at the
+    document by its identifier (`focus`, `identifier:<system>|<value>`)."""
 
     signal: SignalIn
-    focus: str  # `ServiceRequest/<id>` or `identifier:<system>|<value>`
+    focus: str | None = None
     kind_at: str = "ServiceRequest.code"
     reference_at: str = "ServiceRequest.identifier"
+    request: RequestFacts | None = None
 
 
 @dataclass(frozen=True)
 class Cancellation:
-    """A later document of a referral calls it off: its partner withdraws the signal."""
+    """A referral called off (a later document of it, or its ServiceRequest sent again as
+    revoked or entered-in-error): its partner withdraws the signal."""
 
     external_ref: str
     reason: str | None
+    request_status: str | None = None  # a ServiceRequest's: revoked or entered-in-error
+    reference_at: str = "Composition.identifier"
+
+
+ENTRY_REQUEST = "request"  # the transaction's ServiceRequest
+ENTRY_SUBJECT = "subject"  # its Patient, kept inside the signal (contained when served)
+ENTRY_CONSENT = "consent"  # read for whether the resident was informed
+ENTRY_OTHER = "other"  # anything else: not kept
 
 
 @dataclass(frozen=True)
 class Transaction:
-    """A transaction Bundle's referral, and the resource type of each entry (for the answer)."""
+    """A transaction Bundle's referral (or the calling off of one), what each entry was to the
+    hub (`ENTRY_*`, for the answer), and the ServiceRequest entry's conditional create."""
 
-    referral: Referral
-    entry_types: list[str]
+    referral: Referral | Cancellation
+    entry_roles: list[str]
+    if_none_exist: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,11 +162,107 @@ class KindCodes:
     fallback: SignalKind | None = None
 
 
+def _step(name: str) -> str:
+    """One step of a FHIRPath: a name as it is, anything else quoted (a delimited identifier);
+    the JSON name of a primitive's extensions (`_birthDate`) is the primitive's own."""
+    if name.startswith("_") and len(name) > 1:
+        name = name[1:]
+    if _NAME.fullmatch(name):
+        return name
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
 def _expression(root: str, loc: tuple[int | str, ...]) -> str:
+    """The FHIRPath of the element at `loc` under `root`: `Patient.address[0].line`."""
     path = root
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        path += f"[{part}]" if isinstance(part, int) else f".{_step(str(part))}"
     return path
+
+
+def _is_resource_type(name: object) -> bool:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or not name[0].isupper():
+        return False
+    try:
+        return issubclass(get_fhir_model_class(name), Resource)
+    except ValueError:
+        return False
+
+
+def _unknown_resources(data: Any) -> Iterator[tuple[int | str, ...]]:
+    """Where a resource stands (contained, a Bundle entry's, an outcome) without a resource type
+    R4 knows: fhir.resources fails on those with errors of its own rather than ValidationError.
+    Walked with a stack of its own, not by recursion: however deep the JSON is, no
+    RecursionError."""
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), data)]
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(((*loc, index), item) for index, item in enumerate(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("contained", "resource", "outcome"):
+                    placed = (
+                        [((*loc, key, index), each) for index, each in enumerate(item)]
+                        if key == "contained" and isinstance(item, list)
+                        else [((*loc, key), item)]
+                    )
+                    for at, resource in placed:
+                        if isinstance(resource, dict) and not _is_resource_type(
+                            resource.get("resourceType")
+                        ):
+                            yield at
+                stack.append(((*loc, key), item))
+
+
+def _bound_codes(model: FHIRAbstractModel, path: str) -> Iterator[FhirIssue]:
+    """Codes outside the value set of a required binding, anywhere in `model`. fhir.resources
+    lists such a value set with each element (`enum_values`) but leaves the check to its user;
+    a list ending in `+` is incomplete there, and is not checked."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name, None)
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if value is None or not extra.get("element_property"):
+            continue
+        where = f"{path}.{_step(info.alias or name)}"
+        allowed = extra.get("enum_values")
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            at = where if index is None else f"{where}[{index}]"
+            if isinstance(allowed, list) and allowed and "+" not in allowed:
+                if isinstance(item, str) and item not in allowed:
+                    yield FhirIssue(
+                        at,
+                        # The value itself is not repeated: input is never echoed.
+                        "not a code of this element's required value set: use "
+                        + ", ".join(str(code) for code in allowed),
+                        "code-invalid",
+                    )
+            elif isinstance(item, FHIRAbstractModel):
+                yield from _bound_codes(item, at)
+
+
+def _validated(kind: type[Model], data: Any, root: str) -> Model:
+    """`data` as a `kind`, structure and the codes of required bindings checked; every fault
+    with the FHIRPath of its element."""
+    unknown = [
+        FhirIssue(_expression(root, loc), "not a resource type of FHIR R4", "structure")
+        for loc in _unknown_resources(data)
+    ]
+    if unknown:
+        raise FhirInputError(unknown)
+    try:
+        model = kind.model_validate(data)
+    except ValidationError as error:
+        raise _from_validation(root, error) from None
+    except (KeyError, TypeError):  # fhir.resources' own, past what _unknown_resources catches
+        raise FhirInputError(
+            [FhirIssue(root, "the resource cannot be read as FHIR R4", "structure")]
+        ) from None
+    issues = list(_bound_codes(model, root))
+    if issues:
+        raise FhirInputError(issues)
+    return model
 
 
 def _from_validation(root: str, error: ValidationError) -> FhirInputError:
@@ -134,6 +274,36 @@ def _from_validation(root: str, error: ValidationError) -> FhirInputError:
             for item in error.errors(include_url=False, include_input=False)
         ]
     )
+
+
+def _under(path: str, kind: str, root: str) -> str:
+    """A path read from a resource of `kind` (`ServiceRequest.note`) as the FHIRPath of that
+    element in the Bundle posted, where the resource stands at `root`."""
+    rest = path.removeprefix(kind)
+    return root + rest if rest != path and rest[:1] in ("", ".", "[") else path
+
+
+def _rooted(read: Callable[[], Read], kind: str, root: str) -> Read:
+    """`read()`, the paths of its result and of its refusal rooted at `root` (see `_under`)."""
+    try:
+        result = read()
+    except FhirInputError as error:
+        raise FhirInputError(
+            [replace(i, expression=_under(i.expression, kind, root)) for i in error.issues]
+        ) from None
+
+    def rooted(found: Referral | Cancellation) -> Referral | Cancellation:
+        if isinstance(found, Referral):
+            return replace(
+                found,
+                kind_at=_under(found.kind_at, kind, root),
+                reference_at=_under(found.reference_at, kind, root),
+            )
+        return replace(found, reference_at=_under(found.reference_at, kind, root))
+
+    if isinstance(result, Transaction):
+        return replace(result, referral=rooted(result.referral))
+    return rooted(result)  # type: ignore[arg-type,return-value]
 
 
 def _extensions(address: Any) -> dict[str, str]:
@@ -344,15 +514,10 @@ def _signal(
         ) from None
 
 
-def _referral(
-    request: ServiceRequest,
-    patient: Patient,
-    patient_path: str,
-    consent: Consent | None,
-    codes: KindCodes,
-) -> Referral:
+def _reference(request: ServiceRequest) -> tuple[str, Any]:
+    """The partner's reference for the request: its identifier's value, else (without an
+    identifier) the request's own id; and the identifier."""
     identifier = next((i for i in request.identifier or [] if i.value), None)
-    # Without an identifier, the request's own id is the partner's reference for it.
     reference = identifier.value if identifier else request.id
     if not reference:
         raise FhirInputError(
@@ -362,6 +527,42 @@ def _referral(
                 )
             ]
         )
+    return reference, identifier
+
+
+def _called_off(request: ServiceRequest) -> Cancellation | None:
+    """A ServiceRequest revoked or entered in error calls its referral off (nothing else of it
+    is read); one the hub takes is active."""
+    if request.status in REQUEST_CANCELLED:
+        reference, identifier = _reference(request)
+        return Cancellation(
+            reference,
+            None,
+            request_status=request.status,
+            reference_at="ServiceRequest.identifier" if identifier else "ServiceRequest.id",
+        )
+    if request.status != "active":
+        raise FhirInputError(
+            [
+                FhirIssue(
+                    "ServiceRequest.status",
+                    f"a referral the hub takes is active (and revoked or entered-in-error calls "
+                    f"it off); this one is {request.status}",
+                    "business-rule",
+                )
+            ]
+        )
+    return None
+
+
+def _referral(
+    request: ServiceRequest,
+    patient: Patient,
+    patient_path: str,
+    consent: Consent | None,
+    codes: KindCodes,
+) -> Referral:
+    reference, identifier = _reference(request)
     concepts = [request.code, *(request.category or [])]
     kind_at = "ServiceRequest.code" if request.code else "ServiceRequest.category"
     signal = _signal(
@@ -386,26 +587,36 @@ def _referral(
         },
         "ServiceRequest",
     )
-    focus = (
-        f"ServiceRequest/{request.id}"
-        if request.id
-        else f"identifier:{(identifier.system if identifier else None) or ''}|{reference}"
+    facts = RequestFacts(
+        identifier_system=identifier.system if identifier else None,
+        intent=request.intent or "order",
+        priority=request.priority,
     )
-    return Referral(signal, focus, kind_at=kind_at)
+    return Referral(signal, kind_at=kind_at, request=facts)
 
 
 def _resource_type(data: Any) -> str | None:
     return data.get("resourceType") if isinstance(data, dict) else None
 
 
-def referral_from_service_request(data: Any, codes: KindCodes | None = None) -> Referral:
-    """A ServiceRequest with its Patient contained (subject `#id`)."""
-    if _resource_type(data) != "ServiceRequest":
-        raise FhirInputError([FhirIssue("resourceType", "expected a ServiceRequest")])
-    try:
-        request = ServiceRequest.model_validate(data)
-    except ValidationError as error:
-        raise _from_validation("ServiceRequest", error) from None
+def _expect(data: Any, expected: str) -> None:
+    found = _resource_type(data)
+    if found != expected:
+        # The element at fault is the resource itself, named by its type where it has one.
+        at = found if _is_resource_type(found) else ""
+        raise FhirInputError([FhirIssue(str(at), f"expected a {expected}", "structure")])
+
+
+def referral_from_service_request(
+    data: Any, codes: KindCodes | None = None
+) -> Referral | Cancellation:
+    """A ServiceRequest with its Patient contained (subject `#id`); or, revoked or entered in
+    error, the calling off of the referral it was sent as."""
+    _expect(data, "ServiceRequest")
+    request = _validated(ServiceRequest, data, "ServiceRequest")
+    cancellation = _called_off(request)
+    if cancellation is not None:
+        return cancellation
     reference = request.subject.reference if request.subject else None
     for index, contained in enumerate(request.contained or []):
         if isinstance(contained, Patient) and reference == f"#{contained.id}":
@@ -423,13 +634,28 @@ def referral_from_service_request(data: Any, codes: KindCodes | None = None) -> 
     )
 
 
+def request_update(data: Any) -> tuple[str | None, str]:
+    """A ServiceRequest sent to replace the one the hub serves (an update): it may only call the
+    referral off, so its status must be revoked or entered-in-error. Its id and that status."""
+    _expect(data, "ServiceRequest")
+    request = _validated(ServiceRequest, data, "ServiceRequest")
+    if request.status not in REQUEST_CANCELLED:
+        raise FhirInputError(
+            [
+                FhirIssue(
+                    "ServiceRequest.status",
+                    "the hub keeps a referral as it was sent; an update can only call it off "
+                    "(status revoked or entered-in-error)",
+                    "business-rule",
+                )
+            ]
+        )
+    return request.id, str(request.status)
+
+
 def _bundle(data: Any) -> Bundle:
-    if _resource_type(data) != "Bundle":
-        raise FhirInputError([FhirIssue("resourceType", "expected a Bundle")])
-    try:
-        return Bundle.model_validate(data)
-    except ValidationError as error:
-        raise _from_validation("Bundle", error) from None
+    _expect(data, "Bundle")
+    return _validated(Bundle, data, "Bundle")
 
 
 def _entry(entries: Sequence[BundleEntry], subject: Any, kind: type[Any]) -> tuple[int, Any] | None:
@@ -447,15 +673,74 @@ def _entry(entries: Sequence[BundleEntry], subject: Any, kind: type[Any]) -> tup
     return None
 
 
+def _entry_requests(entries: Sequence[BundleEntry]) -> None:
+    """Each entry of a transaction says what to do with it: the hub takes resources posted (or
+    put); the ServiceRequest is posted."""
+    issues: list[FhirIssue] = []
+    for index, entry in enumerate(entries):
+        at = f"Bundle.entry[{index}].request"
+        if entry.request is None:
+            issues.append(
+                FhirIssue(at, "a transaction entry says what to do (request)", "required")
+            )
+        elif entry.request.method not in ("POST", "PUT") or (
+            isinstance(entry.resource, ServiceRequest) and entry.request.method != "POST"
+        ):
+            issues.append(
+                FhirIssue(
+                    f"{at}.method",
+                    "a transaction here creates a referral: POST the ServiceRequest (PUT or POST "
+                    "the resources with it); to call a referral off, post it revoked",
+                    "not-supported",
+                )
+            )
+    if issues:
+        raise FhirInputError(issues)
+
+
 def _transaction(bundle: Bundle, codes: KindCodes) -> Transaction:
     entries = bundle.entry or []
-    requests = [e.resource for e in entries if isinstance(e.resource, ServiceRequest)]
+    requests: list[tuple[int, ServiceRequest]] = [
+        (index, entry.resource)
+        for index, entry in enumerate(entries)
+        if isinstance(entry.resource, ServiceRequest)
+    ]
     if len(requests) != 1:
         raise FhirInputError(
             [FhirIssue("Bundle.entry", "the Bundle needs exactly one ServiceRequest", "required")]
         )
-    request = requests[0]
+    _entry_requests(entries)
+    ((at, request),) = requests
+    entry_request = entries[at].request
+    if_none_exist = entry_request.ifNoneExist if entry_request else None
+    return _rooted(
+        lambda: _transaction_of(entries, at, request, if_none_exist, codes),
+        "ServiceRequest",
+        f"Bundle.entry[{at}].resource",
+    )
+
+
+def _transaction_of(
+    entries: Sequence[BundleEntry],
+    request_at: int,
+    request: ServiceRequest,
+    if_none_exist: str | None,
+    codes: KindCodes,
+) -> Transaction:
     patient_at = _entry(entries, request.subject, Patient)
+    consents = {i for i, entry in enumerate(entries) if isinstance(entry.resource, Consent)}
+
+    def role(index: int) -> str:
+        if index == request_at:
+            return ENTRY_REQUEST
+        if patient_at is not None and index == patient_at[0]:
+            return ENTRY_SUBJECT
+        return ENTRY_CONSENT if index in consents else ENTRY_OTHER
+
+    roles = [role(index) for index in range(len(entries))]
+    cancellation = _called_off(request)
+    if cancellation is not None:
+        return Transaction(cancellation, roles, if_none_exist)
     if patient_at is None:
         raise FhirInputError(
             [
@@ -470,7 +755,7 @@ def _transaction(bundle: Bundle, codes: KindCodes) -> Transaction:
     referral = _referral(
         request, patient_at[1], f"Bundle.entry[{patient_at[0]}].resource", consent, codes
     )
-    return Transaction(referral, [type(e.resource).__name__ if e.resource else "" for e in entries])
+    return Transaction(referral, roles, if_none_exist)
 
 
 def _cancels(composition: Composition) -> bool:
@@ -578,7 +863,7 @@ def _document(bundle: Bundle, codes: KindCodes) -> Referral | Cancellation:
     )
     return Referral(
         signal,
-        f"identifier:{identifier.system or ''}|{identifier.value}",
+        focus=f"identifier:{identifier.system or ''}|{identifier.value}",
         kind_at="Composition.type",
         reference_at="Composition.identifier",
     )
@@ -591,7 +876,11 @@ def read_bundle(data: Any, codes: KindCodes | None = None) -> Transaction | Refe
     if bundle.type == "transaction":
         return _transaction(bundle, codes or KindCodes())
     if bundle.type == "document":
-        return _document(bundle, codes or KindCodes())
+        return _rooted(
+            lambda: _document(bundle, codes or KindCodes()),
+            "Composition",
+            "Bundle.entry[0].resource",
+        )
     raise FhirInputError([FhirIssue("Bundle.type", "post a transaction or a document Bundle")])
 
 
@@ -607,7 +896,98 @@ def read_document(data: Any, codes: KindCodes | None = None) -> Referral | Cance
                 )
             ]
         )
-    return _document(bundle, codes or KindCodes())
+    return _rooted(
+        lambda: _document(bundle, codes or KindCodes()), "Composition", "Bundle.entry[0].resource"
+    )
+
+
+def _meta(version: str, last_updated: datetime) -> dict[str, Any]:
+    return {"versionId": version, "lastUpdated": last_updated.isoformat()}
+
+
+def _home_address(address: Mapping[str, Any]) -> dict[str, Any]:
+    """The household's address as the hub holds it (postcode, number, letter and addition; no
+    street or town), in the nl-core way: the parts in ADXP extensions of the line."""
+    number = str(address["house_number"])
+    suffix = " ".join(
+        part for part in (address.get("house_letter"), address.get("addition")) if part
+    )
+    parts = [{"url": ADXP + "houseNumber", "valueString": number}]
+    if suffix:
+        parts.append({"url": ADXP + "buildingNumberSuffix", "valueString": suffix})
+    return {
+        "use": "home",
+        "line": [f"{number} {suffix}".strip()],
+        "_line": [{"extension": parts}],
+        "postalCode": address["postcode"],
+        "country": "NL",
+    }
+
+
+@dataclass(frozen=True)
+class ServedRequest:
+    """What the hub serves a ServiceRequest from: its signal (opened) and its `RequestFacts`."""
+
+    request_id: str
+    version: str
+    last_updated: datetime
+    status: str
+    facts: RequestFacts
+    external_ref: str
+    kind: SignalKind
+    kind_display: str | None
+    coding: Mapping[str, Any] | None
+    person_name: str | None
+    birth_date: date | None
+    address: Mapping[str, Any]
+    description: str
+
+
+def service_request_for(served: ServedRequest) -> dict[str, Any]:
+    """The ServiceRequest the hub serves for a referral it took: rebuilt from its signal, the
+    Patient contained (name, birth date and address as the signal holds them), the code of the
+    kind the hub took it as first and the referrer's own code (if kept) after it."""
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": PATIENT_ID}
+    if served.person_name:
+        patient["name"] = [{"text": served.person_name}]
+    if served.birth_date:
+        patient["birthDate"] = served.birth_date.isoformat()
+    patient["address"] = [_home_address(served.address)]
+    kind = {"system": KIND_SYSTEM, "code": served.kind.value}
+    if served.kind_display:
+        kind["display"] = served.kind_display
+    codings = [kind]
+    if served.coding:
+        codings.append({key: value for key, value in served.coding.items() if value})
+    identifier = {"value": served.external_ref}
+    if served.facts.identifier_system:
+        identifier = {"system": served.facts.identifier_system, **identifier}
+    request: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": served.request_id,
+        "meta": _meta(served.version, served.last_updated),
+        "contained": [patient],
+        "identifier": [identifier],
+        "status": served.status,
+        "intent": served.facts.intent,
+        **({"priority": served.facts.priority} if served.facts.priority else {}),
+        "code": {"coding": codings},
+        "subject": {"reference": f"#{PATIENT_ID}"},
+        "note": [{"text": served.description}],
+    }
+    return request
+
+
+def priority_of(urgency: str) -> str:
+    """The ServiceRequest priority a signal's urgency stands for (of a referral whose own
+    priority was not kept)."""
+    return _URGENCY_PRIORITY[urgency]
+
+
+def _narrative(*paragraphs: str) -> dict[str, str]:
+    """A generated narrative of plain text paragraphs (escaped: never markup of their own)."""
+    body = "".join(f"<p>{escape(text, quote=False)}</p>" for text in paragraphs)
+    return {"status": "generated", "div": f'<div xmlns="{_XHTML}">{body}</div>'}
 
 
 def task_for(
@@ -620,11 +1000,15 @@ def task_for(
     authored_on: datetime,
     last_modified: datetime,
 ) -> dict[str, Any]:
-    """The Task a partner reads back for its referral: the state of the work, never its content."""
+    """The Task a partner reads back for its referral: the state of the work, never its content.
+
+    `focus` is `ServiceRequest/<id>`, the ServiceRequest the hub serves (then also what the Task
+    is based on), or `identifier:<system>|<value>`, a document known by its identifier. The
+    version is a digest of the content: it changes exactly when what the partner reads does."""
     task: dict[str, Any] = {
         "resourceType": "Task",
         "id": task_id,
-        "meta": {"lastUpdated": last_modified.isoformat()},
+        "text": _narrative(business_status),
         "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{task_id}"}],
         "status": status,
         "businessStatus": {"text": business_status},
@@ -641,12 +1025,30 @@ def task_for(
         "lastModified": last_modified.isoformat(),
     }
     if focus.startswith("ServiceRequest/"):
+        task["basedOn"] = [{"reference": focus}]
         task["focus"] = {"reference": focus}
     else:
         system, _, value = focus.removeprefix("identifier:").partition("|")
-        task["focus"] = {"identifier": {"system": system or None, "value": value}}
-        if not system:
-            del task["focus"]["identifier"]["system"]
+        identifier = {"system": system, "value": value} if system else {"value": value}
+        task["focus"] = {"identifier": identifier}
     if owner:
         task["owner"] = {"display": owner}
-    return task
+    content = json.dumps(task, sort_keys=True, ensure_ascii=False).encode()
+    version = hashlib.sha256(content).hexdigest()[:16]
+    return {"resourceType": "Task", "id": task_id, "meta": _meta(version, last_modified)} | {
+        key: value for key, value in task.items() if key not in ("resourceType", "id")
+    }
+
+
+def validation_issues(data: Any) -> list[FhirIssue]:
+    """What is wrong with `data` as a FHIR R4 resource (its structure, the codes of required
+    bindings), as the hub checks what it is sent: nothing for a valid one. The hub's own
+    resources are held to it too (in its tests)."""
+    kind = _resource_type(data)
+    if not _is_resource_type(kind):
+        return [FhirIssue("", "not a resource of FHIR R4", "structure")]
+    try:
+        _validated(get_fhir_model_class(str(kind)), data, str(kind))
+    except FhirInputError as error:
+        return error.issues
+    return []

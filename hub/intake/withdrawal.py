@@ -77,6 +77,22 @@ async def withdraw_by_reference(
     return signal_id
 
 
+async def withdraw_within(
+    conn: Connection,
+    partner: Partner,
+    signal_id: UUID,
+    reason: str | None = None,
+    *,
+    public_url: str = DEFAULT_PUBLIC_URL,
+) -> bool:
+    """Withdraw the partner's own signal in the caller's transaction (a FHIR ServiceRequest
+    called off changes with it); False if it had been withdrawn before."""
+    row = await store.signal_by_id(conn, partner.id, signal_id)
+    if row is None:
+        raise NotFound("no such signal")
+    return await _withdraw(conn, partner, row, reason, public_url)
+
+
 async def _withdraw(
     conn: Connection, partner: Partner, row: asyncpg.Record, reason: str | None, public_url: str
 ) -> bool:

@@ -87,3 +87,21 @@ class TooManyRequests(HubError):
     status = 429
     slug = "too-many-requests"
     title = "Too many requests"
+
+
+class NotAcceptable(HubError):
+    status = 406
+    slug = "not-acceptable"
+    title = "Not acceptable"
+
+
+class Gone(HubError):
+    status = 410
+    slug = "gone"
+    title = "Gone"
+
+
+class PreconditionFailed(HubError):
+    status = 412
+    slug = "precondition-failed"
+    title = "Precondition failed"

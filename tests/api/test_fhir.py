@@ -19,6 +19,7 @@ from tests.support.fhir import (
     contained,
     service_request,
     transaction,
+    transaction_with,
     without_id,
 )
 from tests.support.http import bearer
@@ -60,18 +61,32 @@ async def test_service_request_with_contained_patient(
     _, token = await make_partner(haarlem, PartnerKind.GP)
     response = await post(client, token, "/fhir/ServiceRequest", contained())
     assert response.status == 201, await response.text()
-    task = await response.json()
-    assert task["resourceType"] == "Task"
+    created = await response.json()
+    # Created, it is answered with itself: the hub's ServiceRequest, at the hub's own id.
+    assert created["resourceType"] == "ServiceRequest"
+    assert (created["status"], created["intent"], created["priority"]) == (
+        "active",
+        "order",
+        "urgent",
+    )
+    assert created["identifier"] == [
+        {"system": "urn:oid:2.16.840.1.113883.2.4.6.1", "value": "HIS-2026-000123"}
+    ]
+    assert created["contained"][0]["name"] == [{"text": "J. de Vries"}]
+    assert created["meta"]["versionId"] == "1"
+    location = response.headers["Location"]
+    assert location.endswith(f"/fhir/ServiceRequest/{created['id']}/_history/1")
+    assert location.startswith("http://127.0.0.1:")
+
+    read = await client.get(f"/fhir/Task/{created['id']}", headers=bearer(token))
+    assert read.status == 200
+    task = await read.json()
     assert task["status"] == "requested"
     assert task["intent"] == "order"
-    assert task["focus"] == {"reference": "ServiceRequest/sr-1"}
+    assert task["focus"] == {"reference": f"ServiceRequest/{created['id']}"}
+    assert task["basedOn"] == [{"reference": f"ServiceRequest/{created['id']}"}]
     assert task["owner"]["display"] == "Sociaal Wijkteam West"
-    assert response.headers["Location"] == f"/fhir/Task/{task['id']}"
     assert "de Vries" not in json.dumps(task)  # the Task carries no personal data
-
-    read = await client.get(f"/fhir/Task/{task['id']}", headers=bearer(token))
-    assert read.status == 200
-    assert (await read.json())["id"] == task["id"]
 
     row = await stored(haarlem)
     assert (row["postcode"], row["house_number"], row["house_letter"]) == ("2015GB", 7, "B")
@@ -89,9 +104,17 @@ async def test_transaction_bundle_with_nl_core_address_and_consent(
     assert response.status == 200, await response.text()
     bundle = await response.json()
     assert bundle["type"] == "transaction-response"
-    assert [entry["response"]["status"] for entry in bundle["entry"]] == ["201 Created"] * 3
-    task = bundle["entry"][1]["resource"]
-    assert bundle["entry"][1]["response"]["location"] == f"Task/{task['id']}"
+    # Each entry answers for its own: the Patient and the Consent were taken into the referral.
+    assert [entry["response"]["status"] for entry in bundle["entry"]] == [
+        "200 OK",
+        "201 Created",
+        "200 OK",
+    ]
+    request = bundle["entry"][1]["resource"]
+    assert request["resourceType"] == "ServiceRequest"
+    assert (
+        bundle["entry"][1]["response"]["location"] == f"ServiceRequest/{request['id']}/_history/1"
+    )
     row = await stored(haarlem)
     assert (row["postcode"], row["house_number"], row["house_letter"], row["addition"]) == (
         "2035AB",
@@ -100,13 +123,12 @@ async def test_transaction_bundle_with_nl_core_address_and_consent(
         "BIS",
     )
     assert row["resident_informed"] is True
-    assert row["fhir_focus"] == "ServiceRequest/sr-1"
 
     again = await post(client, token, "/fhir", transaction())
     assert again.status == 200
     replay = await again.json()
     assert replay["entry"][1]["response"]["status"] == "200 OK"
-    assert replay["entry"][1]["resource"]["id"] == task["id"]
+    assert replay["entry"][1]["resource"]["id"] == request["id"]
 
 
 @pytest.mark.parametrize(
@@ -144,7 +166,25 @@ async def test_transaction_bundle_with_nl_core_address_and_consent(
             "ServiceRequest.subject",
         ),
         ({**transaction(), "type": "batch"}, "/fhir", "Bundle.type"),
-        ({"resourceType": "Patient"}, "/fhir", "resourceType"),
+        ({"resourceType": "Patient"}, "/fhir", "Patient"),
+        (contained(status="actief"), "/fhir/ServiceRequest", "ServiceRequest.status"),
+        (contained(priority="spoed"), "/fhir/ServiceRequest", "ServiceRequest.priority"),
+        (contained(status="draft"), "/fhir/ServiceRequest", "ServiceRequest.status"),
+        (
+            contained({**LINE_ADDRESS, "use": "thuis"}),
+            "/fhir/ServiceRequest",
+            "ServiceRequest.contained[0].address[0].use",
+        ),
+        (
+            {**contained(), "contained": [{"resourceType": "Patiënt", "id": "p1"}]},
+            "/fhir/ServiceRequest",
+            "ServiceRequest.contained[0]",
+        ),
+        (  # the path of the ServiceRequest where it stands in the Bundle
+            transaction_with(note=[]),
+            "/fhir",
+            "Bundle.entry[1].resource.note",
+        ),
     ],
 )
 async def test_bad_referrals_are_answered_with_the_path_at_fault(
@@ -236,8 +276,9 @@ async def test_transport_errors_are_operation_outcomes(
         ),
         415,
     )
-    task = await (await post(client, token, "/fhir/ServiceRequest", contained())).json()
-    await outcome(await client.get(f"/fhir/Task/{task['id']}", headers=bearer(other)), 404)
+    created = await (await post(client, token, "/fhir/ServiceRequest", contained())).json()
+    for path in (f"/fhir/Task/{created['id']}", f"/fhir/ServiceRequest/{created['id']}"):
+        await outcome(await client.get(path, headers=bearer(other)), 404)
     await outcome(await client.get("/fhir/Task/nope", headers=bearer(token)), 404)
     await outcome(await client.get("/fhir/Observation/1", headers=bearer(token)), 404)
 
@@ -260,7 +301,6 @@ async def test_task_status_follows_the_case(client: Client, haarlem: asyncpg.Poo
     _, token = await make_partner(haarlem, PartnerKind.GP)
     _, member = await make_user(haarlem, "member", "SWT-HLM-WEST")
     task = await (await post(client, token, "/fhir/ServiceRequest", contained())).json()
-    assert task["status"] == "requested"
     (case,) = (await (await client.get("/api/v1/cases", headers=bearer(member))).json())["items"]
     seen = []
     for action in (

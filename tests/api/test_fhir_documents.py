@@ -193,7 +193,7 @@ async def test_cancelling_what_was_never_sent_or_is_finished(
     _, other = await make_partner(haarlem, PartnerKind.GP)
     _, member = await make_user(haarlem, "member", OOST)
     issues = await outcome(await post(client, token, "/fhir", cancellation()), 422)
-    assert expressions(issues) == ["Composition.identifier"]
+    assert expressions(issues) == ["Bundle.entry[0].resource.identifier"]
 
     await post(client, token, "/fhir", referral())
     # Another practice's cancellation with the same number finds nothing of its own.
@@ -226,17 +226,20 @@ async def test_a_document_without_an_address_names_patient_address(
 @pytest.mark.parametrize(
     ("change", "expression"),
     [
-        (lambda d: d["entry"][0]["resource"].pop("identifier"), "Composition.identifier"),
+        (  # the Composition's elements where they stand in the Bundle: a FHIRPath of it
+            lambda d: d["entry"][0]["resource"].pop("identifier"),
+            "Bundle.entry[0].resource.identifier",
+        ),
         (lambda d: d["entry"].reverse(), "Bundle.entry[0].resource"),
         (
             lambda d: d["entry"][0]["resource"].update(subject={"reference": "Patient/elders"}),
-            "Composition.subject",
+            "Bundle.entry[0].resource.subject",
         ),
         (  # too long to take whole: refused, not cut short
             lambda d: d["entry"][0]["resource"]["section"][0]["text"].update(
                 div=f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{"Zorgen. " * 300}</p></div>'
             ),
-            "Composition.section",
+            "Bundle.entry[0].resource.section",
         ),
         (lambda d: d.update(type="collection"), "Bundle.type"),
     ],
@@ -312,10 +315,10 @@ async def test_the_published_sdoh_food_pantry_referral_is_taken_with_its_code(
     _, token = await make_partner(haarlem, PartnerKind.GP)
     response = await post(client, token, "/fhir/ServiceRequest", with_dutch_patient(sdoh_example()))
     assert response.status == 201, await response.text()
-    task = await response.json()
-    assert task["focus"] == {
-        "reference": "ServiceRequest/SDOHCC-ServiceRequestActiveFoodPantryApplicationAssistExample"
-    }
+    created = await response.json()
+    assert created["code"]["coding"][1]["code"] == "467771000124109"  # its own code, kept
+    task = await (await client.get(f"/fhir/Task/{created['id']}", headers=bearer(token))).json()
+    assert task["focus"] == {"reference": f"ServiceRequest/{created['id']}"}
     (row,) = await signals(haarlem)
     assert row["kind"] == "care_concern"
     assert row["coding"] == {

@@ -56,12 +56,15 @@ async def test_a_second_partner_is_told_what_a_first_one_would_be(
         assert (by_api["status"], by_api["team"]["code"]) == ("routed", WEST)
 
         referral = contained(address={"line": ["Ramplaan 7"], "postalCode": "2015gb"})
-        task = await (
+        created = await (
             await client.post(
                 "/fhir/ServiceRequest",
                 data=json.dumps(referral),
                 headers={**bearer(fhir_token), "Content-Type": FHIR},
             )
+        ).json()
+        task = await (
+            await client.get(f"/fhir/Task/{created['id']}", headers=bearer(fhir_token))
         ).json()
         assert (task["status"], task["businessStatus"]["text"]) == ("requested", ROUTED)
 

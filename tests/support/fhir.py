@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from connectors.fhir import ADXP, KIND_SYSTEM
@@ -17,7 +18,7 @@ def patient(address: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "resourceType": "Patient",
         "name": [{"given": ["J."], "family": "de Vries"}],
         "birthDate": "1971-03-05",
-        "address": [address],
+        "address": [copy.deepcopy(address)],  # a test may change it, not the shared one
         **extra,
     }
 
@@ -64,7 +65,11 @@ def contained(address: dict[str, Any] = LINE_ADDRESS, **extra: Any) -> dict[str,
     )
 
 
-def transaction(address: dict[str, Any] = NL_CORE_ADDRESS, consent: bool = True) -> dict[str, Any]:
+def transaction(
+    address: dict[str, Any] = NL_CORE_ADDRESS, consent: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """A transaction as a GP system posts it: the Patient, the ServiceRequest (with `extra`),
+    and a Consent."""
     entries: list[dict[str, Any]] = [
         {
             "fullUrl": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001",
@@ -74,7 +79,7 @@ def transaction(address: dict[str, Any] = NL_CORE_ADDRESS, consent: bool = True)
         {
             "fullUrl": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000002",
             "resource": service_request(
-                subject={"reference": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001"}
+                subject={"reference": "urn:uuid:0f1b4c5e-0000-4000-8000-000000000001"}, **extra
             ),
             "request": {"method": "POST", "url": "ServiceRequest"},
         },
@@ -104,3 +109,8 @@ def transaction(address: dict[str, Any] = NL_CORE_ADDRESS, consent: bool = True)
 
 def without_id(resource: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in resource.items() if key != "id"}
+
+
+def transaction_with(**extra: Any) -> dict[str, Any]:
+    """The transaction, its ServiceRequest with `extra`."""
+    return transaction(**extra)
