@@ -231,7 +231,8 @@ def parse_amount(text: str) -> Decimal:
         cleaned = cleaned.replace(".", "").replace(",", ".")
     elif _THOUSANDS.match(cleaned):
         cleaned = cleaned.replace(".", "")
-    if not cleaned.isascii():  # Decimal reads "٣" as 3; a partner's list never holds it
+    # Decimal also reads "٣", "1_000" and "1.5e3"; a partner's list never means those.
+    if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", cleaned) is None:
         raise ValueError("not an amount; write it like 1.234,56")
     try:
         amount = Decimal(cleaned)

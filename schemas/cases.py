@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Self
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -120,8 +121,13 @@ class Assign(_Action):
     ]
 
 
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
 def _not_in_future(value: date) -> date:
-    if value > date.today() or value < date(2000, 1, 1):
+    # "Today" where the team works: a server on UTC would refuse the page's own default date
+    # in the first hour or two of a Dutch day.
+    if value > datetime.now(AMSTERDAM).date() or value < date(2000, 1, 1):
         raise ValueError("a contact attempt happened on a day between 2000-01-01 and today")
     return value
 
@@ -155,6 +161,12 @@ class Close(_Action):
             if self.early_debt_result is None:
                 raise ValueError("give an outcome (or an early_debt_result)")
             self.outcome = OUTCOME_OF_RESULT[self.early_debt_result]
+        elif self.early_debt_result and OUTCOME_OF_RESULT[self.early_debt_result] != self.outcome:
+            expected = OUTCOME_OF_RESULT[self.early_debt_result].value
+            raise ValueError(
+                f"the outcome of early_debt_result {self.early_debt_result.value} is {expected}; "
+                "leave the outcome out or make it match"
+            )
         return self
 
     @property

@@ -13,6 +13,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -173,7 +174,23 @@ ExternalRef = Annotated[
         examples=["HIS-2026-000123"],
     ),
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# Control characters (NUL, escape sequences) have no place in what people read: they hide or
+# garble text on a team's screen and in exports. Line breaks and tabs are text. (Bidirectional
+# marks are text too, pasted from right-to-left writing: they are kept and shown escaped.)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("holds a control character")
+    return value
+
+
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_no_control),
+]
 
 
 def _birth_date_in_past(value: date) -> date:
@@ -188,7 +205,11 @@ class Person(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+            AfterValidator(_no_control),
+        ]
         | None
     ) = None
     birth_date: Annotated[date, AfterValidator(_birth_date_in_past)] | None = None
@@ -209,36 +230,66 @@ class ResidentInformed(BaseModel):
         return self
 
 
+def _plausible_day(value: date) -> date:
+    if not date(2000, 1, 1) <= value <= date(2099, 12, 31):
+        raise ValueError("a date between 2000-01-01 and 2099-12-31")
+    return value
+
+
+PlausibleDay = Annotated[date, AfterValidator(_plausible_day)]
+
+
+def _plain_amount(value: object) -> object:
+    """An amount as digits and a point ("412.50"), or a number: not "٤١٢", "1_000" or " 4 "."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,2})?", value) is None:
+        raise ValueError("an amount in euros as digits with a decimal point, e.g. 412.50")
+    return value
+
+
 class Arrears(BaseModel):
     """Payment arrears: rent arrears as a housing corporation reports them, or an early-debt
     signal (vroegsignaal) of any creditor, with the national model's facts."""
 
     model_config = ConfigDict(extra="forbid")
 
-    amount_eur: Decimal = Field(ge=0, le=1_000_000, decimal_places=2)
-    since: date | None = Field(default=None, description="When the arrears arose (ontstaansdatum).")
+    amount_eur: Annotated[Decimal, BeforeValidator(_plain_amount)] = Field(
+        ge=0, le=1_000_000, decimal_places=2
+    )
+    since: PlausibleDay | None = Field(
+        default=None, description="When the arrears arose (ontstaansdatum)."
+    )
     creditor: PartnerKind | None = Field(
         default=None,
         description="The creditor's kind (signaalpartner) when a collection system sends the "
         "signal on its behalf; a creditor's own signal is its own kind.",
     )
-    signalled_on: date | None = Field(
+    signalled_on: PlausibleDay | None = Field(
         default=None, description="When the creditor signalled it (signaaldatum)."
     )
     crisis: bool = Field(
         default=False,
+        strict=True,
         description="Eviction or cut-off is imminent (crisissignaal): the signal is urgent.",
     )
-    ends_on: date | None = Field(
+    ends_on: PlausibleDay | None = Field(
         default=None,
         description="The day the supply ends or the eviction is set, as the creditor announced "
         "it: first contact is due before it.",
     )
     warm_handover: bool = Field(
         default=False,
+        strict=True,
         description="The creditor already spoke with the resident, who asked to be contacted "
         "(warme overdracht).",
     )
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        if self.since and self.signalled_on and self.since > self.signalled_on:
+            raise ValueError("the arrears arose (since) on or before the day they were signalled")
+        if self.ends_on and self.signalled_on and self.ends_on < self.signalled_on:
+            raise ValueError("the cut-off (ends_on) is announced for a day after the signal")
+        return self
 
 
 class NonResponse(BaseModel):
@@ -299,7 +350,9 @@ class SignalIn(BaseModel):
     person: Person | None = None
     resident_informed: ResidentInformed
     description: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+        AfterValidator(_no_control),
     ]
     arrears: Arrears | None = None
     non_response: NonResponse | None = None
@@ -394,6 +447,10 @@ class WithdrawalIn(BaseModel):
     model_config = ConfigDict(extra="forbid", title="WithdrawalIn")
 
     reason: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+            AfterValidator(_no_control),
+        ]
         | None
     ) = Field(default=None, examples=["Patiënt is verhuisd naar een andere gemeente."])

@@ -7,6 +7,7 @@ personal data, for the administrator who asked and with the purpose "DDAS-leveri
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -130,7 +131,10 @@ async def ddas_export(
     """The delivery for signals received from `start` to `end` (inclusive, local days)."""
     if start > end:
         message = "from must be on or before to"
-        raise InvalidFields(message, errors=[{"loc": ["from"], "msg": message}])
+        raise InvalidFields(message, errors=[{"loc": ["query", "from"], "msg": message}])
+    if not (date(2000, 1, 1) <= start and end <= date(2099, 12, 31)):
+        message = "the period lies between 2000-01-01 and 2099-12-31"
+        raise InvalidFields(message, errors=[{"loc": ["query", "from"], "msg": message}])
     code = municipality_code(municipality)
     since = datetime.combine(start, time.min, LOCAL_TIME)
     until = datetime.combine(end + timedelta(days=1), time.min, LOCAL_TIME)
@@ -148,6 +152,20 @@ async def ddas_export(
                 [(f"signal:{row['id']}", row["household_id"]) for row in rows],
                 actor,
             )
+    # Opening thousands of sealed values and building the document is CPU work: off the loop.
+    return await asyncio.to_thread(
+        _build, rows, case_rows, start, end, settings, now or datetime.now(UTC)
+    )
+
+
+def _build(
+    rows: list[asyncpg.Record],
+    case_rows: list[asyncpg.Record],
+    start: date,
+    end: date,
+    settings: DdasSettings,
+    now: datetime,
+) -> DdasExport:
     cases = _case_facts(case_rows)
     per_municipality: dict[tuple[str, str], list[EarlySignal]] = defaultdict(list)
     case_signals: dict[UUID, list[str]] = defaultdict(list)
@@ -223,7 +241,5 @@ async def ddas_export(
                 cases=in_delivery,
             )
         )
-    document = ddas_document(
-        start, end, now or datetime.now(UTC), settings.supplier_code, deliveries
-    )
+    document = ddas_document(start, end, now, settings.supplier_code, deliveries)
     return DdasExport(document, sum(len(d.signals) for d in deliveries), left_out)

@@ -54,6 +54,7 @@ from schemas.cases import (
     Role,
     TimelineEntry,
 )
+from schemas.early_debt import EarlyDebtResult
 from schemas.signals import (
     Arrears,
     PartnerKind,
@@ -368,7 +369,15 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
                 early_debt_result=action.early_debt_result,
             )
         elif isinstance(action, Decline):
-            await on_case_step(conn, signal_ids, "outcome", Outcome.DECLINED.value, at)
+            # Declined by the team: not taken up, which is all a creditor may hear of it.
+            await on_case_step(
+                conn,
+                signal_ids,
+                "outcome",
+                Outcome.DECLINED.value,
+                at,
+                early_debt_result=EarlyDebtResult.NOT_TAKEN_OTHER_REASON,
+            )
     return await case_view(pool, user, case_id)
 
 

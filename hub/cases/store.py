@@ -614,8 +614,9 @@ async def first_contacts(
 async def early_debt_signals(
     conn: Connection, start: datetime, end: datetime, municipality_code: str | None
 ) -> list[asyncpg.Record]:
-    """Payment-arrears signals received in [start, end) at a team of the municipality (all
-    municipalities if None), with their sealed address and personal value."""
+    """Early-debt signals (payment arrears, and a housing corporation's rent arrears, which are
+    early-debt signals of the kind "Huur") received in [start, end) at a team of the
+    municipality (all municipalities if None), with their sealed address and personal value."""
     return await conn.fetch(
         """
         select s.id, s.household_id, h.address, s.personal, s.received_at, s.status,
@@ -625,7 +626,8 @@ async def early_debt_signals(
         join partners p on p.id = s.partner_id
         join teams t on t.id = s.team_id
         join households h on h.id = s.household_id
-        where s.kind = 'payment_arrears' and s.received_at >= $1 and s.received_at < $2
+        where s.kind in ('payment_arrears', 'rent_arrears')
+          and s.received_at >= $1 and s.received_at < $2
           and ($3::text is null or t.municipality_code = $3)
         order by t.municipality_code, s.received_at, s.id
         """,

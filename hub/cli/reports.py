@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from hub.cases.ddas import DdasSettings, ddas_export
@@ -23,7 +23,21 @@ def ddas_settings(settings: Settings) -> DdasSettings:
     )
 
 
+def open_private(path: str) -> int:
+    """A new file only the hub's user may read (it names residents' addresses): never an
+    existing file, never through a symbolic link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    return os.open(path, flags, 0o600)
+
+
 def cmd_report_ddas(settings: Settings, args: argparse.Namespace) -> int:
+    target = None
+    if args.output:  # made before anything is read, so a bad path reads nothing
+        try:
+            target = open_private(args.output)
+        except OSError as error:
+            print(f"hub: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+            return 2
     export = use(
         settings,
         lambda pool: ddas_export(
@@ -36,8 +50,9 @@ def cmd_report_ddas(settings: Settings, args: argparse.Namespace) -> int:
         ),
     )
     text = json.dumps(export.document, ensure_ascii=False, indent=2) + "\n"
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+    if target is not None:
+        with os.fdopen(target, "w", encoding="utf-8") as out:
+            out.write(text)
     else:
         sys.stdout.write(text)
     print(
@@ -58,5 +73,8 @@ def add_commands(commands: Any) -> None:
     ddas.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
     ddas.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
     ddas.add_argument("--municipality", help="a CBS code: GM0392 or 0392 (default: all)")
-    ddas.add_argument("--output", help="write the JSON to this file instead of standard output")
+    ddas.add_argument(
+        "--output",
+        help="write the JSON to this new file (readable by you only) instead of standard output",
+    )
     ddas.set_defaults(run=cmd_report_ddas)

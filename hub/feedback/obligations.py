@@ -15,8 +15,8 @@ from hub.feedback.agreements import STEPS, agreements_for, calendar, load_agreem
 from hub.platform.clock import local_day, today
 from hub.platform.outbox import Channel, Outgoing, enqueue
 from schemas.cases import RESULT_OF_OUTCOME, Outcome
-from schemas.early_debt import EarlyDebtResult, SignalState, national, state_told
-from schemas.signals import PromisedFeedback, SignalKind
+from schemas.early_debt import CREDITORS, EarlyDebtResult, SignalState, national, state_told
+from schemas.signals import PartnerKind, PromisedFeedback, SignalKind
 
 if TYPE_CHECKING:
     import asyncpg
@@ -108,6 +108,16 @@ def creditor_feedback(
     return {"early_debt_status": state.value, "early_debt_status_text": national(state)}
 
 
+def is_creditor(partner_kind: str, signal_kind: str) -> bool:
+    """Whether feedback goes to a creditor (or its collection system): then only the national
+    signal status, whatever kind of signal it sent."""
+    return (
+        signal_kind == SignalKind.PAYMENT_ARREARS.value
+        or partner_kind == PartnerKind.COLLECTION_SYSTEM.value
+        or (partner_kind in {kind.value for kind in CREDITORS} and partner_kind != "housing")
+    )
+
+
 async def tell_partners(
     conn: Connection,
     signal_ids: Sequence[UUID],
@@ -137,7 +147,7 @@ async def tell_partners(
                     "status": row["status"],
                     "outcome": outcome,
                 }
-                if row["kind"] != SignalKind.PAYMENT_ARREARS.value
+                if not is_creditor(row["partner_kind"], row["kind"])
                 else {
                     "signal_id": str(row["id"]),
                     "external_ref": row["external_ref"],

@@ -243,7 +243,8 @@ async def feedback_facts(conn: Connection, signal_ids: Sequence[UUID]) -> list[a
     """The signals whose partner takes feedback by webhook, with what the feedback tells."""
     return await conn.fetch(
         """
-        select s.id, s.partner_id, s.external_ref, s.status, s.kind
+        select s.id, s.partner_id, s.external_ref, s.status, s.kind,
+               (select p.kind from partners p where p.id = s.partner_id) as partner_kind
         from signals s join partner_webhooks w on w.partner_id = s.partner_id
         where s.id = any($1::uuid[])
         order by s.received_at, s.id

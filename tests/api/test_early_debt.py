@@ -123,7 +123,7 @@ async def test_the_team_records_attempts_and_a_national_result_the_creditor_hear
     async with haarlem.acquire() as conn:
         await give_webhook(conn, energy.id, "http://127.0.0.1:9/", "geheim")
     _, member = await make_user(haarlem, "member", OOST)
-    admin = await make_admin_token(haarlem)
+    _, admin = await make_user(haarlem, "admin")  # a person: the machine token reads no one
     body = {
         "external_ref": "E-10",
         "kind": "payment_arrears",
@@ -243,7 +243,12 @@ async def test_a_delivery_for_a_month_of_many_signals_validates(
     ).encode()
     accepted = await (await upload(client, token, data)).json()
     assert (await finished(client, token, accepted["id"]))["counts"]["accepted"] == 40
-    admin = await make_admin_token(haarlem)
+    # A housing corporation's own rent-arrears list: early-debt signals of the kind "Huur".
+    _, corporation = await make_partner(haarlem, PartnerKind.HOUSING)
+    rent = b"Referentie;Postcode;Huisnummer;Achterstand\r\nHV-1;2031AA;90;1.234,56\r\n"
+    taken = await (await upload(client, corporation, rent)).json()
+    assert (await finished(client, corporation, taken["id"]))["counts"]["accepted"] == 1
+    _, admin = await make_user(haarlem, "admin")  # a person: the machine token reads no one
     today = datetime.now(UTC).date()
     document = await (
         await client.get(
@@ -258,10 +263,12 @@ async def test_a_delivery_for_a_month_of_many_signals_validates(
     ).json()
     validate(document)
     (delivery,) = document["leveringen"]
-    assert len(delivery["vroegsignalen"]) == 40
+    assert len(delivery["vroegsignalen"]) == 41
+    (huur,) = [s for s in delivery["vroegsignalen"] if s["client"]["huisnummer"] == "90"]
+    assert (huur["bedrag"], huur["signaalpartner"]["type"]) == (1235, "Huur")
     assert {s["status"] for s in delivery["vroegsignalen"]} == {"Nog niet opgepakt"}
     assert sum(s["crisissignaal"] for s in delivery["vroegsignalen"]) == 8
-    assert len(delivery["vroegsignaalzaken"]) == 40
+    assert len(delivery["vroegsignaalzaken"]) == 41
     nowhere = await (
         await client.get(
             "/api/v1/reports/ddas",
@@ -271,3 +278,102 @@ async def test_a_delivery_for_a_month_of_many_signals_validates(
     ).json()
     validate(nowhere)
     assert "leveringen" not in nowhere
+
+
+async def test_what_the_probe_found_is_refused_or_told_right(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    """A hostile tester's findings: each answered as it should be now."""
+    machine = await make_admin_token(haarlem)
+    _, admin = await make_user(haarlem, "admin")
+    today = date.today().isoformat()
+    # The machine admin token reads no resident's data, DDAS included.
+    await problem(
+        await client.get(
+            "/api/v1/reports/ddas", params={"from": today, "to": today}, headers=bearer(machine)
+        ),
+        403,
+    )
+    for far in ("0001-01-01", "9999-12-31"):
+        found = await problem(
+            await client.get(
+                "/api/v1/reports/ddas", params={"from": far, "to": far}, headers=bearer(admin)
+            ),
+            422,
+        )
+        assert found["errors"][0]["loc"] == ["query", "from"]
+    # Implausible early-debt dates and odd amounts are refused with the field named, not a 500.
+    energy, energy_token = await make_partner(haarlem, PartnerKind.ENERGY)
+    base = {
+        "external_ref": "P-1",
+        "kind": "payment_arrears",
+        "address": {"postcode": "2031AA", "house_number": 60},
+        "resident_informed": {"informed": False, "reason": "vroegsignaal"},
+        "description": "Achterstand.",
+    }
+    for arrears, loc in (
+        ({"amount_eur": 800, "ends_on": "0001-01-01"}, ["arrears", "ends_on"]),
+        ({"amount_eur": 800, "signalled_on": "1700-01-01"}, ["arrears", "signalled_on"]),
+        ({"amount_eur": "٤١٢"}, ["arrears", "amount_eur"]),
+        ({"amount_eur": "1_000"}, ["arrears", "amount_eur"]),
+        ({"amount_eur": 5, "crisis": 1}, ["arrears", "crisis"]),
+        ({"amount_eur": 5, "since": "2026-11-20", "signalled_on": "2026-11-01"}, ["arrears"]),
+    ):
+        found = await problem(
+            await client.post(
+                "/api/v1/signals", json={**base, "arrears": arrears}, headers=bearer(energy_token)
+            ),
+            422,
+        )
+        assert found["errors"][0]["loc"][: len(loc)] == loc, (arrears, found["errors"])
+    control = {**base, "person": {"name": "A\u0000B\u001b[31m"}, "arrears": {"amount_eur": 5}}
+    found = await problem(
+        await client.post("/api/v1/signals", json=control, headers=bearer(energy_token)), 422
+    )
+    assert found["errors"][0]["loc"][-2:] == ["person", "name"]
+    # A creditor hears no outcome even of a signal of another kind, and a declined case is
+    # told as not taken up.
+    async with haarlem.acquire() as conn:
+        await give_webhook(conn, energy.id, "http://127.0.0.1:9/", "geheim")
+    _, member = await make_user(haarlem, "member", OOST)
+    other = {**base, "external_ref": "P-2", "kind": "other"}
+    assert (await client.post("/api/v1/signals", json=other, headers=bearer(energy_token))).ok
+    debt = {**base, "external_ref": "P-3", "arrears": {"amount_eur": 50}}
+    debt["address"] = {"postcode": "2031AA", "house_number": 61}
+    assert (await client.post("/api/v1/signals", json=debt, headers=bearer(energy_token))).ok
+    async with haarlem.acquire() as conn:
+        by_number = {
+            number: {
+                "id": str(
+                    await conn.fetchval("select case_id from signals where external_ref = $1", ref)
+                )
+            }
+            for number, ref in ((60, "P-2"), (61, "P-3"))
+        }
+    await act(client, member, by_number[60]["id"], action="take")
+    await act(client, member, by_number[60]["id"], action="contact_attempt", reached=True)
+    closed = await act(client, member, by_number[60]["id"], action="close", outcome="help_started")
+    assert closed.status == 200, await closed.text()
+    declined = await act(client, member, by_number[61]["id"], action="decline", reason="Dubbel")
+    assert declined.status == 200, await declined.text()
+    contradiction = await act(
+        client,
+        member,
+        by_number[60]["id"],
+        action="close",
+        outcome="help_started",
+        early_debt_result="deceased",
+    )
+    assert contradiction.status in (409, 422)
+    async with haarlem.acquire() as conn:
+        told = [
+            json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
+            for row in await conn.fetch(
+                "select payload from outbox where channel = 'webhook' and topic = 'outcome'"
+                " order by id"
+            )
+        ]
+    assert [(t["external_ref"], t["outcome"], t["early_debt_status"]) for t in told] == [
+        ("P-2", None, "taken"),
+        ("P-3", None, "not_taken_other_reason"),
+    ]

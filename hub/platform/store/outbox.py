@@ -49,7 +49,9 @@ async def lease_due(
     """Claim due messages for a while (by moving their next attempt past the lease), so two
     senders never send the same one at once; at most `per_receiver` for one partner or mail
     address, so a receiver with a long queue leaves room for the others."""
-    return await conn.fetch(
+    # UPDATE ... RETURNING gives its rows in no set order: a partner's messages must go out in
+    # the order they were written (received, first contact, outcome), so they are sorted here.
+    rows = await conn.fetch(
         """
         update outbox o
         set next_attempt_at = $2 + make_interval(secs => $4)
@@ -80,6 +82,7 @@ async def lease_due(
         lease_seconds,
         per_receiver,
     )
+    return sorted(rows, key=lambda row: row["id"])
 
 
 async def release(conn: Connection, message_ids: Sequence[int], now: datetime) -> None:
