@@ -47,12 +47,29 @@ class CoSignal:
     households: int
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """Partners' own verdict beside what was measured, over the period one survey asked about,
+    for one team (every kind of partner) or one kind of partner (every team): how many rated
+    "agreements are kept" and how many of them agreed; how many feedback deadlines fell in the
+    period and how many were met on time."""
+
+    team: str | None
+    partner_kind: PartnerKind | None
+    answers: int
+    agreeing: int
+    due: int
+    on_time: int
+    survey_closed: str = ""  # the survey's closing day (ISO), to say which survey
+
+
 @dataclass
 class NetworkFacts:
     partners: list[PartnerNode] = field(default_factory=list)
     teams: list[TeamNode] = field(default_factory=list)
     flows: list[Flow] = field(default_factory=list)
     cosignals: list[CoSignal] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
 
 
 def partner_node(partner_id: str) -> str:

@@ -7,7 +7,9 @@
 - agreements kept poorly, and partners that signal a team without any agreement;
 - coverage gaps: a district no partner of a kind signalled while comparable districts (same
   municipality) did;
-- weak ties (Granovetter): partners that share households but hardly share districts.
+- weak ties (Granovetter): partners that share households but hardly share districts;
+- verdict gaps: partners rate "agreements are kept" (in the partner survey) far lower or higher
+  than the share of feedback deadlines the hub measured as met on time in the same period.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import cast
 import networkx as nx
 import rustworkx as rx
 
-from graphs.network import NetworkFacts, build_graph, partner_node, team_node
+from graphs.network import NetworkFacts, Verdict, build_graph, partner_node, team_node
 from schemas.signals import PartnerKind
 
 
@@ -32,6 +34,7 @@ class WeakLinkKind(StrEnum):
     NO_AGREEMENT = "no_agreement"
     COVERAGE_GAP = "coverage_gap"
     WEAK_TIE = "weak_tie"
+    VERDICT_GAP = "verdict_gap"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ class Thresholds:
         PartnerKind.WORK_INCOME,
     )
     coverage_share: float = 0.5
+    # Partners' verdict against the measurement: a gap of at least this share (20 percentage
+    # points), judged only on enough ratings and enough deadlines to mean something.
+    verdict_gap: float = 0.2
+    verdict_min_answers: int = 5
+    verdict_min_due: int = 5
 
 
 def poisson_cdf(k: int, mean: float) -> float:
@@ -256,6 +264,65 @@ def weak_ties(graph: nx.Graph, thresholds: Thresholds) -> list[WeakLink]:
     return found
 
 
+class Direction(StrEnum):
+    """Which way partners' verdict differs from what was delivered."""
+
+    LOWER = "lower"  # rated lower than delivered: the feedback does not come across
+    HIGHER = "higher"  # rated higher than delivered: what the team does is not recorded
+
+
+def verdict_gap(verdict: Verdict, thresholds: Thresholds) -> Direction | None:
+    """Whether partners' rating of "agreements are kept" differs from the share met on time by
+    at least the threshold, and which way; None where it does not, or on too few figures."""
+    if verdict.answers < thresholds.verdict_min_answers or verdict.due < thresholds.verdict_min_due:
+        return None
+    gap = verdict.agreeing / verdict.answers - verdict.on_time / verdict.due
+    # Compared in whole hundredths, so that a gap of exactly the threshold counts.
+    if round(gap * 100) <= -round(thresholds.verdict_gap * 100):
+        return Direction.LOWER
+    if round(gap * 100) >= round(thresholds.verdict_gap * 100):
+        return Direction.HIGHER
+    return None
+
+
+def verdict_gaps(facts: NetworkFacts, thresholds: Thresholds) -> list[WeakLink]:
+    """A team (or a kind of partner) whose partners rate the keeping of feedback agreements far
+    from what the hub measured: rated lower points at communication (the feedback is given but
+    does not reach or convince the partner), rated higher at measurement (the team reports back
+    in ways the hub does not record)."""
+    found = []
+    for verdict in facts.verdicts:
+        direction = verdict_gap(verdict, thresholds)
+        if direction is None:
+            continue
+        rated = verdict.agreeing / verdict.answers
+        measured = verdict.on_time / verdict.due
+        found.append(
+            WeakLink(
+                WeakLinkKind.VERDICT_GAP,
+                (team_node(verdict.team),) if verdict.team else (),
+                {
+                    "direction": direction.value,
+                    "partner_kind": verdict.partner_kind.value if verdict.partner_kind else "",
+                    "answers": verdict.answers,
+                    "agreeing": verdict.agreeing,
+                    "due": verdict.due,
+                    "on_time": verdict.on_time,
+                    "survey_closed": verdict.survey_closed,
+                },
+                severity=round(min(1.0, 0.2 + abs(rated - measured)), 2),
+                action=(
+                    "partners rate the feedback lower than it was delivered: ask them how it "
+                    "reaches them"
+                    if direction is Direction.LOWER
+                    else "partners rate the feedback higher than it was delivered: check what "
+                    "the team records in the hub"
+                ),
+            )
+        )
+    return found
+
+
 @dataclass
 class Analysis:
     graph: nx.Graph
@@ -276,6 +343,7 @@ def analyse(facts: NetworkFacts, thresholds: Thresholds | None = None) -> Analys
         + agreement_gaps(facts, limits)
         + coverage_gaps(facts, limits)
         + weak_ties(graph, limits)
+        + verdict_gaps(facts, limits)
     )
     links.sort(key=by_severity)
     return Analysis(graph, links)

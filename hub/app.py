@@ -20,7 +20,18 @@ from hub.platform.scheduler import Scheduler
 from hub.startup import hub_database
 from hub.web import api, pages
 from hub.web.access import TOKENS
-from hub.web.appkeys import DSN, INTAKE, LIMITS, LOGIN_GATE, POOL, SETTINGS, SSO, TASKS, TEMPLATES
+from hub.web.appkeys import (
+    DSN,
+    INTAKE,
+    LIMITS,
+    LOGIN_GATE,
+    POOL,
+    SETTINGS,
+    SSO,
+    SURVEY_LIMITS,
+    TASKS,
+    TEMPLATES,
+)
 from hub.web.middlewares import middlewares, security_headers
 from hub.web.render import template_environment
 from hub.web.tokens import TokenCache
@@ -77,6 +88,9 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[DSN] = dsn
     app[TASKS] = set()
     app[LIMITS] = TokenBuckets(settings.partner_rate_per_minute, settings.partner_rate_burst)
+    # The partner survey's page needs no login: a client address gets a person's pace, with room
+    # for several people of one organisation behind one address.
+    app[SURVEY_LIMITS] = TokenBuckets(per_minute=60, burst=30)
     app[LOGIN_GATE] = Gate()
     app[TOKENS] = TokenCache(settings.token_cache_seconds)
     app[TEMPLATES] = template_environment()

@@ -20,6 +20,8 @@ from hub.platform.mail import deliver_mail
 from hub.platform.scheduler import Daily, Every, Job
 from hub.privacy.retention import apply_retention
 from hub.privacy.retention import policy_of as retention_policy
+from hub.surveys.links import finish_mail
+from hub.surveys.service import MAIL_TOPICS, send_reminders
 
 if TYPE_CHECKING:
     import asyncpg
@@ -81,6 +83,12 @@ def jobs(settings: Settings, pool: asyncpg.Pool, outbound: OutboundClient) -> li
             Daily(clock_time(3, 15)),
             lambda: apply_retention(pool, retention_policy(settings), datetime.now(UTC)),
         ),
+        Job(
+            "surveys.remind",
+            0x5348_0009,
+            Daily(clock_time(9, 30)),
+            lambda: send_reminders(pool, datetime.now(UTC), url),
+        ),
     ]
     if settings.smtp_host:
         table.append(
@@ -88,7 +96,13 @@ def jobs(settings: Settings, pool: asyncpg.Pool, outbound: OutboundClient) -> li
                 "mail.deliver",
                 0x5348_0003,
                 Every(settings.mail_poll_seconds),
-                lambda: deliver_mail(pool, settings, datetime.now(UTC)),
+                lambda: deliver_mail(
+                    pool,
+                    settings,
+                    datetime.now(UTC),
+                    # Survey mail is queued without its personal link: filled in as it is sent.
+                    dict.fromkeys(MAIL_TOPICS, finish_mail),
+                ),
             )
         )
     return table

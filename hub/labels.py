@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from graphs.weak_links import WeakLinkKind
+from graphs.weak_links import Direction, WeakLinkKind
 from schemas.cases import CaseStatus, Outcome
 from schemas.early_debt import NATIONAL, ContactKind, DayPart, EarlyDebtResult, SignalState
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
+from schemas.surveys import Finding, Score, Theme
 
 SIGNAL_KIND: Final = {
     SignalKind.CARE_CONCERN: "Zorgen over gezondheid of welzijn",
@@ -189,6 +190,43 @@ WEAK_LINK_ACTION: Final = {
     WeakLinkKind.NO_AGREEMENT: "Maak een terugkoppelingsafspraak met deze partner.",
     WeakLinkKind.COVERAGE_GAP: "Breng het team in contact met zo'n partner in de wijk.",
     WeakLinkKind.WEAK_TIE: "Stel deze partners aan elkaar voor.",
+    WeakLinkKind.VERDICT_GAP: (
+        "Zoek uit waar het verschil zit tussen het oordeel van partners en de meting."
+    ),
+}
+# A verdict gap points one way or the other: at communication, or at measurement.
+VERDICT_GAP_ACTION: Final = {
+    Direction.LOWER: (
+        "Vraag partners hoe de terugkoppeling hen bereikt: ze krijgen die op tijd, maar zo "
+        "voelt het voor hen niet."
+    ),
+    Direction.HIGHER: (
+        "Kijk wat het team in de signaalhub vastlegt: partners zijn tevredener dan de meting "
+        "laat zien, dus misschien wordt niet alle terugkoppeling geregistreerd."
+    ),
+}
+VERDICT_FINDING: Final = {
+    Finding.RATED_LOWER: "Partners oordelen lager dan gemeten",
+    Finding.RATED_HIGHER: "Partners oordelen hoger dan gemeten",
+}
+
+# The partner survey: the agree scale, and what each theme of statements is about.
+SURVEY_SCALE: Final = {
+    Score.STRONGLY_AGREE: "Helemaal mee eens",
+    Score.AGREE: "Mee eens",
+    Score.NEUTRAL: "Niet mee eens, niet mee oneens",
+    Score.DISAGREE: "Mee oneens",
+    Score.STRONGLY_DISAGREE: "Helemaal mee oneens",
+}
+SURVEY_DONT_KNOW: Final = "Weet ik niet"
+SURVEY_THEME: Final = {
+    Theme.VISIBILITY: "Zichtbaar in de wijk",
+    Theme.REACHABILITY: "Bereikbaar",
+    Theme.TAILORED_SUPPORT: "Hulp op maat",
+    Theme.EXPERTISE: "Deskundig",
+    Theme.AGREEMENTS_POSSIBLE: "Afspraken over terugkoppeling te maken",
+    Theme.AGREEMENTS_KEPT: "Afspraken nagekomen",
+    Theme.CLARITY: "Duidelijk waarvoor het team er is",
 }
 
 # Early-debt signalling: the national words (schemas.early_debt.NATIONAL), Dutch already.

@@ -7,7 +7,7 @@ import argparse
 import logging
 import sys
 
-from hub.cli import directory, feedback, network, privacy, reports, routing, server
+from hub.cli import directory, feedback, network, privacy, reports, routing, server, surveys
 from hub.platform.config import Settings
 from hub.platform.errors import HubError
 from hub.platform.logs import configure as configure_logs
@@ -20,7 +20,7 @@ def parser() -> argparse.ArgumentParser:
     )
     found.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = found.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (server, directory, routing, feedback, network, privacy, reports):
+    for group in (server, directory, routing, feedback, network, privacy, reports, surveys):
         group.add_commands(commands)
     return found
 

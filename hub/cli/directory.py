@@ -26,10 +26,23 @@ from schemas.signals import PartnerKind
 
 def cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
     partner, token = use(
-        settings, lambda pool: service.create_partner(pool, args.name, PartnerKind(args.kind))
+        settings,
+        lambda pool: service.create_partner(pool, args.name, PartnerKind(args.kind), args.email),
     )
     print(f"partner {partner.name} ({partner.kind.value}) id {partner.id}")
     print(f"token (shown once, store it now): {token}")
+    return 0
+
+
+def cmd_partner_email(settings: Settings, args: argparse.Namespace) -> int:
+    if args.clear == (args.address is not None):
+        raise ValueError("give the partner's contact address, or --clear")
+    address: str | None = None if args.clear else args.address
+    partner = use(settings, lambda pool: service.set_partner_email(pool, args.name, address))
+    if address is None:
+        print(f"partner {partner.name}: contact address removed (no survey mail)")
+    else:
+        print(f"partner {partner.name}: mail for the partner (the survey) goes to {address}")
     return 0
 
 
@@ -222,7 +235,15 @@ def add_commands(commands: Any) -> None:
     add = partner.add_parser("add", help="add a partner and print its token once")
     add.add_argument("name")
     add.add_argument("--kind", required=True, choices=[kind.value for kind in PartnerKind])
+    add.add_argument("--email", help="the partner's contact address (the partner survey)")
     add.set_defaults(run=cmd_partner_add)
+    email = partner.add_parser(
+        "email", help="set the partner's contact address (the partner survey's invitations)"
+    )
+    email.add_argument("name")
+    email.add_argument("address", nargs="?")
+    email.add_argument("--clear", action="store_true", help="remove the contact address")
+    email.set_defaults(run=cmd_partner_email)
     token = partner.add_parser("token", help="issue another API token for a partner (shown once)")
     token.add_argument("name")
     token.add_argument("--days", type=int, help="how long it works (default 365)")

@@ -5,17 +5,25 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import asyncpg
+
+from graphs.weak_links import Analysis
 from hub.cli.run import use
 from hub.intake.fhir import map_code
 from hub.network.service import default_query, network, weak_link_text_lines
 from hub.platform.clock import today
 from hub.platform.config import Settings
+from hub.surveys.results import verdict_facts
 from schemas.signals import SignalKind
 
 
 def cmd_graph_report(settings: Settings, args: argparse.Namespace) -> int:
     query = default_query(today(), args.days)
-    analysis = use(settings, lambda pool: network(pool, query))
+
+    async def analysed(pool: asyncpg.Pool) -> Analysis:
+        return await network(pool, query, await verdict_facts(pool, query, today()))
+
+    analysis = use(settings, analysed)
     print(
         f"Partner network {query.start} .. {query.end}: {analysis.graph.number_of_nodes()} "
         f"nodes, {analysis.graph.number_of_edges()} links, "

@@ -1,5 +1,6 @@
 """The Haarlem/Zandvoort demo: teams, the routing table, partners of every kind with tokens and
-logins, feedback agreements, twelve weeks of signals and the teams' work on them."""
+logins, feedback agreements, twelve weeks of signals and the teams' work on them, and two past
+partner surveys."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from hub.demo import store
 from hub.demo.data import DEMO_CAPACITY, demo_partners, demo_teams, shipped_data, staff_names
 from hub.demo.history import load_history, simulate_casework
+from hub.demo.surveys import load_surveys
 from hub.directory.accounts import Throttled, create_user, login, logout, set_name, set_password
 from hub.directory.passwords import new_password
 from hub.directory.service import (
@@ -200,6 +202,7 @@ async def prepare_demo(
     users = await _demo_users(pool, partners)
     if not loaded:
         await simulate_casework(pool)
+        await load_surveys(pool, partners)
     return DemoCredentials(
         url,
         admin,

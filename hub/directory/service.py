@@ -3,6 +3,7 @@ tokens; and the look-ups the rest of the hub needs."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -34,13 +35,51 @@ def clean_name(text: str, field: str = "name") -> str:
     return name
 
 
-async def create_partner(pool: asyncpg.Pool, name: str, kind: PartnerKind) -> tuple[Partner, str]:
-    """A new partner and its first token (the only time the token is shown)."""
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def clean_email(text: str, field: str = "email") -> str:
+    """A mail address as mail will be sent to it: one `@`, a domain with a dot, no spaces or
+    control characters, at most 254 characters."""
+    email = text.strip()
+    if (
+        len(email) > 254
+        or not _EMAIL.fullmatch(email)
+        or any(unicodedata.category(c).startswith("C") for c in email)
+    ):
+        message = "an e-mail address looks like name@example.nl"
+        raise InvalidFields(message, errors=[{"loc": [field], "msg": message}])
+    return email
+
+
+async def create_partner(
+    pool: asyncpg.Pool, name: str, kind: PartnerKind, email: str | None = None
+) -> tuple[Partner, str]:
+    """A new partner (with its contact address, if given) and its first token (the only time
+    the token is shown)."""
     name = clean_name(name)
+    contact = clean_email(email) if email is not None else None
     async with pool.acquire() as conn, conn.transaction():
-        partner = await partner_store.add_partner(conn, name, kind)
+        partner = await partner_store.add_partner(conn, name, kind, contact)
         token = await issue_token(conn, TokenKind.PARTNER, partner)
     return partner, token
+
+
+async def set_partner_email(pool: asyncpg.Pool, name: str, email: str | None) -> Partner:
+    """Set (None: remove) the address the partner's mail goes to: the partner survey's
+    invitation and reminders."""
+    contact = clean_email(email) if email is not None else None
+    async with pool.acquire() as conn:
+        partner = await partner_store.set_contact_email(conn, name, contact)
+    if partner is None:
+        raise NotFound(f"no partner named {name!r}")
+    return partner
+
+
+async def partner_contacts(db: Database) -> dict[UUID, str | None]:
+    """Every partner's contact address, None where it has none."""
+    async with connected(db) as conn:
+        return await partner_store.contact_emails(conn)
 
 
 async def create_admin_token(pool: asyncpg.Pool, lifetime: timedelta | None = None) -> str:

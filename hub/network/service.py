@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graphs.network import CoSignal, Flow, NetworkFacts, PartnerNode, TeamNode
+from graphs.network import CoSignal, Flow, NetworkFacts, PartnerNode, TeamNode, Verdict
 from graphs.weak_links import Analysis, WeakLink, analyse
 from hub.network import store
 from hub.platform.clock import LOCAL_TIME, today
@@ -25,7 +25,7 @@ from hub.privacy.masking import COUNT_KEYS, is_masked, masked_figures
 from schemas.signals import PartnerKind
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     import asyncpg
 
@@ -147,8 +147,13 @@ def in_shown_order(links: list[WeakLink]) -> list[WeakLink]:
     )
 
 
-async def network(pool: asyncpg.Pool, query: NetworkQuery) -> Analysis:
+async def network(
+    pool: asyncpg.Pool, query: NetworkQuery, verdicts: Sequence[Verdict] = ()
+) -> Analysis:
+    """The network of the period with its weak links; `verdicts` are partners' own verdicts
+    (from the partner survey) to weigh against what was measured."""
     facts = await load_facts(pool, query)
+    facts.verdicts = list(verdicts)
     # networkx is CPU work: keep it off the event loop.
     analysis = await asyncio.to_thread(analyse, facts)
     analysis.weak_links = in_shown_order(analysis.weak_links)

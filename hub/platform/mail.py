@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -36,6 +36,14 @@ class Mail:
     recipient: str
     subject: str
     body: str
+    # A mail that carries a secret (a personal link) is queued without it: its body holds a slot
+    # and `fill` what the domain that wrote it needs to fill the slot in as the mail is sent
+    # (a finisher for its topic, given to `deliver_mail`), so the outbox never holds the secret.
+    fill: dict[str, str] | None = None
+
+
+# Fills in a queued mail's secret: the body to send.
+Finisher = Callable[[Due], str]
 
 
 @cache
@@ -65,7 +73,11 @@ async def queue_mail(conn: Connection, template: str, mails: Sequence[Mail]) -> 
         conn,
         Channel.MAIL,
         [
-            Outgoing(template, {"subject": m.subject, "body": m.body}, recipient=m.recipient)
+            Outgoing(
+                template,
+                {"subject": m.subject, "body": m.body} | ({"fill": m.fill} if m.fill else {}),
+                recipient=m.recipient,
+            )
             for m in mails
         ],
     )
@@ -83,8 +95,27 @@ def _send(settings: Settings, recipient: str, subject: str, body: str) -> None:
         smtp.send_message(message)
 
 
-async def deliver_mail(pool: asyncpg.Pool, settings: Settings, now: datetime) -> int:
-    """Send the mail that is due; returns how many were sent."""
+class NoFinisher(LookupError):
+    """A queued mail's secret cannot be filled in by this sender: it stays queued."""
+
+
+def _body(message: Due, finishers: Mapping[str, Finisher]) -> str:
+    if "fill" not in message.payload:
+        return str(message.payload["body"])
+    finish = finishers.get(message.topic)
+    if finish is None:
+        raise NoFinisher(message.topic)
+    return finish(message)
+
+
+async def deliver_mail(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    now: datetime,
+    finishers: Mapping[str, Finisher] | None = None,
+) -> int:
+    """Send the mail that is due; returns how many were sent. `finishers` fill in, per topic,
+    the secrets mails were queued without."""
 
     async def send(due: Sequence[Due]) -> list[str | None]:
         outcomes: list[str | None] = []
@@ -95,9 +126,9 @@ async def deliver_mail(pool: asyncpg.Pool, settings: Settings, now: datetime) ->
                     settings,
                     message.recipient or "",
                     str(message.payload["subject"]),
-                    str(message.payload["body"]),
+                    _body(message, finishers or {}),
                 )
-            except (OSError, smtplib.SMTPException) as error:
+            except (OSError, smtplib.SMTPException, LookupError, ValueError) as error:
                 log.warning("mail %s not sent: %s", message.id, type(error).__name__)
                 outcomes.append(type(error).__name__)
             else:

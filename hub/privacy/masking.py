@@ -29,6 +29,9 @@ COUNT_KEYS: Final = frozenset(
         "met_on_time",
         "met_late",
         "overdue",
+        # partners' ratings in the partner survey, and how many of them agreed
+        "answers",
+        "agreeing",
     }
 )
 

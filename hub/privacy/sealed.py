@@ -28,6 +28,7 @@ RETURNED_NOTE = "signals.returned_note"
 BATCH_CONTENT = "batches.content"
 EVENT_NOTE = "events.reason"
 WEBHOOK_SIGNING = "partner_webhooks.secret_sealed"
+SURVEY_COMMENT = "survey_comments.comment"  # a partner's comment in the partner survey
 PAYLOAD_DIGEST = "signals.payload"
 CENTS = Decimal("0.01")
 # Every sealed column, as (table, column, the table's key column); the place a value is bound to
@@ -39,6 +40,7 @@ SEALED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("batches", "content", "id"),
     ("partner_webhooks", "secret_sealed", "partner_id"),
     ("users", "totp_secret", "id"),
+    ("survey_comments", "comment", "id"),
 )
 
 

@@ -75,6 +75,11 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/inloggen/sso"): EVERYONE,
     ("GET", "/inloggen/sso/terug"): EVERYONE,
     ("POST", "/uitloggen"): PEOPLE,
+    # A partner answering the partner survey through its personal link, without a login: the
+    # link's secret token is the key (double-submit CSRF cookie, rate-limited per address).
+    ("GET", "/enquete/{token}"): EVERYONE,
+    ("POST", "/enquete/{token}"): EVERYONE,
+    ("POST", "/enquete/{token}/intrekken"): EVERYONE,
     # Partners' systems: signals in, receipts and status back.
     ("POST", "/api/v1/signals"): _only(PARTNER_TOKEN),
     ("GET", "/api/v1/signals/{id}"): _only(PARTNER_TOKEN),
@@ -85,6 +90,12 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("POST", "/fhir/ServiceRequest"): _only(PARTNER_TOKEN),
     ("POST", "/fhir/Bundle"): _only(PARTNER_TOKEN),
     ("GET", "/fhir/Task/{id}"): _only(PARTNER_TOKEN),
+    ("GET", "/fhir/Task"): _only(PARTNER_TOKEN),
+    # A partner's own referrals as it sent them (personal data: each read in the access log).
+    ("GET", "/fhir/ServiceRequest"): _only(PARTNER_TOKEN),
+    ("GET", "/fhir/ServiceRequest/{id}"): _only(PARTNER_TOKEN),
+    ("GET", "/fhir/ServiceRequest/{id}/_history/{vid}"): _only(PARTNER_TOKEN),
+    ("PUT", "/fhir/ServiceRequest/{id}"): _only(PARTNER_TOKEN),
     # People at partners: the signal form and their own signals.
     ("GET", "/signalen"): _only(PARTNER),
     ("GET", "/signalen/nieuw"): _only(PARTNER),
@@ -111,6 +122,10 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/beheer/terugkoppeling"): MANAGING,
     ("GET", "/beheer/teams"): MANAGING,
     ("GET", "/beheer/netwerk"): MANAGING,
+    # The partner survey's results: aggregates of at least five partners, never one partner.
+    ("GET", "/api/v1/surveys"): MANAGING,
+    ("GET", "/api/v1/surveys/{id}/results"): MANAGING,
+    ("GET", "/beheer/tevredenheid"): MANAGING,
     # Administrators: agreements and deliveries; residents' data (a team's signals, who looked at
     # a household) only in person.
     ("GET", "/beheer/afspraken"): _only(ADMIN),
@@ -118,9 +133,15 @@ MATRIX: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/beheer/afspraken/{id}"): _only(ADMIN),
     ("POST", "/beheer/afspraken/{id}"): _only(ADMIN),
     ("POST", "/beheer/afspraken/{id}/beeindigen"): _only(ADMIN),
+    # The partner survey: its statements, and starting one.
+    ("GET", "/beheer/enquetes"): _only(ADMIN),
+    ("POST", "/beheer/enquetes"): _only(ADMIN),
+    ("POST", "/beheer/enquetes/stellingen"): _only(ADMIN),
+    ("POST", "/beheer/enquetes/stellingen/{id}"): _only(ADMIN),
     ("GET", "/api/v1/teams/{code}/signals"): _only(ADMIN),
-    # Names residents' addresses: administrators only, every read in the access log.
-    ("GET", "/api/v1/reports/ddas"): _only(ADMIN, ADMIN_TOKEN),
+    # Names residents' addresses: an administrator in person (a session or personal token, not
+    # the machine admin token, which reads no resident's data), every read in the access log.
+    ("GET", "/api/v1/reports/ddas"): _only(ADMIN),
     ("GET", "/api/v1/admin/deliveries"): _only(ADMIN, ADMIN_TOKEN),
     ("POST", "/api/v1/admin/deliveries/{id}/retry"): _only(ADMIN, ADMIN_TOKEN),
     ("GET", "/api/v1/admin/access-log"): _only(ADMIN),

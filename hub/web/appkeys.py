@@ -20,6 +20,7 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 LIMITS = web.AppKey("limits", TokenBuckets)
+SURVEY_LIMITS = web.AppKey("survey_limits", TokenBuckets)  # the survey's page, per address
 LOGIN_GATE = web.AppKey("login_gate", Gate)
 SSO = web.AppKey("sso", Provider)
 INTAKE = web.AppKey("intake", GroupCommit)

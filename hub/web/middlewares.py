@@ -29,7 +29,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 
 from hub.platform.errors import HubError, TooManyRequests, Unavailable
-from hub.platform.logs import REQUEST_ID, REQUEST_KEY
+from hub.platform.logs import REQUEST_ID, REQUEST_KEY, route_of
 from hub.platform.metrics import REQUEST_SECONDS
 from hub.web.access import (
     ANONYMOUS,
@@ -194,7 +194,8 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
             {"Retry-After": "1"},
         )
     except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.rel_url.path)
+        # By route pattern: a path may hold a postcode, or a survey link's secret token.
+        log.exception("unexpected error on %s %s", request.method, route_of(request))
         return _render_error(request, HubError("something went wrong on our side"))
 
 

@@ -130,6 +130,10 @@ def test_the_matrix_keeps_residents_data_to_those_who_work_with_it() -> None:
         ("GET", "/coordinator"): {"coordinator"},
         ("GET", "/api/v1/teams/{code}/signals"): {"admin"},
         ("GET", "/api/v1/admin/access-log"): {"admin"},
+        # A partner's own referrals as it sent them (its system's token; each read logged).
+        ("GET", "/fhir/ServiceRequest"): {"partner_token"},
+        ("GET", "/fhir/ServiceRequest/{id}"): {"partner_token"},
+        ("GET", "/fhir/ServiceRequest/{id}/_history/{vid}"): {"partner_token"},
     }
     # The machine token of an administrator reads no resident's data: every read names a person.
     assert not [key for key in residents_data if "admin_token" in MATRIX[key]]
@@ -148,6 +152,10 @@ def test_the_matrix_keeps_residents_data_to_those_who_work_with_it() -> None:
         ("POST", "/inloggen"),
         ("GET", "/inloggen/sso"),
         ("GET", "/inloggen/sso/terug"),
+        # The partner survey, through a partner's personal link: the link's token is the key.
+        ("GET", "/enquete/{token}"),
+        ("POST", "/enquete/{token}"),
+        ("POST", "/enquete/{token}/intrekken"),
     }
     # Managers see figures about the network, never a household.
     for_managers = {
@@ -162,5 +170,8 @@ def test_the_matrix_keeps_residents_data_to_those_who_work_with_it() -> None:
         "/beheer/terugkoppeling",
         "/beheer/netwerk",
         "/beheer/teams",
+        "/api/v1/surveys",
+        "/api/v1/surveys/{id}/results",
+        "/beheer/tevredenheid",
         "/uitloggen",
     }

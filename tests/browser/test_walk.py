@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -22,11 +23,15 @@ from hub.cases.service import act, save_work_queue
 from hub.directory.accounts import create_user
 from hub.directory.service import set_team_capacity
 from hub.feedback.agreements import Terms, add_agreement, change_agreement, end_agreement
+from hub.platform.clock import today
+from hub.surveys.service import links_of, start_survey
 from schemas.cases import AddNote, CaseFilter, CaseStatus, Outcome, Take
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
+from schemas.surveys import Score
 from tests.support.browser import log_in
 from tests.support.factories import OOST, make_partner, make_user, signal_from
 from tests.support.network import network_of
+from tests.support.surveys import answer_all, at, survey_partners
 
 PASSWORD = "rondgang-wachtwoord"
 AXE = Path(
@@ -139,6 +144,17 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
     link = "https://voorbeeld.invalid/" + "pad/" * 60
     await act(pool, users["member"], case, AddNote(action="note", note=f"Zie {link}"))
     await save_work_queue(pool, users["member"], "Q" * 60, "open", CaseFilter(overdue=True))
+    # A partner survey that closed, answered by five of six partners: results for managers; and
+    # a verdict gap on the network page (they rate feedback that never came as kept).
+    surveyed = await survey_partners(pool, 6, days_ago=60)
+    opened = today() - timedelta(days=50)
+    past = await start_survey(
+        pool, opened + timedelta(days=30), None, public_url="", now=at(opened)
+    )
+    tokens = await links_of(pool, past.survey_id)
+    for partner in surveyed[:5]:
+        when = at(opened + timedelta(days=2))
+        await answer_all(pool, tokens[partner.id], Score.AGREE, when, "Prima.")
     return {
         "partner": (
             "partner@example.invalid",
@@ -158,6 +174,7 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
                 "/beheer/terugkoppeling",
                 "/beheer/terugkoppeling?partners=naam",
                 "/beheer/teams",
+                "/beheer/tevredenheid",
             ],
         ),
         "admin": (
@@ -166,6 +183,7 @@ async def seed(pool: asyncpg.Pool) -> dict[str, tuple[str, list[str]]]:
                 "/beheer/afspraken",
                 "/beheer/afspraken?gedaan=gewijzigd",
                 f"/beheer/afspraken/{kind}",
+                "/beheer/enquetes",
             ],
         ),
     }

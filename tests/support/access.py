@@ -68,7 +68,9 @@ async def callers(pool: asyncpg.Pool) -> list[Caller]:
 def concrete(route: str) -> str:
     return (
         route.replace("{id}", str(uuid.uuid4()))
+        .replace("{vid}", "1")
         .replace("{code}", OOST)
+        .replace("{token}", "A" * 43)
         .replace("/static", "/static/hub.css")
     )
 

@@ -16,13 +16,17 @@ if TYPE_CHECKING:
     from uuid import UUID
 
 
-async def add_partner(conn: Connection, name: str, kind: PartnerKind) -> Partner:
+async def add_partner(
+    conn: Connection, name: str, kind: PartnerKind, contact_email: str | None = None
+) -> Partner:
     try:
         row = required(
             await conn.fetchrow(
-                "insert into partners (name, kind) values ($1, $2) returning id, name, kind",
+                "insert into partners (name, kind, contact_email) values ($1, $2, $3) "
+                "returning id, name, kind",
                 name,
                 kind.value,
+                contact_email,
             )
         )
     except asyncpg.UniqueViolationError as error:
@@ -129,3 +133,19 @@ async def partner_names(conn: Connection, partner_ids: list[UUID]) -> dict[UUID,
 async def list_partners(conn: Connection) -> list[Partner]:
     rows = await conn.fetch("select id, name, kind from partners order by kind, lower(name)")
     return [Partner(row["id"], row["name"], PartnerKind(row["kind"])) for row in rows]
+
+
+async def set_contact_email(conn: Connection, name: str, email: str | None) -> Partner | None:
+    """The partner's contact address set (None: removed); None when there is no such partner."""
+    row = await conn.fetchrow(
+        "update partners set contact_email = $2 where name = $1 returning id, name, kind",
+        name,
+        email,
+    )
+    return Partner(row["id"], row["name"], PartnerKind(row["kind"])) if row else None
+
+
+async def contact_emails(conn: Connection) -> dict[UUID, str | None]:
+    """Every partner's contact address (None where it has none)."""
+    rows = await conn.fetch("select id, contact_email from partners")
+    return {row["id"]: row["contact_email"] for row in rows}

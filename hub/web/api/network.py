@@ -7,7 +7,9 @@ import asyncio
 from aiohttp import web
 
 from hub.network.service import export, network, node_link, query_from
+from hub.platform.clock import today
 from hub.platform.errors import InvalidFields
+from hub.surveys.results import verdict_facts
 from hub.web.api.common import plain_json
 from hub.web.appkeys import POOL
 
@@ -21,7 +23,8 @@ async def network_api(request: web.Request) -> web.Response:
     if fmt not in ("json", "graphml", "gexf"):
         message = "format is json, graphml or gexf"
         raise InvalidFields(message, errors=[{"loc": ["format"], "msg": message}])
-    analysis = await network(request.app[POOL], query)
+    pool = request.app[POOL]
+    analysis = await network(pool, query, await verdict_facts(pool, query, today()))
     if fmt == "json":
         return plain_json(node_link(analysis, query))
     text = await asyncio.to_thread(export, analysis, fmt)

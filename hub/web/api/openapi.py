@@ -24,6 +24,7 @@ from schemas.signals import (
     TeamSignalPage,
     WithdrawalIn,
 )
+from schemas.surveys import SurveyList, SurveyResults
 
 ERROR_TEXT = {
     400: "Malformed JSON or an empty body",
@@ -250,6 +251,25 @@ OPERATIONS = [
             query("format", {"type": "string", "enum": ["json", "graphml", "gexf"]}),
         ],
         raw_response={**JSON_OBJECT, "application/xml": {"schema": {"type": "string"}}},
+    ),
+    Operation(
+        "get",
+        "/api/v1/surveys",
+        "The partner surveys, newest first, with how many partners were invited and answered "
+        "(managers)",
+        SurveyList,
+        errors=(401, 403, 503),
+    ),
+    Operation(
+        "get",
+        "/api/v1/surveys/{id}/results",
+        "A partner survey's results: per team and statement the shares agreeing, neutral and "
+        "disagreeing, the response rate, the trend against earlier surveys, comments where at "
+        "least five partners answered; partners' verdict on feedback beside the share of "
+        'deadlines met on time in the same period. Counts 1-4 as "<5" (managers)',
+        SurveyResults,
+        errors=(401, 403, 404, 503),
+        parameters=[path_id()],
     ),
     Operation(
         "get",

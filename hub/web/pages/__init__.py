@@ -13,7 +13,10 @@ from hub.web.pages import (
     login,
     network,
     partner,
+    satisfaction,
     sso,
+    survey,
+    surveys,
     teams,
 )
 
@@ -31,6 +34,9 @@ def routes() -> list[web.RouteDef]:
         agreements,
         network,
         teams,
+        satisfaction,
+        surveys,
+        survey,
     ):
         found.extend(route for route in module.routes if isinstance(route, web.RouteDef))
     return found

@@ -11,12 +11,14 @@ from urllib.parse import urlencode
 import networkx as nx
 from aiohttp import web
 
-from graphs.weak_links import Analysis, WeakLink, WeakLinkKind
+from graphs.weak_links import Analysis, Direction, WeakLink, WeakLinkKind
 from hub import labels
 from hub.directory.service import list_teams
 from hub.network.service import earlier_figures, network, query_from
+from hub.platform.clock import today
 from hub.platform.errors import InvalidFields
 from hub.privacy.masking import drawn, shown, shown_rate, shown_total
+from hub.surveys.results import verdict_facts
 from hub.web.access import session_of
 from hub.web.appkeys import POOL, TEMPLATES
 from hub.web.downloads import csv_download, svg_download
@@ -93,7 +95,41 @@ def describe(link: WeakLink, graph: nx.Graph) -> str:
             )
         case WeakLinkKind.WEAK_TIE:
             return f"Zwakke band: {names[0]} en {names[1]} delen huishoudens maar nauwelijks wijken"
+        case WeakLinkKind.VERDICT_GAP:
+            return verdict_text(link, names)
     return link.kind.value
+
+
+def verdict_text(link: WeakLink, names: list[str]) -> str:
+    """A verdict gap in words: which way, whose verdict, and both shares (where they show)."""
+    ev = link.evidence
+    kind = str(ev.get("partner_kind") or "")
+    way = "lager" if ev.get("direction") == Direction.LOWER.value else "hoger"
+    rated = shown_rate(int(ev["agreeing"]), int(ev["answers"]))
+    measured = shown_rate(int(ev["on_time"]), int(ev["due"]))
+    closed = str(ev.get("survey_closed") or "")
+    survey = (
+        f" (enquête tot en met {date.fromisoformat(closed).strftime('%d-%m-%Y')})" if closed else ""
+    )
+    if kind:
+        head = f"Oordeel {way} dan gemeten bij {labels.PARTNER_KIND_PLURAL[PartnerKind(kind)]}"
+        who, whom = "", " aan hen"
+    else:
+        head = f"Oordeel {way} dan gemeten over {names[0] if names else 'een team'}"
+        who, whom = " van de partners", ""
+    if rated is None or measured is None:
+        return head + survey
+    return (
+        f"{head}: {round(100 * rated)}%{who} vindt dat afspraken worden nagekomen, maar "
+        f"{round(100 * measured)}% van de terugkoppeling{whom} was op tijd{survey}"
+    )
+
+
+def action_of(link: WeakLink) -> str:
+    """What a manager can do about the weak link, in Dutch; a verdict gap's depends on its way."""
+    if link.kind is WeakLinkKind.VERDICT_GAP:
+        return labels.VERDICT_GAP_ACTION[Direction(str(link.evidence["direction"]))]
+    return labels.WEAK_LINK_ACTION[link.kind]
 
 
 # Text on a node's colour: white where it reads (contrast >= 4.5), else near-black.
@@ -358,6 +394,25 @@ def evidence(link: WeakLink, graph: nx.Graph) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    if link.kind is WeakLinkKind.VERDICT_GAP:
+        rated = shown_rate(int(ev["agreeing"]), int(ev["answers"]))
+        rows.append(
+            (
+                "Partners die vinden dat afspraken worden nagekomen (enquête)",
+                f"{round(100 * rated)}% van {shown(int(ev['answers']))}"
+                if rated is not None
+                else f"{shown(int(ev['answers']))} oordelen",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "Terugkoppelingen op tijd in dezelfde periode",
+                kept_text(int(ev["on_time"]), int(ev["due"])),
+                "",
+            )
+        )
+        return rows
     if len(link.nodes) == 1 and link.nodes[0] in graph:
         node = link.nodes[0]
         rows.append(("Signalen van en naar dit knooppunt", str(node_total(graph, node)), ""))
@@ -440,7 +495,7 @@ async def network_page(request: web.Request) -> web.Response:
             422, "Kies een geldige periode (van vóór tot, hoogstens een jaar)."
         ) from None
     pool = request.app[POOL]
-    analysis = await network(pool, query)
+    analysis = await network(pool, query, await verdict_facts(pool, query, today()))
     selected = _selected(request.query.get("schakel"), len(analysis.weak_links))
     picture = await asyncio.to_thread(drawing, analysis, selected)
     filters = {k: v for k, v in request.query.items() if k in FILTERS and v}
@@ -450,7 +505,7 @@ async def network_page(request: web.Request) -> web.Response:
         {
             "number": index,
             "text": describe(link, analysis.graph),
-            "action": labels.WEAK_LINK_ACTION[link.kind],
+            "action": action_of(link),
             "href": f"{here}&schakel={index}#gekozen",
             "selected": index == selected,
         }
