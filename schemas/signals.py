@@ -67,6 +67,21 @@ class SignalKind(StrEnum):
     OTHER = "other"
 
 
+# Who sends early-debt signals (payment arrears) and nothing else: the creditors of the national
+# list (housing sends rent arrears as well) and the collection systems that carry their lists.
+EARLY_DEBT_SENDERS: tuple[PartnerKind, ...] = (
+    PartnerKind.TAX_OFFICE,
+    PartnerKind.CAK_CONTRIBUTION,
+    PartnerKind.CAK_INSURANCE,
+    PartnerKind.BENEFITS_OFFICE,
+    PartnerKind.DUO,
+    PartnerKind.ENERGY,
+    PartnerKind.MORTGAGE,
+    PartnerKind.WATER,
+    PartnerKind.HEALTH_INSURER,
+    PartnerKind.CREDITOR,
+    PartnerKind.COLLECTION_SYSTEM,
+)
 # What each kind of partner may signal; `other` is open to every partner.
 KINDS_BY_PARTNER: dict[PartnerKind, frozenset[SignalKind]] = {
     PartnerKind.GP: frozenset({SignalKind.CARE_CONCERN}),
@@ -83,22 +98,7 @@ KINDS_BY_PARTNER: dict[PartnerKind, frozenset[SignalKind]] = {
     PartnerKind.WORK_INCOME: frozenset({SignalKind.NON_RESPONDER}),
     PartnerKind.YOUTH: frozenset({SignalKind.YOUTH_CONCERN}),
     PartnerKind.OTHER: frozenset(),
-    **{
-        creditor: frozenset({SignalKind.PAYMENT_ARREARS})
-        for creditor in (
-            PartnerKind.TAX_OFFICE,
-            PartnerKind.CAK_CONTRIBUTION,
-            PartnerKind.CAK_INSURANCE,
-            PartnerKind.BENEFITS_OFFICE,
-            PartnerKind.DUO,
-            PartnerKind.ENERGY,
-            PartnerKind.MORTGAGE,
-            PartnerKind.WATER,
-            PartnerKind.HEALTH_INSURER,
-            PartnerKind.CREDITOR,
-            PartnerKind.COLLECTION_SYSTEM,
-        )
-    },
+    **{creditor: frozenset({SignalKind.PAYMENT_ARREARS}) for creditor in EARLY_DEBT_SENDERS},
 }
 
 
@@ -112,22 +112,7 @@ DEFAULT_KIND_BY_PARTNER: dict[PartnerKind, SignalKind] = {
     PartnerKind.GP: SignalKind.CARE_CONCERN,
     PartnerKind.POLICE: SignalKind.CARE_REPORT,
     PartnerKind.YOUTH: SignalKind.YOUTH_CONCERN,
-    **{
-        creditor: SignalKind.PAYMENT_ARREARS
-        for creditor in (
-            PartnerKind.TAX_OFFICE,
-            PartnerKind.CAK_CONTRIBUTION,
-            PartnerKind.CAK_INSURANCE,
-            PartnerKind.BENEFITS_OFFICE,
-            PartnerKind.DUO,
-            PartnerKind.ENERGY,
-            PartnerKind.MORTGAGE,
-            PartnerKind.WATER,
-            PartnerKind.HEALTH_INSURER,
-            PartnerKind.CREDITOR,
-            PartnerKind.COLLECTION_SYSTEM,
-        )
-    },
+    **{creditor: SignalKind.PAYMENT_ARREARS for creditor in EARLY_DEBT_SENDERS},
 }
 
 

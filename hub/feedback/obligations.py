@@ -15,8 +15,8 @@ from hub.feedback.agreements import STEPS, agreements_for, calendar, load_agreem
 from hub.platform.clock import local_day, today
 from hub.platform.outbox import Channel, Outgoing, enqueue
 from schemas.cases import RESULT_OF_OUTCOME, Outcome
-from schemas.early_debt import CREDITORS, EarlyDebtResult, SignalState, national, state_told
-from schemas.signals import PartnerKind, PromisedFeedback, SignalKind
+from schemas.early_debt import EarlyDebtResult, SignalState, national, state_told
+from schemas.signals import EARLY_DEBT_SENDERS, PromisedFeedback, SignalKind
 
 if TYPE_CHECKING:
     import asyncpg
@@ -111,11 +111,9 @@ def creditor_feedback(
 def is_creditor(partner_kind: str, signal_kind: str) -> bool:
     """Whether feedback goes to a creditor (or its collection system): then only the national
     signal status, whatever kind of signal it sent."""
-    return (
-        signal_kind == SignalKind.PAYMENT_ARREARS.value
-        or partner_kind == PartnerKind.COLLECTION_SYSTEM.value
-        or (partner_kind in {kind.value for kind in CREDITORS} and partner_kind != "housing")
-    )
+    return signal_kind == SignalKind.PAYMENT_ARREARS.value or partner_kind in {
+        kind.value for kind in EARLY_DEBT_SENDERS
+    }
 
 
 async def tell_partners(

@@ -24,8 +24,7 @@ from hub.web.appkeys import POOL, TEMPLATES
 from hub.web.downloads import csv_download, svg_download
 from hub.web.problems import PageError
 from hub.web.render import render
-from schemas.early_debt import CREDITORS
-from schemas.signals import PartnerKind
+from schemas.signals import EARLY_DEBT_SENDERS, PartnerKind
 
 routes = web.RouteTableDef()
 FILTERS = ("from", "to", "municipality", "partner_kind", "team")
@@ -38,10 +37,7 @@ COLOURS = {
     PartnerKind.YOUTH.value: (labels.PARTNER_KIND[PartnerKind.YOUTH], "#c2185b"),
     PartnerKind.OTHER.value: (labels.PARTNER_KIND[PartnerKind.OTHER], "#616161"),
     # Every creditor and collection system of early-debt signalling in one colour.
-    **{
-        kind.value: ("schuldeiser (vroegsignalering)", "#795548")
-        for kind in (*sorted(CREDITORS - {PartnerKind.HOUSING}), PartnerKind.COLLECTION_SYSTEM)
-    },
+    **{kind.value: ("schuldeiser (vroegsignalering)", "#795548") for kind in EARLY_DEBT_SENDERS},
 }
 
 
