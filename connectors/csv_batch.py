@@ -184,6 +184,15 @@ class RowError:
 class BatchRow:
     line: int
     signal: SignalIn
+    columns: dict[Target, str] = field(default_factory=dict)  # the file's column per target
+
+    def column_of(self, loc: list[str | int]) -> str | None:
+        """The file's column behind a refusal's `loc` (the hub's rules after parsing)."""
+        target = next(
+            (t for prefix, t in _LOC_OF_TARGET.items() if tuple(loc[: len(prefix)]) == prefix),
+            None,
+        )
+        return self.columns.get(target) if target else None
 
 
 @dataclass
@@ -483,7 +492,7 @@ class BatchReader:
         if errors:
             into.errors.extend(errors)
         else:
-            into.rows.append(BatchRow(line, signal))
+            into.rows.append(BatchRow(line, signal, columns))
 
 
 def parse_batch(data: bytes, profile: BatchProfile, reference: RowReference) -> ParsedBatch:

@@ -342,6 +342,13 @@ async def act(pool: asyncpg.Pool, user: User, case_id: UUID, action: CaseAction)
                 detail["how"] = action.how.value
             if action.part_of_day:
                 detail["part_of_day"] = action.part_of_day.value
+        if (
+            isinstance(action, Close)
+            and action.early_debt_result
+            and not {"payment_arrears", "rent_arrears"} & set(row["kinds"] or ())
+        ):
+            message = "early_debt_result is for a case with early-debt (arrears) signals"
+            raise InvalidFields(message, errors=[{"loc": ["early_debt_result"], "msg": message}])
         if isinstance(action, Close):
             detail["outcome"] = action.final_outcome.value
             if action.early_debt_result:

@@ -227,7 +227,11 @@ async def _process(
             )
             for row, result in zip(parsed.rows, results, strict=True):
                 if not isinstance(result, Submitted):
-                    problems.append({"line": row.line, "column": None, "reason": result.detail})
+                    found = result.errors[0]["loc"] if result.errors else []
+                    loc = list(found) if isinstance(found, list | tuple) else []
+                    problems.append(
+                        {"line": row.line, "column": row.column_of(loc), "reason": result.detail}
+                    )
             problems.sort(key=lambda problem: problem["line"])
             by_column = Counter(str(problem["column"] or "") for problem in problems)
             await batch_store.record_chunk(

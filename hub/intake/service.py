@@ -96,6 +96,8 @@ def early_debt_refusal(partner_kind: PartnerKind, signal: SignalIn) -> tuple[lis
     arrears = signal.arrears
     if signal.kind is SignalKind.PAYMENT_ARREARS and arrears is None:
         return ["arrears"], "a payment-arrears signal needs its arrears (at least amount_eur)"
+    if signal.kind is SignalKind.PAYMENT_ARREARS and arrears and arrears.amount_eur <= 0:
+        return ["arrears", "amount_eur"], "a payment-arrears signal is about arrears above zero"
     if arrears is None:
         return None
     creditor = arrears.creditor

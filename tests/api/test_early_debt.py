@@ -377,3 +377,51 @@ async def test_what_the_probe_found_is_refused_or_told_right(
         ("P-2", None, "taken"),
         ("P-3", None, "not_taken_other_reason"),
     ]
+
+
+async def test_early_debt_rules_name_their_field_and_column(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    _, energy_token = await make_partner(haarlem, PartnerKind.ENERGY)
+    zero = {
+        "external_ref": "Z-1",
+        "kind": "payment_arrears",
+        "address": {"postcode": "2031AA", "house_number": 70},
+        "resident_informed": {"informed": False, "reason": "vroegsignaal"},
+        "description": "Achterstand.",
+        "arrears": {"amount_eur": "0"},
+    }
+    found = await problem(
+        await client.post("/api/v1/signals", json=zero, headers=bearer(energy_token)), 422
+    )
+    assert found["errors"][0]["loc"] == ["arrears", "amount_eur"]
+    # A creditor's list naming another creditor: refused on its row, in the column at fault.
+    listed = (
+        b"ID;signaalpartner;bedrag;postcode;huisnummer\r\n"
+        b"E1;Water;10;2031AA;71\r\n"
+        b"E2;;12;2031AA;72\r\n"
+    )
+    accepted = await (await upload(client, energy_token, listed)).json()
+    view = await finished(client, energy_token, accepted["id"])
+    assert view["counts"]["accepted"] == 1
+    (refused,) = view["problems"]
+    assert (refused["line"], refused["column"]) == (2, "signaalpartner")
+    # The national end result belongs to a case with arrears, not to a GP's concern.
+    _, gp_token = await make_partner(haarlem, PartnerKind.GP)
+    _, member = await make_user(haarlem, "member", OOST)
+    concern = {
+        "external_ref": "G-1",
+        "kind": "care_concern",
+        "address": {"postcode": "2031AA", "house_number": 73},
+        "resident_informed": {"informed": True},
+        "description": "Zorgen.",
+    }
+    assert (await client.post("/api/v1/signals", json=concern, headers=bearer(gp_token))).ok
+    async with haarlem.acquire() as conn:
+        case_id = str(await conn.fetchval("select case_id from signals where external_ref = 'G-1'"))
+    await act(client, member, case_id, action="take")
+    found = await problem(
+        await act(client, member, case_id, action="close", early_debt_result="advice_quick_fix"),
+        422,
+    )
+    assert found["errors"][0]["loc"] == ["early_debt_result"]
