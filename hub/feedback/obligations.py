@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from hub.feedback import store
@@ -116,6 +116,29 @@ def is_creditor(partner_kind: str, signal_kind: str) -> bool:
     }
 
 
+def _feedback(
+    row: asyncpg.Record,
+    step: str,
+    outcome: str | None,
+    at: datetime,
+    early_debt_result: EarlyDebtResult | None,
+) -> dict[str, Any]:
+    """One webhook message: the step, the time, the signal's status, and the outcome, which a
+    creditor gets as the national signal status instead."""
+    message: dict[str, Any] = {
+        "signal_id": str(row["id"]),
+        "external_ref": row["external_ref"],
+        "step": step,
+        "at": at.isoformat(),
+        "status": row["status"],
+        "outcome": outcome,
+    }
+    if is_creditor(row["partner_kind"], row["kind"]):
+        message["outcome"] = None
+        message.update(creditor_feedback(step, outcome, early_debt_result))
+    return message
+
+
 async def tell_partners(
     conn: Connection,
     signal_ids: Sequence[UUID],
@@ -137,24 +160,7 @@ async def tell_partners(
                 topic=step,
                 partner_id=row["partner_id"],
                 signal_id=row["id"],
-                payload={
-                    "signal_id": str(row["id"]),
-                    "external_ref": row["external_ref"],
-                    "step": step,
-                    "at": at.isoformat(),
-                    "status": row["status"],
-                    "outcome": outcome,
-                }
-                if not is_creditor(row["partner_kind"], row["kind"])
-                else {
-                    "signal_id": str(row["id"]),
-                    "external_ref": row["external_ref"],
-                    "step": step,
-                    "at": at.isoformat(),
-                    "status": row["status"],
-                    "outcome": None,
-                    **creditor_feedback(step, outcome, early_debt_result),
-                },
+                payload=_feedback(row, step, outcome, at, early_debt_result),
             )
             for row in facts
         ],

@@ -80,6 +80,16 @@ def shown_total(total: int, parts: Iterable[int]) -> int | str:
     return total
 
 
+def as_number(value: int | str) -> float:
+    """A shown figure as a number to sort or draw by, telling no more than its text: "<5" as
+    2.5 whatever it hides, "ca. 110" as 110."""
+    if isinstance(value, int):
+        return float(value)
+    if value.startswith("ca. "):
+        return float(value.removeprefix("ca. "))
+    return 2.5
+
+
 # A deadline count's parts, under the keys figures give them.
 _PARTS_OF_DUE: Final = ("met_on_time", "on_time", "met_late", "overdue")
 

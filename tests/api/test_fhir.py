@@ -17,6 +17,8 @@ from tests.support.fhir import (
     LINE_ADDRESS,
     SNOMED,
     contained,
+    outcome,
+    post,
     service_request,
     transaction,
     transaction_with,
@@ -25,22 +27,6 @@ from tests.support.fhir import (
 from tests.support.http import bearer
 
 Client = TestClient[Any, Any]
-
-
-async def post(client: Client, token: str, path: str, resource: Any) -> Any:
-    return await client.post(
-        path, data=json.dumps(resource), headers={**bearer(token), "Content-Type": FHIR}
-    )
-
-
-async def outcome(response: Any, status: int) -> list[dict[str, Any]]:
-    assert response.status == status, await response.text()
-    assert response.content_type == FHIR
-    body = await response.json()
-    assert body["resourceType"] == "OperationOutcome"
-    issues: list[dict[str, Any]] = body["issue"]
-    assert all(issue["severity"] == "error" for issue in issues)
-    return issues
 
 
 async def stored(pool: asyncpg.Pool) -> dict[str, Any]:

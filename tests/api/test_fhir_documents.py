@@ -16,7 +16,7 @@ from connectors.fhir_codes import SDOH_CATEGORY, SNOMED
 from hub.privacy.sealed import unsealed
 from schemas.signals import PartnerKind
 from tests.support.factories import OOST, make_partner, make_user
-from tests.support.fhir import FHIR
+from tests.support.fhir import outcome, post
 from tests.support.http import act, bearer, cases_of, log_in
 from tests.support.outbox import queued_mail
 
@@ -53,21 +53,6 @@ def referral() -> dict[str, Any]:
 
 def cancellation() -> dict[str, Any]:
     return load("zorgdomein-annulering.json")
-
-
-async def post(client: Client, token: str, path: str, resource: Any) -> Any:
-    return await client.post(
-        path, data=json.dumps(resource), headers={**bearer(token), "Content-Type": FHIR}
-    )
-
-
-async def outcome(response: Any, status: int) -> list[dict[str, Any]]:
-    assert response.status == status, await response.text()
-    assert response.content_type == FHIR
-    body = await response.json()
-    assert body["resourceType"] == "OperationOutcome"
-    issues: list[dict[str, Any]] = body["issue"]
-    return issues
 
 
 def expressions(issues: list[dict[str, Any]]) -> list[str]:

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
+from aiohttp.test_utils import TestClient
+
 from connectors.fhir import ADXP, KIND_SYSTEM
+from tests.support.http import bearer
 
 FHIR = "application/fhir+json"
+Client = TestClient[Any, Any]
+
+
+async def post(client: Client, token: str, path: str, resource: Any) -> Any:
+    """A FHIR resource posted as a partner's system does."""
+    return await client.post(
+        path, data=json.dumps(resource), headers={**bearer(token), "Content-Type": FHIR}
+    )
+
+
+async def outcome(response: Any, status: int) -> list[dict[str, Any]]:
+    """The issues of an OperationOutcome answered with `status`, all errors."""
+    assert response.status == status, await response.text()
+    assert response.content_type == FHIR
+    body = await response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    issues: list[dict[str, Any]] = body["issue"]
+    assert all(issue["severity"] == "error" for issue in issues)
+    return issues
 
 
 SNOMED = "http://snomed.info/sct"

@@ -18,7 +18,7 @@ from hub.directory.service import list_teams
 from hub.feedback.agreements import STEPS
 from hub.feedback.compliance import compliance
 from hub.platform.clock import local_day
-from hub.privacy.masking import drawn, shown, shown_rate, shown_total
+from hub.privacy.masking import as_number, drawn, shown, shown_rate, shown_total
 from hub.web.access import session_of
 from hub.web.appkeys import POOL, SETTINGS, TEMPLATES
 from hub.web.downloads import csv_download, svg_download
@@ -61,15 +61,7 @@ class Tally:
 
     def order(self, key: str) -> float:
         """A shown count as a number to sort by: what the page shows, never what it hides."""
-        return _as_number(self.shown()[key])
-
-
-def _as_number(value: int | str) -> float:
-    if isinstance(value, int):
-        return float(value)
-    if value.startswith("ca. "):
-        return float(value.removeprefix("ca. "))
-    return 2.5  # "<5", whatever it hides
+        return as_number(self.shown()[key])
 
 
 @dataclass

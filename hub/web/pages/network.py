@@ -17,7 +17,7 @@ from hub.directory.service import list_teams
 from hub.network.service import earlier_figures, network, query_from
 from hub.platform.clock import today
 from hub.platform.errors import InvalidFields
-from hub.privacy.masking import drawn, shown, shown_rate, shown_total
+from hub.privacy.masking import as_number, drawn, shown, shown_rate, shown_total
 from hub.surveys.results import verdict_facts
 from hub.web.access import session_of
 from hub.web.appkeys import POOL, TEMPLATES
@@ -251,7 +251,7 @@ def drawing(
         for index, node in enumerate(raw)
     }
     radius = {
-        node: round(11 + min(11, math.sqrt(_as_number(node_total(graph, node)))), 1)
+        node: round(11 + min(11, math.sqrt(as_number(node_total(graph, node)))), 1)
         for node in layout
     }
     _separate(positions, radius, width, height)
@@ -318,14 +318,6 @@ def kept_text(on_time: int, due: int) -> str:
     if rate is None:
         return f"{shown_total(due, [on_time])} termijnen (het deel op tijd is te klein om te tonen)"
     return f"{shown(on_time)} van {shown(due)} op tijd ({round(rate * 100)}%)"
-
-
-def _as_number(value: int | str) -> float:
-    if isinstance(value, int):
-        return float(value)
-    if value.startswith("ca. "):
-        return float(value.removeprefix("ca. "))
-    return 2.5  # "<5"
 
 
 def node_total(graph: nx.Graph, node: str) -> int | str:
