@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graphs.network import CoSignal, Flow, NetworkFacts, PartnerNode, TeamNode, Verdict
+from graphs.network import CoSignal, FlowTable, NetworkFacts, PartnerNode, TeamNode, Verdict
 from graphs.weak_links import Analysis, WeakLink, analyse
 from hub.network import store
 from hub.platform.clock import LOCAL_TIME, today
@@ -95,27 +95,24 @@ async def load_facts(pool: asyncpg.Pool, query: NetworkQuery) -> NetworkFacts:
         # A municipality's or a team's network holds the partners that work with its teams
         # (in this period or the one before), not every partner of the region.
         partner_ids &= {
-            row["partner_id"]
-            for row in flows
-            if row["team"] in team_codes and (row["now"] or row["before"])
+            partner
+            for partner, team, now, before in zip(
+                flows.partner, flows.team, flows.count, flows.previous, strict=True
+            )
+            if team in team_codes and (now or before)
         }
         partners = [row for row in partners if row["id"] in partner_ids]
+    if query.municipality or query.team or query.partner_kind:
+        keep = [
+            place
+            for place, (partner, team) in enumerate(zip(flows.partner, flows.team, strict=True))
+            if team in team_codes and partner in partner_ids
+        ]
+        flows = FlowTable(*([column[place] for place in keep] for column in flows.columns()))
     return NetworkFacts(
         partners=[PartnerNode(r["id"], r["name"], PartnerKind(r["kind"])) for r in partners],
         teams=[TeamNode(r["code"], r["name"], r["municipality"]) for r in teams],
-        flows=[
-            Flow(
-                r["partner_id"],
-                r["team"],
-                r["now"],
-                r["before"],
-                r["agreement"],
-                r["due"],
-                r["on_time"],
-            )
-            for r in flows
-            if r["team"] in team_codes and r["partner_id"] in partner_ids
-        ],
+        flows=flows,
         cosignals=[
             CoSignal(r["pa"], r["pb"], r["households"])
             for r in cosignals
@@ -135,16 +132,14 @@ def tells_a_masked_count(link: WeakLink) -> bool:
 def in_shown_order(links: list[WeakLink]) -> list[WeakLink]:
     """Most severe first, as far as the shown figures go: a link whose severity came from a
     masked count would tell it by its place (2 signals rank below 3), so those follow the
-    others, in the order of their names."""
-    return sorted(
-        links,
-        key=lambda link: (
-            tells_a_masked_count(link),
-            0.0 if tells_a_masked_count(link) else -link.severity,
-            link.kind.value,
-            link.nodes,
-        ),
-    )
+    others, in the order of their names. `links` come most severe first, as `analyse` gives
+    them, so the others keep their order and only the masked ones are sorted again."""
+    shown: list[WeakLink] = []
+    masked: list[WeakLink] = []
+    for link in links:
+        (masked if tells_a_masked_count(link) else shown).append(link)
+    masked.sort(key=lambda link: (link.kind.value, link.nodes))
+    return shown + masked
 
 
 async def network(

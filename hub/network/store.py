@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from graphs.network import FLOW_COLUMNS, FlowTable
 from hub.platform.connection import Connection
 
 if TYPE_CHECKING:
@@ -40,11 +41,12 @@ async def flows(
     before_start: datetime,
     first_day: date,
     last_day: date,
-) -> list[asyncpg.Record]:
+) -> FlowTable:
     """Per partner and team: signals in [start, end) and in [before_start, start), feedback
     deadlines in [first_day, last_day] and how many were met on time, and whether any
-    agreement covers the pair."""
-    return await conn.fetch(
+    agreement covers the pair. As columns, one array each from the query: a national network
+    has half a million pairs, and a record per pair costs more than the analysis of them."""
+    row = await conn.fetchrow(
         """
         with counted as (
             select s.partner_id, s.team_id,
@@ -63,17 +65,29 @@ async def flows(
               and s.team_id is not null
             group by 1, 2
         )
-        select c.partner_id::text, t.code as team, c.now, c.before,
-               coalesce(k.due, 0) as due, coalesce(k.on_time, 0) as on_time,
-               exists (select 1 from feedback_agreements a
-                       where (a.partner_id is null or a.partner_id = c.partner_id)
-                         and (a.partner_kind is null or a.partner_kind = p.kind)
-                         and (a.team_id is null or a.team_id = c.team_id)
-                         -- in force at some time in the period (an ended one no longer counts)
-                         and (a.valid_from is null or a.valid_from <= $5)
-                         and (a.valid_to is null or a.valid_to >= $4)) as agreement
-        from counted c join teams t on t.id = c.team_id join partners p on p.id = c.partner_id
-        left join kept k on k.partner_id = c.partner_id and k.team_id = c.team_id
+        , pairs as (
+            select c.partner_id::text as partner, t.code as team, c.now::int, c.before::int,
+                   coalesce(k.due, 0)::int as due, coalesce(k.on_time, 0)::int as on_time,
+                   exists (select 1 from feedback_agreements a
+                           where (a.partner_id is null or a.partner_id = c.partner_id)
+                             and (a.partner_kind is null or a.partner_kind = p.kind)
+                             and (a.team_id is null or a.team_id = c.team_id)
+                             -- in force at some time in the period (an ended one no longer
+                             -- counts)
+                             and (a.valid_from is null or a.valid_from <= $5)
+                             and (a.valid_to is null or a.valid_to >= $4)) as agreement
+            from counted c join teams t on t.id = c.team_id
+            join partners p on p.id = c.partner_id
+            left join kept k on k.partner_id = c.partner_id and k.team_id = c.team_id
+        )
+        select coalesce(array_agg(partner), '{}') as partner,
+               coalesce(array_agg(team), '{}') as team,
+               coalesce(array_agg(now), '{}') as count,
+               coalesce(array_agg(before), '{}') as previous,
+               coalesce(array_agg(agreement), '{}') as agreement,
+               coalesce(array_agg(due), '{}') as due,
+               coalesce(array_agg(on_time), '{}') as on_time
+        from pairs
         """,
         start,
         end,
@@ -81,6 +95,8 @@ async def flows(
         first_day,
         last_day,
     )
+    # An aggregate without `group by` gives one row, whatever it found.
+    return FlowTable(**{name: list(cast("asyncpg.Record", row)[name]) for name in FLOW_COLUMNS})
 
 
 async def cosignals(conn: Connection, start: datetime, end: datetime) -> list[asyncpg.Record]:

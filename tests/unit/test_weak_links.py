@@ -14,6 +14,7 @@ from graphs.weak_links import (
     single_points_of_failure,
 )
 from schemas.signals import PartnerKind
+from tests.support import weak_links_oracle as oracle
 
 
 def test_karate_club_bridge_and_articulation_point() -> None:
@@ -183,3 +184,51 @@ def test_no_personal_data_can_enter_the_graph() -> None:
     keys = {k for _, data in graph.nodes(data=True) for k in data}
     keys |= {k for *_, data in graph.edges(data=True) for k in data}
     assert keys <= allowed
+
+
+def random_facts(rng: random.Random) -> NetworkFacts:
+    """A small network with everything the facts may hold: repeated flows and ties (either way
+    round), flows without signals, names the lists lack, ties of a partner with itself."""
+    teams = [TeamNode(f"T{i}", f"Team {i}", f"GM{i % 3}") for i in range(rng.randint(1, 10))]
+    partners = [
+        PartnerNode(f"P{i}", f"Partner {i}", rng.choice(list(PartnerKind)))
+        for i in range(rng.randint(1, 30))
+    ]
+    ids = [p.id for p in partners] + ["stranger"]
+    codes = [t.code for t in teams] + ["X"]
+    flows = []
+    for _ in range(rng.randint(0, 80)):
+        count = rng.choice([0, 0, 1, 2, 4, 7, 12, 30])
+        due = rng.choice([0, 3, 5, 9, 20])
+        flows.append(
+            Flow(
+                rng.choice(ids),
+                rng.choice(codes),
+                count,
+                previous=rng.choice([0, count, count * 3 + 5, 40]),
+                agreement=rng.random() < 0.7,
+                due=due,
+                on_time=rng.randint(0, due),
+            )
+        )
+    ties = [
+        CoSignal(rng.choice(ids), rng.choice(ids), rng.choice([0, 1, 3]))
+        for _ in range(rng.randint(0, 25))
+    ]
+    return NetworkFacts(partners=partners, teams=teams, flows=flows, cosignals=ties)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_array_analysis_finds_what_the_graph_analysis_found(seed: int) -> None:
+    """The analysis on arrays finds the same weak links, with the same figures and in the same
+    order, as the object-by-object analysis on a networkx graph it replaced."""
+    facts = random_facts(random.Random(seed))  # noqa: S311 - test data
+    thresholds = Thresholds(weak_tie_overlap=0.4, coverage_share=0.3)
+    assert analyse(facts, thresholds).weak_links == oracle.analyse(facts, thresholds)
+
+
+def test_the_graph_is_built_only_when_asked_for() -> None:
+    facts = NetworkFacts(partners=[GP], teams=TEAMS[:1], flows=[Flow("gp1", "A", 3)])
+    analysis = analyse(facts)
+    assert "graph" not in vars(analysis)
+    assert sorted(analysis.graph.edges) == [("partner:gp1", "team:A")]
