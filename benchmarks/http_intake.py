@@ -1,8 +1,10 @@
 """Durable intake over HTTP: the hub's POST /api/v1/signals (202 only after commit) beside two
 references measured in the same run on the same machine: a bare aiohttp server that parses the
-JSON and answers, and a naive durable service (pydantic, one INSERT and commit per request).
+JSON and answers, and a naive durable service that stores the same rows as the hub, in one
+transaction per request (benchmarks/reference_servers.py). Then each durable server at a steady
+rate, open loop (benchmarks/open_loop.py).
 
-    python benchmarks/http_intake.py [--seconds 15] [--connections 64]
+    python benchmarks/http_intake.py [--seconds 15] [--connections 64] [--rate 200]
 
 Needs `wrk` (apt-get install wrk). Uses an embedded PostgreSQL in a temporary directory, or
 HUB_BENCH_DATABASE_URL (a server where it may create databases). Each server is its own process;
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -28,7 +31,9 @@ import urllib.error
 import urllib.request
 import uuid
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import psutil
 from bench_db import demo_database, seed_history  # benchmarks/, beside this script
@@ -36,7 +41,6 @@ from bench_db import demo_database, seed_history  # benchmarks/, beside this scr
 from hub.directory.models import TokenKind
 from hub.directory.tokens import issue_token
 from hub.platform.db import embedded_postgres, with_database
-from hub.platform.store.schema import ensure_database
 from schemas.signals import PartnerKind
 
 HERE = Path(__file__).parent
@@ -68,6 +72,8 @@ end
 
 
 HUB_LABEL = "hub POST /api/v1/signals"
+BARE_LABEL = "bare aiohttp (parse JSON, answer)"
+NAIVE_LABEL = "naive (same rows, a transaction a request)"
 
 
 class PeakMemory:
@@ -137,18 +143,61 @@ def wrk(port: int, token: str, seconds: int, connections: int, script: Path) -> 
     }
 
 
-async def prepare(server: str, history: int) -> tuple[str, str, str, str]:
-    """Databases for the hub and the naive service; the hub's partner token and keyring."""
-    hub_db, pool, partner, keyring = await demo_database(server, "Benchmark GP", PartnerKind.GP)
+@dataclass
+class Prepared:
+    hub_dsn: str
+    hub_keys: str
+    token: str
+    naive_dsn: str
+    naive_keys: str
+    naive_partner: str
+
+
+async def prepare(server: str, history: int) -> Prepared:
+    """Two databases prepared alike, each with its own keyring and the same history: one for
+    the hub (with its partner's token), one for the naive service (with its partner's id)."""
+    hub_db, pool, partner, hub_keys = await demo_database(server, "Benchmark GP", PartnerKind.GP)
     try:
         await seed_history(pool, partner, history)
         async with pool.acquire() as conn:
             token = await issue_token(conn, TokenKind.PARTNER, partner)
     finally:
         await pool.close()
-    naive_db = f"bench_naive_{uuid.uuid4().hex[:6]}"
-    await ensure_database(server, naive_db)
-    return with_database(server, hub_db), with_database(server, naive_db), token, keyring.to_json()
+    naive_db, pool, naive, naive_keys = await demo_database(server, "Benchmark GP", PartnerKind.GP)
+    try:
+        await seed_history(pool, naive, history)
+    finally:
+        await pool.close()
+    return Prepared(
+        with_database(server, hub_db),
+        hub_keys.to_json(),
+        token,
+        with_database(server, naive_db),
+        naive_keys.to_json(),
+        str(naive.id),
+    )
+
+
+def open_loop(port: int, token: str, rate: float, seconds: float) -> dict[str, float]:
+    """The open-loop generator as a process of its own (benchmarks/open_loop.py)."""
+    output = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "open_loop.py"),
+            "--port",
+            str(port),
+            "--token",
+            token,
+            "--rate",
+            str(rate),
+            "--seconds",
+            str(seconds),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return cast("dict[str, float]", json.loads(output))
 
 
 def main() -> None:
@@ -163,6 +212,10 @@ def main() -> None:
         action="store_true",
         help="measure the hub alone (the memory run: --hub-only --seconds 600)",
     )
+    parser.add_argument(
+        "--rate", type=float, default=200, help="open-loop signals a second (0: no open loop)"
+    )
+    parser.add_argument("--open-seconds", type=float, default=20)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
@@ -171,47 +224,55 @@ def main() -> None:
         server = os.environ.get("HUB_BENCH_DATABASE_URL") or stack.enter_context(
             embedded_postgres(work / "pg")
         )
-        hub_dsn, naive_dsn, token, keys = asyncio.run(prepare(server, args.history))
+        ready = asyncio.run(prepare(server, args.history))
         script = work / "post.lua"
         script.write_text(LUA)
         servers = {
-            "bare aiohttp (parse JSON, answer)": [
+            BARE_LABEL: [
                 sys.executable,
                 str(HERE / "reference_servers.py"),
                 "bare",
             ],
-            "naive (pydantic, INSERT + commit each)": [
+            NAIVE_LABEL: [
                 sys.executable,
                 str(HERE / "reference_servers.py"),
                 "naive",
                 "--dsn",
-                naive_dsn,
+                ready.naive_dsn,
+                "--partner",
+                ready.naive_partner,
             ],
             HUB_LABEL: [HUB, "serve"],
         }
         env = {
             **os.environ,
-            "DATABASE_URL": hub_dsn,
-            "HUB_KEYS": keys,
+            "DATABASE_URL": ready.hub_dsn,
             "HUB_SCHEDULER": "false",
             "HUB_PARTNER_RATE_PER_MINUTE": "1000000000",
             "HUB_PARTNER_RATE_BURST": "1000000000",
             "HUB_MAX_IN_FLIGHT": "100000",
         }
+        keys = {NAIVE_LABEL: ready.naive_keys, HUB_LABEL: ready.hub_keys}
         if args.hub_only:
             servers = {label: command for label, command in servers.items() if label == HUB_LABEL}
         results: dict[str, dict[str, float]] = {}
+        steady: dict[str, dict[str, float]] = {}
         for label, command in servers.items():
             port = free_port()
             log = (work / f"{len(results)}.log").open("wb")
             process = subprocess.Popen(
-                [*command, "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+                [*command, "--port", str(port)],
+                env={**env, "HUB_KEYS": keys.get(label, "")},
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             try:
                 wait_listening(port, process)
-                wrk(port, token, 2, args.connections, script)  # warm up
+                wrk(port, ready.token, 2, args.connections, script)  # warm up
                 with PeakMemory(process.pid) as memory:
-                    results[label] = wrk(port, token, args.seconds, args.connections, script)
+                    results[label] = wrk(port, ready.token, args.seconds, args.connections, script)
+                    if label != BARE_LABEL and args.rate:
+                        steady[label] = open_loop(port, ready.token, args.rate, args.open_seconds)
                 results[label]["peak_rss_mb"] = memory.peak / 2**20
             finally:
                 process.terminate()
@@ -219,17 +280,29 @@ def main() -> None:
     print(f"wrk: 2 threads, {args.connections} connections, {args.seconds} s each, ~1 KB bodies")
     for label, figures in results.items():
         print(
-            f"  {label:<42} {figures['rate']:9.0f} requests/s   p99 {figures['p99_ms']:7.1f} ms"
+            f"  {label:<44} {figures['rate']:9.0f} requests/s   p99 {figures['p99_ms']:7.1f} ms"
             f"   non-2xx {figures['non_2xx']:.0f}   peak RSS {figures['peak_rss_mb']:5.0f} MB"
         )
     hub = results[HUB_LABEL]
     if not args.hub_only:
-        bare, naive = (results[label]["rate"] for label in list(servers)[:2])
-        print(f"ratio hub / naive: {hub['rate'] / naive:.2f}  (target of issue 8: >= 2)")
-        print(f"ratio hub / bare:  {hub['rate'] / bare:.2f}  (target of issue 8: >= 0.6)")
-    print(f"hub p99: {hub['p99_ms']:.1f} ms  (target: < 25 ms)")
+        bare, naive = results[BARE_LABEL]["rate"], results[NAIVE_LABEL]["rate"]
+        print(f"ratio hub / naive: {hub['rate'] / naive:.2f}  (target: >= 2)")
+        print(f"ratio hub / bare:  {hub['rate'] / bare:.2f}")
+    if steady:
+        print(
+            f"open loop: {args.rate:g} signals/s for {args.open_seconds:g} s, latency from when due"
+        )
+        for label, figures in steady.items():
+            print(
+                f"  {label:<44} {figures['rate']:9.0f} requests/s   p50 {figures['p50_ms']:6.1f} ms"
+                f"   p99 {figures['p99_ms']:6.1f} ms   max {figures['max_ms']:6.1f} ms"
+                f"   2xx {figures['ok']:.0f}/{figures['sent']:.0f}"
+            )
+        print(
+            f"hub p99 at {args.rate:g}/s: {steady[HUB_LABEL]['p99_ms']:.1f} ms  (target: < 20 ms)"
+        )
     print(
-        f"hub peak RSS: {hub['peak_rss_mb']:.0f} MB over {args.seconds} s "
+        f"hub peak RSS: {hub['peak_rss_mb']:.0f} MB over the run "
         "(target: < 200 MB through a 10-minute run at full load)"
     )
 

@@ -13,7 +13,7 @@ from hub.feedback.delivery import deliver_feedback
 from hub.intake.batches import process_pending
 from hub.intake.dropfolder import poll_drop_folders
 from hub.intake.service import policy_of
-from hub.network.service import snapshot
+from hub.network.report import nightly
 from hub.platform.clock import today
 from hub.platform.config import drop_root, public_url
 from hub.platform.mail import deliver_mail
@@ -69,7 +69,7 @@ def jobs(settings: Settings, pool: asyncpg.Pool, outbound: OutboundClient) -> li
             "network.snapshot",
             0x5348_0006,
             Daily(clock_time(2, 30)),
-            lambda: snapshot(pool, today()),
+            lambda: nightly(pool, today()),
         ),
         Job(
             "logins.forget",

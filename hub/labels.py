@@ -179,6 +179,18 @@ AGREEMENT_DONE: Final = {
 # Who did something, where it was not a person of the hub.
 ACTOR: Final = {"hub": "automatisch", "partner": "de partner"}
 
+# Each kind of weak link in the partner network, as a heading of its list (plural).
+WEAK_LINK_KIND: Final = {
+    WeakLinkKind.BRIDGE: "Enige verbindingen",
+    WeakLinkKind.ARTICULATION_POINT: "Knooppunten",
+    WeakLinkKind.DRIED_UP_FLOW: "Opgedroogde signaalstromen",
+    WeakLinkKind.AGREEMENT_KEPT_POORLY: "Afspraken slecht nagekomen",
+    WeakLinkKind.NO_AGREEMENT: "Geen terugkoppelingsafspraak",
+    WeakLinkKind.COVERAGE_GAP: "Gaten in de dekking",
+    WeakLinkKind.WEAK_TIE: "Zwakke banden",
+    WeakLinkKind.VERDICT_GAP: "Oordeel anders dan gemeten",
+}
+
 # What a manager can do about each kind of weak link in the partner network.
 WEAK_LINK_ACTION: Final = {
     WeakLinkKind.BRIDGE: "Zoek een tweede partner die deze huishoudens ziet.",

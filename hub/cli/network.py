@@ -10,6 +10,7 @@ import asyncpg
 from graphs.weak_links import Analysis
 from hub.cli.run import use
 from hub.intake.fhir import map_code
+from hub.network.report import head_of, nightly
 from hub.network.service import default_query, network, weak_link_text_lines
 from hub.platform.clock import today
 from hub.platform.config import Settings
@@ -24,13 +25,21 @@ def cmd_graph_report(settings: Settings, args: argparse.Namespace) -> int:
         return await network(pool, query, await verdict_facts(pool, query, today()))
 
     analysis = use(settings, analysed)
+    head = head_of(analysis, query)
     print(
-        f"Partner network {query.start} .. {query.end}: {analysis.graph.number_of_nodes()} "
-        f"nodes, {analysis.graph.number_of_edges()} links, "
-        f"{len(analysis.weak_links)} weak link(s)"
+        f"Partner network {query.start} .. {query.end}: {head.partners} partners, "
+        f"{head.teams} teams, {head.edges} links, {head.weak_links} weak link(s)"
     )
     for line in weak_link_text_lines(analysis):
         print(line)
+    return 0
+
+
+def cmd_graph_nightly(settings: Settings, args: argparse.Namespace) -> int:
+    """What the scheduler does at night, now: after a large import, or on a hub whose scheduler
+    runs elsewhere."""
+    found = use(settings, lambda pool: nightly(pool, today()))
+    print(f"Network report of {today()} kept: {found} weak link(s)")
     return 0
 
 
@@ -48,6 +57,9 @@ def add_commands(commands: Any) -> None:
     report = graph.add_parser("report", help="print the weak links of the partner network")
     report.add_argument("--days", type=int, default=42, help="the period, ending today")
     report.set_defaults(run=cmd_graph_report)
+    graph.add_parser(
+        "nightly", help="keep the nightly network report (and link figures) now"
+    ).set_defaults(run=cmd_graph_nightly)
 
     fhir = commands.add_parser("fhir", help="FHIR referrals").add_subparsers(
         dest="fhir_command", required=True, metavar="ACTION"

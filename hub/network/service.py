@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graphs.network import CoSignal, FlowTable, NetworkFacts, PartnerNode, TeamNode, Verdict
+from graphs.network import (
+    CoSignal,
+    FlowTable,
+    NetworkFacts,
+    PartnerNode,
+    TeamNode,
+    Verdict,
+    partner_node,
+    team_node,
+)
 from graphs.weak_links import Analysis, WeakLink, analyse
 from hub.network import store
 from hub.platform.clock import LOCAL_TIME, today
@@ -207,19 +216,28 @@ def export(analysis: Analysis, fmt: str) -> str:
     return buffer.getvalue().decode()
 
 
-async def snapshot(pool: asyncpg.Pool, day: date) -> int:
-    """Keep the figures of every link of the default window ending on `day` (idempotent)."""
-    analysis = await network(pool, default_query(day))
-    rows = [
-        (
-            day,
-            min(a, b),
-            max(a, b),
-            data["relation"],
-            {key: value for key, value in data.items() if key != "relation"},
-        )
-        for a, b, data in analysis.graph.edges(data=True)
-    ]
+async def snapshot(pool: asyncpg.Pool, day: date, analysis: Analysis | None = None) -> int:
+    """Keep the figures of every link of the default window ending on `day` (idempotent);
+    `analysis` is that window's, where the caller has it already. Read off the facts, not the
+    graph: a country's graph would take seconds and hundreds of megabytes to build."""
+    if analysis is None:
+        analysis = await network(pool, default_query(day))
+    figures: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for flow in analysis.facts.flows:
+        if flow.count > 0:
+            a, b = partner_node(flow.partner), team_node(flow.team)
+            figures[(min(a, b), max(a, b), "flow")] = {
+                "count": flow.count,
+                "previous": flow.previous,
+                "agreement": flow.agreement,
+                "due": flow.due,
+                "on_time": flow.on_time,
+            }
+    for tie in analysis.facts.cosignals:
+        if tie.households > 0:
+            a, b = partner_node(tie.partner_a), partner_node(tie.partner_b)
+            figures[(min(a, b), max(a, b), "cosignal")] = {"households": tie.households}
+    rows = [(day, a, b, relation, data) for (a, b, relation), data in figures.items()]
     async with pool.acquire() as conn, conn.transaction():
         await store.replace_snapshot(conn, day, rows)
     return len(rows)
@@ -234,12 +252,20 @@ async def earlier_figures(
     return {(r["node_a"], r["node_b"]): (r["day"], r["figures"]) for r in rows}
 
 
+def labels_of(analysis: Analysis) -> dict[str, str]:
+    """Node name -> the organisation's name, without building the graph."""
+    facts = analysis.facts
+    found = {partner_node(partner.id): partner.name for partner in facts.partners}
+    found.update((team_node(team.code), team.name) for team in facts.teams)
+    return found
+
+
 def weak_link_text_lines(analysis: Analysis) -> list[str]:
     """The weak links as plain text lines for `hub graph report` (English, for administrators)."""
-    graph = analysis.graph
+    label = labels_of(analysis)
     lines = []
     for link in analysis.weak_links:
-        names = " / ".join(graph.nodes[n]["label"] if n in graph else n for n in link.nodes)
+        names = " / ".join(label.get(n, n) for n in link.nodes)
         evidence = ", ".join(
             f"{key}={value}" for key, value in masked_figures(link.evidence).items()
         )

@@ -140,3 +140,87 @@ async def oldest_snapshots(conn: Connection, since: date, before: date) -> list[
         since,
         before,
     )
+
+
+async def replace_report(
+    conn: Connection,
+    head: dict[str, Any],
+    links: Sequence[tuple[str, str | None, str | None, str | None, str | None, Any, float]],
+    keep_since: date,
+) -> None:
+    """The day's report (its head and its weak links in the order shown, 1-based), replacing
+    any report of that day; reports before `keep_since` go."""
+    await conn.execute(
+        "delete from network_reports where day = $1 or day < $2", head["day"], keep_since
+    )
+    await conn.execute(
+        """
+        insert into network_reports
+            (day, period_start, period_end, seconds, partners, teams, edges, weak_links, by_kind)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        """,
+        head["day"],
+        head["period_start"],
+        head["period_end"],
+        head["seconds"],
+        head["partners"],
+        head["teams"],
+        head["edges"],
+        len(links),
+        head["by_kind"],
+    )
+    columns = list(zip(*links, strict=True)) if links else [()] * 7
+    await conn.execute(
+        """
+        insert into network_report_links
+            (day, place, kind, node_a, node_b, label_a, label_b, evidence, severity)
+        select $1, place, kind, node_a, node_b, label_a, label_b, evidence, severity
+        from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+                    $8::float8[]) with ordinality
+             as l (kind, node_a, node_b, label_a, label_b, evidence, severity, place)
+        """,
+        head["day"],
+        *[list(column) for column in columns],
+    )
+
+
+async def latest_report(conn: Connection) -> asyncpg.Record | None:
+    return await conn.fetchrow("select * from network_reports order by day desc limit 1")
+
+
+async def report_links(
+    conn: Connection, day: date, kind: str | None, offset: int, limit: int
+) -> list[asyncpg.Record]:
+    """A page of the report's weak links in the order shown (all kinds, or one). All kinds are
+    numbered 1.. in that order, so a page is a range of places (an index range scan, however
+    far down); one kind skips through its own index."""
+    if kind is None:
+        return await conn.fetch(
+            "select place, kind, node_a, node_b, label_a, label_b, evidence, severity "
+            "from network_report_links where day = $1 and place > $2 order by place limit $3",
+            day,
+            offset,
+            limit,
+        )
+    return await conn.fetch(
+        """
+        select place, kind, node_a, node_b, label_a, label_b, evidence, severity
+        from network_report_links where day = $1 and kind = $2
+        -- kind first, as the index (day, kind, place) has it: otherwise the planner may walk
+        -- the whole report in place order looking for a kind that sits at its end
+        order by kind, place offset $3 limit $4
+        """,
+        day,
+        kind,
+        offset,
+        limit,
+    )
+
+
+async def report_link(conn: Connection, day: date, place: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "select place, kind, node_a, node_b, label_a, label_b, evidence, severity "
+        "from network_report_links where day = $1 and place = $2",
+        day,
+        place,
+    )

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     )
     db_pool_min: int = 2
     db_pool_max: int = 10
+    network_draw_limit: int = Field(
+        default=400,
+        ge=1,
+        description="Partners and teams above which the network page lists the weak links "
+        "(from the nightly report) instead of drawing the network.",
+    )
 
 
 def drop_root(settings: Settings) -> Path:

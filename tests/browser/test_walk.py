@@ -16,21 +16,24 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 
 from graphs.weak_links import WeakLinkKind
+from hub.app import create_app
 from hub.cases.service import act, save_work_queue
 from hub.directory.accounts import create_user
 from hub.directory.service import set_team_capacity
 from hub.feedback.agreements import Terms, add_agreement, change_agreement, end_agreement
+from hub.network.report import nightly
 from hub.platform.clock import today
+from hub.platform.config import Settings
 from hub.surveys.service import links_of, start_survey
 from schemas.cases import AddNote, CaseFilter, CaseStatus, Outcome, Take
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
 from schemas.surveys import Score
 from tests.support.browser import log_in
 from tests.support.factories import OOST, make_partner, make_user, signal_from
-from tests.support.network import network_of
+from tests.support.network import network_of, send
 from tests.support.surveys import answer_all, at, survey_partners
 
 PASSWORD = "rondgang-wachtwoord"
@@ -222,4 +225,52 @@ async def test_every_page_fits_speaks_dutch_and_passes_axe(
                 assert response.status == 200, f"{role} {path}: {response.status}"
                 problems += await check(page, axe_source, shots, f"{role}{path}", width)
             await context.close()
+    assert not problems, "\n".join(problems)
+
+
+async def test_a_network_too_large_to_draw_is_listed_from_the_nightly_report(
+    browser: Browser,
+    haarlem: asyncpg.Pool,
+    dsn: str,
+    settings: Settings,
+    axe_source: str,
+    screenshots: Path,
+) -> None:
+    """A country's network is listed a page at a time from last night's report: by kind, with
+    a chosen link's figures, at both widths, passing axe. (Here the demo network counts as too
+    large: the limit is set to five partners and teams.)"""
+    await network_of(haarlem)
+    for n in range(30):  # enough weak links for several pages
+        partner, _ = await make_partner(haarlem, PartnerKind.OTHER, name=f"Buurthuis {n}")
+        await send(haarlem, partner, "2031AA", 60 + n, days_ago=2, kind="other")
+    await nightly(haarlem, today())
+    manager, _ = await make_user(haarlem, "manager", password=PASSWORD, name="Sanne Manager")
+    server = TestServer(create_app(settings.model_copy(update={"network_draw_limit": 5}), dsn))
+    await server.start_server()
+    problems: list[str] = []
+    try:
+        for width in WIDTHS:
+            context = await browser.new_context(
+                viewport={"width": width, "height": 900}, bypass_csp=True
+            )
+            page = await context.new_page()
+            await log_in(page, server, manager.email, PASSWORD)
+            await page.goto(str(server.make_url("/beheer/netwerk")))
+            await expect(page.get_by_role("status")).to_contain_text("te groot om te tekenen")
+            problems += await check(page, axe_source, screenshots, "large/netwerk", width)
+            await page.get_by_role("link", name="Volgende 50").click()
+            await expect(
+                page.get_by_role("heading", level=2, name=re.compile("51 tot en met"))
+            ).to_be_visible()
+            problems += await check(page, axe_source, screenshots, "large/pagina-2", width)
+            await page.get_by_role("link", name="Opgedroogde signaalstromen").click()
+            weak = page.locator("ol.weak-links")
+            await weak.get_by_role("link").first.click()
+            chosen = page.locator("#gekozen")
+            await expect(chosen).to_contain_text("Opgedroogd: Politie naar Sociaal Wijkteam Oost")
+            await expect(chosen.get_by_role("row", name="Signalen")).to_contain_text("12")
+            problems += await check(page, axe_source, screenshots, "large/gekozen", width)
+            await context.close()
+    finally:
+        await server.close()
     assert not problems, "\n".join(problems)

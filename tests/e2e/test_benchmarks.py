@@ -19,9 +19,17 @@ BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
     [
         ["batch_intake.py", "--rows", "300"],
         ["network_analysis.py", "--teams", "20", "--partners", "300", "--edges", "2000"],
-        ["http_intake.py", "--seconds", "1", "--connections", "8", "--history", "300"],
+        [
+            "network_page.py",
+            *("--teams", "20", "--partners", "500", "--edges", "3000", "--requests", "5"),
+        ],
+        [
+            "http_intake.py",
+            *("--seconds", "1", "--connections", "8", "--history", "300"),
+            *("--rate", "20", "--open-seconds", "1"),
+        ],
     ],
-    ids=["batch_intake", "network_analysis", "http_intake"],
+    ids=["batch_intake", "network_analysis", "network_page", "http_intake"],
 )
 def test_benchmark_runs(command: list[str]) -> None:
     if command[0] == "http_intake.py" and shutil.which("wrk") is None:
@@ -37,3 +45,4 @@ def test_benchmark_runs(command: list[str]) -> None:
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "ratio" in result.stdout or "total" in result.stdout
+    assert "Traceback" not in result.stderr

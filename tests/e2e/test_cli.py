@@ -171,6 +171,18 @@ async def test_graph_report_prints_the_weak_links(haarlem: asyncpg.Pool, dsn: st
     assert "Politie / Sociaal Wijkteam Oost" in report.stdout
 
 
+async def test_graph_nightly_keeps_the_report_now(haarlem: asyncpg.Pool, dsn: str) -> None:
+    from tests.support.network import network_of
+
+    await network_of(haarlem)
+    kept = hub(dsn, "graph", "nightly")
+    assert kept.returncode == 0, kept.stderr
+    found = int(kept.stdout.split("kept: ")[1].split()[0])
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select weak_links from network_reports") == found > 0
+        assert await conn.fetchval("select count(*) from network_report_links") == found
+
+
 async def test_partner_tokens_are_issued_and_revoked(haarlem: asyncpg.Pool, dsn: str) -> None:
     from hub.directory.tokens import caller_for_token
 

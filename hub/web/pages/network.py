@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,13 +15,14 @@ from aiohttp import web
 from graphs.weak_links import Analysis, Direction, WeakLink, WeakLinkKind
 from hub import labels
 from hub.directory.service import list_teams
-from hub.network.service import earlier_figures, network, query_from
+from hub.network import report
+from hub.network.service import NetworkQuery, earlier_figures, labels_of, network, query_from
 from hub.platform.clock import today
 from hub.platform.errors import InvalidFields
 from hub.privacy.masking import as_number, drawn, shown, shown_rate, shown_total
 from hub.surveys.results import verdict_facts
 from hub.web.access import session_of
-from hub.web.appkeys import POOL, TEMPLATES
+from hub.web.appkeys import POOL, SETTINGS, TEMPLATES
 from hub.web.downloads import csv_download, svg_download
 from hub.web.problems import PageError
 from hub.web.render import render
@@ -55,9 +57,14 @@ def _earlier(link: WeakLink, earlier: dict[tuple[str, str], tuple[date, dict[str
     return f"Op {day.strftime('%d-%m-%Y')}: {shown(amount)}"
 
 
-def describe(link: WeakLink, graph: nx.Graph) -> str:
+def label_in(graph: nx.Graph) -> Callable[[str], str]:
+    """A node's name as the graph has it (the node itself where the graph lacks it)."""
+    return lambda node: graph.nodes[node]["label"] if node in graph else node
+
+
+def describe(link: WeakLink, label: Callable[[str], str]) -> str:
     """The weak link in Dutch, with its numbers (small counts masked)."""
-    names = [graph.nodes[node]["label"] if node in graph else node for node in link.nodes]
+    names = [label(node) for node in link.nodes]
     ev = link.evidence
     match link.kind:
         case WeakLinkKind.BRIDGE:
@@ -347,12 +354,24 @@ def _kind_label(kind: str) -> str:
     return COLOURS.get(kind, COLOURS[PartnerKind.OTHER.value])[0]
 
 
-def evidence(link: WeakLink, graph: nx.Graph) -> list[tuple[str, str, str]]:
+def evidence(link: WeakLink, graph: nx.Graph | None) -> list[tuple[str, str, str]]:
     """The figures behind a weak link, this period beside the one before: (what, now, before).
-    Small counts masked."""
+    Small counts masked. Without the graph (a link of the nightly report), the link's own
+    figures."""
     rows: list[tuple[str, str, str]] = []
     ev = link.evidence
-    if len(link.nodes) == 2 and graph.has_edge(*link.nodes):
+    if graph is None:
+        if "signals" in ev:
+            rows.append(("Signalen", str(shown(int(ev["signals"]))), ""))
+        if "shared_households" in ev:
+            rows.append(("Gedeelde huishoudens", str(shown(int(ev["shared_households"]))), ""))
+        if link.kind is WeakLinkKind.AGREEMENT_KEPT_POORLY:
+            rows.append(
+                ("Terugkoppelingen op tijd", kept_text(int(ev["on_time"]), int(ev["due"])), "")
+            )
+        if link.kind is WeakLinkKind.DRIED_UP_FLOW:
+            rows.append(("Signalen", str(shown(int(ev["now"]))), str(shown(int(ev["before"])))))
+    elif len(link.nodes) == 2 and graph.has_edge(*link.nodes):
         data = graph.edges[link.nodes]
         if data["relation"] == "flow":
             rows.append(
@@ -401,7 +420,7 @@ def evidence(link: WeakLink, graph: nx.Graph) -> list[tuple[str, str, str]]:
             )
         )
         return rows
-    if len(link.nodes) == 1 and link.nodes[0] in graph:
+    if graph is not None and len(link.nodes) == 1 and link.nodes[0] in graph:
         node = link.nodes[0]
         rows.append(("Signalen van en naar dit knooppunt", str(node_total(graph, node)), ""))
     return rows
@@ -466,8 +485,11 @@ def link_rows(analysis: Analysis) -> list[dict[str, Any]]:
 
 
 def _selected(raw: str | None, count: int) -> int | None:
-    if raw is None or raw == "":
-        return None
+    return None if raw is None or raw == "" else _place(raw, count)
+
+
+def _place(raw: str, count: int) -> int:
+    """A weak link's number (1-based) from the address; one not in the list is a 404."""
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= count:
         raise PageError(404, "Deze zwakke schakel staat niet (meer) in deze periode.")
     return int(raw)
@@ -483,7 +505,20 @@ async def network_page(request: web.Request) -> web.Response:
             422, "Kies een geldige periode (van vóór tot, hoogstens een jaar)."
         ) from None
     pool = request.app[POOL]
+    # Above this many partners and teams a drawing is no longer readable and its layout takes
+    # seconds: the page lists the weak links instead, unfiltered from the nightly report.
+    limit = request.app[SETTINGS].network_draw_limit
+    if not any(request.query.get(name) for name in FILTERS):
+        head = await report.latest(pool)
+        if (
+            head is not None
+            and head.nodes > limit
+            and head.day >= today() - timedelta(days=REPORT_FRESH_DAYS)
+        ):
+            return await large_page(request, head, None)
     analysis = await network(pool, query, await verdict_facts(pool, query, today()))
+    if len(analysis.facts.partners) + len(analysis.facts.teams) > limit:
+        return await large_page(request, report.head_of(analysis, query), analysis)
     selected = _selected(request.query.get("schakel"), len(analysis.weak_links))
     picture = await asyncio.to_thread(drawing, analysis, selected)
     filters = {k: v for k, v in request.query.items() if k in FILTERS and v}
@@ -492,7 +527,7 @@ async def network_page(request: web.Request) -> web.Response:
     weak = [
         {
             "number": index,
-            "text": describe(link, analysis.graph),
+            "text": describe(link, label_in(analysis.graph)),
             "action": action_of(link),
             "href": f"{here}&schakel={index}#gekozen",
             "selected": index == selected,
@@ -555,4 +590,121 @@ async def network_page(request: web.Request) -> web.Response:
         municipalities=sorted({team.municipality for team in teams}),
         partner_kinds=[(kind.value, labels.PARTNER_KIND_PLURAL[kind]) for kind in PartnerKind],
         export_url="/api/v1/network?" + urlencode(params),
+    )
+
+
+# The nightly report serves the unfiltered page until it is this many days old.
+REPORT_FRESH_DAYS = 1
+PAGE_SIZE = 50
+
+
+def _page_number(raw: str | None, pages: int) -> int:
+    if raw is None or raw == "":
+        return 1
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= max(pages, 1):
+        raise PageError(404, "Deze pagina van de lijst bestaat niet (meer).")
+    return int(raw)
+
+
+async def large_page(
+    request: web.Request, head: report.ReportHead, analysis: Analysis | None
+) -> web.Response:
+    """A network too large to draw: its weak links a page at a time, by kind, with the chosen
+    one's figures. From last night's report, or (`analysis`, a filtered view that is still
+    large) as computed now. Nothing to download: a country's links would be a file of tens
+    of megabytes; the filters give a part that can be drawn and downloaded."""
+    session = session_of(request)
+    pool = request.app[POOL]
+    if request.query.get("download") is not None:
+        raise PageError(
+            404,
+            "Dit netwerk is te groot om te downloaden. Kies een gemeente, team of soort partner.",
+        )
+    raw_kind = request.query.get("soort") or None
+    try:
+        kind = WeakLinkKind(raw_kind) if raw_kind else None
+    except ValueError:
+        raise PageError(404, "Deze soort zwakke schakel bestaat niet.") from None
+    total = head.by_kind.get(kind, 0) if kind else head.weak_links
+    pages = -(-total // PAGE_SIZE)
+    page = _page_number(request.query.get("pagina"), pages)
+    offset = (page - 1) * PAGE_SIZE
+    labels_now = labels_of(analysis) if analysis is not None else {}
+    if analysis is None:
+        shown_links = await report.page_of_links(pool, head.day, kind, offset, PAGE_SIZE)
+    else:
+        numbered = [
+            report.ReportLink(place, link, labels_now)
+            for place, link in enumerate(analysis.weak_links, start=1)
+            if kind is None or link.kind is kind
+        ]
+        shown_links = numbered[offset : offset + PAGE_SIZE]
+    filters = {k: v for k, v in request.query.items() if k in FILTERS and v}
+    base = {**filters, **({"soort": kind.value} if kind else {})}
+
+    def address(**changes: str | int) -> str:
+        return "/beheer/netwerk?" + urlencode({**base, **changes})
+
+    def text(item: report.ReportLink) -> str:
+        return describe(item.link, lambda node: item.labels.get(node, node))
+
+    weak = [
+        {
+            "number": item.place,
+            "text": text(item),
+            "action": action_of(item.link),
+            "href": address(pagina=page, schakel=item.place) + "#gekozen",
+        }
+        for item in shown_links
+    ]
+    chosen = None
+    raw_place = request.query.get("schakel")
+    if raw_place:
+        place = _place(raw_place, head.weak_links)
+        if analysis is None:
+            item = await report.one_link(pool, head.day, place)
+        else:
+            link = analysis.weak_links[place - 1]
+            item = report.ReportLink(place, link, labels_now)
+        if item is None:
+            raise PageError(404, "Deze zwakke schakel staat niet (meer) in deze periode.")
+        chosen = {
+            "number": item.place,
+            "text": text(item),
+            "action": action_of(item.link),
+            "evidence": evidence(item.link, None),
+        }
+    teams = await list_teams(pool)
+    return render(
+        request,
+        "network_large.html",
+        user=session.user,
+        query=NetworkQuery(head.period_start, head.period_end)
+        if analysis is None
+        else query_from(request.query),
+        head=head,
+        nightly=analysis is None,
+        kinds=[
+            {
+                "label": labels.WEAK_LINK_KIND[each],
+                "count": head.by_kind[each],
+                "href": address(soort=each.value) if kind is not each else None,
+            }
+            for each in WeakLinkKind
+            if head.by_kind.get(each)
+        ],
+        all_href=("/beheer/netwerk?" + urlencode(filters)) if kind else None,
+        kind_label=labels.WEAK_LINK_KIND[kind] if kind else None,
+        weak_links=weak,
+        chosen=chosen,
+        total=total,
+        first=offset + 1,
+        last=offset + len(weak),
+        previous_href=address(pagina=page - 1) if page > 1 else None,
+        next_href=address(pagina=page + 1) if page < pages else None,
+        page=page,
+        pages=pages,
+        teams=[(team.code, team.name) for team in teams],
+        municipalities=sorted({team.municipality for team in teams}),
+        partner_kinds=[(kind.value, labels.PARTNER_KIND_PLURAL[kind]) for kind in PartnerKind],
     )
