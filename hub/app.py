@@ -17,6 +17,7 @@ from hub.platform.config import Settings, public_url
 from hub.platform.outbound import OutboundClient, rules_of
 from hub.platform.ratelimit import TokenBuckets
 from hub.platform.scheduler import Scheduler
+from hub.platform.workloop import WorkLoop
 from hub.startup import hub_database
 from hub.web import api, pages
 from hub.web.access import TOKENS
@@ -31,6 +32,7 @@ from hub.web.appkeys import (
     SURVEY_LIMITS,
     TASKS,
     TEMPLATES,
+    WORK,
 )
 from hub.web.middlewares import middlewares, security_headers
 from hub.web.render import template_environment
@@ -44,6 +46,14 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     ) as pool:
         app[POOL] = pool
         yield
+
+
+async def _work_loop(app: web.Application) -> AsyncIterator[None]:
+    """The loop of its own that CSV batches run on (`hub.platform.workloop`)."""
+    app[WORK] = WorkLoop(app[DSN])
+    await app[WORK].start()
+    yield
+    await app[WORK].close()
 
 
 async def _group_commit(app: web.Application) -> AsyncIterator[None]:
@@ -62,7 +72,7 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     async with OutboundClient(rules_of(settings)) as outbound:
-        scheduler = Scheduler(app[POOL], jobs(settings, app[POOL], outbound))
+        scheduler = Scheduler(app[POOL], jobs(settings, app[POOL], outbound, app[WORK]))
         scheduler.start()
         try:
             yield
@@ -73,6 +83,7 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
 async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
     """Work started beside a request (batch processing) is awaited before the pool closes."""
     yield
+    app[WORK].stopping.set()  # a batch on the work loop pauses after the chunk it is storing
     tasks: set[asyncio.Task[object]] = app[TASKS]
     if tasks:
         await asyncio.wait(tasks, timeout=30)
@@ -105,6 +116,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         )
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_work_loop)
     app.cleanup_ctx.append(_group_commit)
     app.cleanup_ctx.append(_scheduler)
     app.cleanup_ctx.append(_background_tasks)

@@ -28,10 +28,18 @@ if TYPE_CHECKING:
 
     from hub.platform.config import Settings
     from hub.platform.outbound import OutboundClient
+    from hub.platform.workloop import WorkLoop
 
 
-def jobs(settings: Settings, pool: asyncpg.Pool, outbound: OutboundClient) -> list[Job]:
-    """The jobs this hub runs with `settings` (mail only where an SMTP server is set)."""
+def jobs(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    outbound: OutboundClient,
+    work: WorkLoop,
+) -> list[Job]:
+    """The jobs this hub runs with `settings` (mail only where an SMTP server is set). CSV
+    batches are processed on the work loop (`hub.platform.workloop`), and pause after their
+    chunk when the hub stops."""
     policy = policy_of(settings)
     url = public_url(settings)
     table = [
@@ -39,18 +47,23 @@ def jobs(settings: Settings, pool: asyncpg.Pool, outbound: OutboundClient) -> li
             "batches.pending",
             0x5348_0001,
             Every(settings.batch_poll_seconds),
-            lambda: process_pending(pool, policy=policy, public_url=url),
+            lambda: work.run(
+                lambda own: process_pending(own, policy=policy, public_url=url, stop=work.stopping)
+            ),
         ),
         Job(
             "batches.drop_folders",
             0x5348_0002,
             Every(settings.drop_poll_seconds),
-            lambda: poll_drop_folders(
-                pool,
-                drop_root(settings),
-                policy=policy,
-                public_url=url,
-                max_bytes=settings.max_batch_bytes,
+            lambda: work.run(
+                lambda own: poll_drop_folders(
+                    own,
+                    drop_root(settings),
+                    policy=policy,
+                    public_url=url,
+                    max_bytes=settings.max_batch_bytes,
+                    stop=work.stopping,
+                )
             ),
         ),
         Job(

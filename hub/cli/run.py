@@ -11,6 +11,7 @@ from aiohttp import web
 
 from hub.app import create_app
 from hub.platform.config import Settings
+from hub.platform.heap import frozen_while_serving
 from hub.platform.logs import AccessLogger
 from hub.startup import database, hub_database
 
@@ -37,8 +38,10 @@ def serve(settings: Settings, dsn: str, banner: str | None = None) -> None:
     def announce(text: str) -> None:
         print(banner or text, flush=True)
 
+    app = create_app(settings, dsn)
+    app.cleanup_ctx.append(frozen_while_serving)  # last: once everything else has started
     web.run_app(
-        create_app(settings, dsn),
+        app,
         host=settings.host,
         port=settings.port,
         print=announce,

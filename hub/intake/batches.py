@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -163,9 +164,12 @@ async def process_batch(
     policy: IntakePolicy = DEFAULT_POLICY,
     public_url: str = DEFAULT_PUBLIC_URL,
     chunk: int = CHUNK_ROWS,
+    stop: threading.Event | None = None,
 ) -> bool:
     """Process a pending batch, a chunk of rows per transaction; False if it is done already, or
-    another run is processing it or another batch of its partner.
+    another run is processing it or another batch of its partner, or `stop` was set (the hub
+    is stopping: the batch stays pending after the last chunk that committed, and the next run
+    resumes it).
 
     Each chunk's signals, counts, problems and the line it got to commit together: after a
     crash the next run resumes after that line, and nothing is taken in twice. Parsing runs off
@@ -182,7 +186,9 @@ async def process_batch(
         ):
             if not (partner_free and batch_free):
                 return False
-            return await _process(pool, batch_id, policy, public_url, chunk)
+            # Everything on the connection that holds the locks: a batch needs one connection,
+            # so batches beside one another can never wait for each other's second one.
+            return await _process(holder, batch_id, policy, public_url, chunk, stop)
 
 
 async def pending_ids_of(conn: Connection, batch_id: UUID) -> UUID | None:
@@ -192,31 +198,36 @@ async def pending_ids_of(conn: Connection, batch_id: UUID) -> UUID | None:
 
 
 async def _process(
-    pool: asyncpg.Pool, batch_id: UUID, policy: IntakePolicy, public_url: str, chunk: int
+    conn: Connection,
+    batch_id: UUID,
+    policy: IntakePolicy,
+    public_url: str,
+    chunk: int,
+    stop: threading.Event | None,
 ) -> bool:
-    async with pool.acquire() as conn:
-        claimed = await batch_store.pending_batch(conn, batch_id)
-        if claimed is None:  # finished while we waited for the lock
-            return False
-        partner = await partner_by_id(conn, claimed["partner_id"])
-        if partner is None:
-            raise RuntimeError("a batch's partner is missing")
-        try:
-            _, profile = await resolve_profile(conn, partner, claimed["profile"])
-            reader = await asyncio.to_thread(
-                BatchReader, claimed["content"], profile, row_reference
-            )
-        except (BatchFileError, InvalidFields, ValidationError) as error:
-            reason = error.detail if isinstance(error, InvalidFields) else str(error)
-            await batch_store.finish(conn, batch_id, failure=reason)
-            log.info("batch %s failed: the file cannot be read", batch_id)
-            return True
+    claimed = await batch_store.pending_batch(conn, batch_id)
+    if claimed is None:  # finished while we waited for the lock
+        return False
+    partner = await partner_by_id(conn, claimed["partner_id"])
+    if partner is None:
+        raise RuntimeError("a batch's partner is missing")
+    try:
+        _, profile = await resolve_profile(conn, partner, claimed["profile"])
+        reader = await asyncio.to_thread(BatchReader, claimed["content"], profile, row_reference)
+    except (BatchFileError, InvalidFields, ValidationError) as error:
+        reason = error.detail if isinstance(error, InvalidFields) else str(error)
+        await batch_store.finish(conn, batch_id, failure=reason)
+        log.info("batch %s failed: the file cannot be read", batch_id)
+        return True
     chunks = reader.chunks(chunk, after_line=claimed["rows_done"])
     while (parsed := await asyncio.to_thread(next, chunks, None)) is not None:
+        if stop is not None and stop.is_set():
+            log.info("batch %s paused: the hub is stopping (the next run resumes it)", batch_id)
+            return False
         problems: list[dict[str, Any]] = [
             {"line": e.line, "column": e.column, "reason": e.reason} for e in parsed.errors
         ]
-        async with pool.acquire() as conn, conn.transaction():
+        async with conn.transaction():
             results = await store_signals(
                 conn,
                 partner,
@@ -245,8 +256,7 @@ async def _process(
                 keep=REPORT_PROBLEMS,
             )
         record_intake("batch", partner.kind, results)
-    async with pool.acquire() as conn:
-        await batch_store.finish(conn, batch_id)
+    await batch_store.finish(conn, batch_id)
     log.info("batch %s processed: %d rows", batch_id, reader.total)
     return True
 
@@ -256,6 +266,7 @@ async def process_pending(
     *,
     policy: IntakePolicy = DEFAULT_POLICY,
     public_url: str = DEFAULT_PUBLIC_URL,
+    stop: threading.Event | None = None,
 ) -> int:
     """Process the pending batches (those a crash or a busy moment left), each on its own: one
     that cannot be processed is marked failed and harms no other. Returns how many were done."""
@@ -264,7 +275,11 @@ async def process_pending(
     done = 0
     for row in pending:
         try:
-            done += await process_batch(pool, row["id"], policy=policy, public_url=public_url)
+            if stop is not None and stop.is_set():
+                break
+            done += await process_batch(
+                pool, row["id"], policy=policy, public_url=public_url, stop=stop
+            )
         except Exception:
             log.exception("batch %s could not be processed; marked failed", row["id"])
             async with pool.acquire() as conn:

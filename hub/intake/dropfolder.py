@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,13 +93,17 @@ async def poll_drop_folders(
     policy: IntakePolicy,
     public_url: str,
     max_bytes: int,
+    stop: threading.Event | None = None,
 ) -> int:
     """Take in every settled file, each on its own (one that cannot be taken in is filed in
-    `failed/` and harms no other); returns how many were filed away."""
+    `failed/` and harms no other); returns how many were filed away. With `stop` set, the
+    batch under way pauses after its chunk and its file waits for the next poll."""
     handled = 0
     for partner_id, path in await asyncio.to_thread(_ready_files, root):
+        if stop is not None and stop.is_set():
+            break
         try:
-            handled += await _take_in(pool, partner_id, path, policy, public_url, max_bytes)
+            handled += await _take_in(pool, partner_id, path, policy, public_url, max_bytes, stop)
         except Exception:
             log.exception("a file in drop folder %s could not be taken in", path.parent.name)
             handled += await asyncio.to_thread(
@@ -117,6 +122,7 @@ async def _take_in(
     policy: IntakePolicy,
     public_url: str,
     max_bytes: int,
+    stop: threading.Event | None,
 ) -> int:
     partner = await partner_by_id(pool, partner_id)
     if partner is None:
@@ -140,7 +146,7 @@ async def _take_in(
                 _file_away, path, "failed", {"status": "failed", "problem": error.detail}
             )
         )
-    await process_batch(pool, received.view.id, policy=policy, public_url=public_url)
+    await process_batch(pool, received.view.id, policy=policy, public_url=public_url, stop=stop)
     view = await batch_view(pool, partner, received.view.id)
     if view.status is BatchStatus.PENDING:  # another batch of this partner goes first
         return 0

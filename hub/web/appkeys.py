@@ -13,11 +13,14 @@ from hub.directory.throttle import Gate
 from hub.intake.groupcommit import GroupCommit
 from hub.platform.config import Settings
 from hub.platform.ratelimit import TokenBuckets
+from hub.platform.workloop import WorkLoop
 
 SETTINGS = web.AppKey("settings", Settings)
 DSN = web.AppKey("dsn", str)
 POOL = web.AppKey("pool", asyncpg.Pool)
 TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
+# Long CPU-heavy work (CSV batches) runs on this loop of its own, beside the serving one.
+WORK = web.AppKey("work", WorkLoop)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 LIMITS = web.AppKey("limits", TokenBuckets)
 SURVEY_LIMITS = web.AppKey("survey_limits", TokenBuckets)  # the survey's page, per address

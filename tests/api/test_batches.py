@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import asyncpg
@@ -127,6 +128,55 @@ async def test_pending_batch_left_by_a_crash_is_processed_by_the_sweep(
     assert await process_pending(haarlem) == 0
     async with haarlem.acquire() as conn:
         assert await conn.fetchval("select count(*) from signals") == 3
+        assert await conn.fetchval("select status from batches") == "done"
+
+
+async def test_a_stopping_hub_pauses_a_batch_between_chunks_and_the_next_run_resumes_it(
+    haarlem: asyncpg.Pool, dsn: str
+) -> None:
+    """On the work loop (as the hub runs batches), with the hub stopping after the first
+    chunk: the batch stays pending with that chunk stored; the next run takes in the rest, and
+    no row twice."""
+    from hub.intake.batches import process_batch
+    from hub.platform.workloop import WorkLoop
+
+    partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    rows = [f"HV-{n};2034AB;{n};;;1.000,00;" for n in range(1, 8)]
+    received = await receive_batch(
+        haarlem, partner, arrears_file(*rows), filename=None, source="upload", profile_name=None
+    )
+    stop = threading.Event()
+    stored: list[int] = []
+
+    async def first_chunk_then_stop(pool: asyncpg.Pool) -> bool:
+        async def signals() -> int:
+            async with pool.acquire() as conn:
+                return int(await conn.fetchval("select count(*) from signals"))
+
+        class StopAfterOne(threading.Event):
+            def is_set(self) -> bool:  # asked before each chunk: the second one finds it set
+                stored.append(0)
+                return len(stored) > 1
+
+        done = await process_batch(pool, received.view.id, chunk=3, stop=StopAfterOne())
+        stored.append(await signals())
+        return done
+
+    work = WorkLoop(dsn)
+    await work.start()
+    try:
+        assert await work.run(first_chunk_then_stop) is False
+        assert stored[-1] == 3
+        async with haarlem.acquire() as conn:
+            assert await conn.fetchval("select status from batches") == "pending"
+        assert await work.run(
+            lambda pool: process_batch(pool, received.view.id, chunk=3, stop=stop)
+        )
+    finally:
+        await work.close()
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from signals") == 7
+        assert await conn.fetchval("select count(distinct external_ref) from signals") == 7
         assert await conn.fetchval("select status from batches") == "done"
 
 

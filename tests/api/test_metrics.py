@@ -16,6 +16,7 @@ from hub.app import create_app
 from hub.jobs import jobs
 from hub.platform.config import Settings
 from hub.platform.scheduler import run_once_across_instances
+from hub.platform.workloop import WorkLoop
 from schemas.signals import PartnerKind
 from tests.support.factories import make_partner, make_signal
 from tests.support.http import bearer
@@ -92,7 +93,8 @@ async def test_backlogs_overdue_and_jobs_come_from_the_database(
     async def nothing() -> None:
         return None
 
-    sweep = next(job for job in jobs(settings, haarlem, None) if job.name == "feedback.sweep")  # type: ignore[arg-type]
+    table = jobs(settings, haarlem, None, WorkLoop("postgresql://unused"))  # type: ignore[arg-type]
+    sweep = next(job for job in table if job.name == "feedback.sweep")
     await run_once_across_instances(haarlem, replace(sweep, run=nothing))
     after = await scrape(client)
     assert value(after, "hub_job_runs_total", job="feedback.sweep", result="done") == before + 1

@@ -13,7 +13,7 @@ from hub.platform.config import public_url
 from hub.platform.errors import BadRequest, UnsupportedMediaType
 from hub.web.access import partner_of
 from hub.web.api.common import json_response
-from hub.web.appkeys import POOL, SETTINGS, TASKS
+from hub.web.appkeys import POOL, SETTINGS, TASKS, WORK
 from hub.web.requests import path_id, read_body
 
 routes = web.RouteTableDef()
@@ -54,11 +54,16 @@ async def get_batch(request: web.Request) -> web.Response:
 
 
 def start_processing(app: web.Application, batch_id: UUID) -> None:
-    """Process the batch now, beside the request; the scheduled sweep catches what this misses."""
+    """Process the batch now, beside the request, on the work loop (its chunks' Python would
+    hold up every other request); the scheduled sweep catches what this misses."""
     settings = app[SETTINGS]
+    work = app[WORK]
+    policy, url = policy_of(settings), public_url(settings)
     task = asyncio.create_task(
-        process_batch(
-            app[POOL], batch_id, policy=policy_of(settings), public_url=public_url(settings)
+        work.run(
+            lambda pool: process_batch(
+                pool, batch_id, policy=policy, public_url=url, stop=work.stopping
+            )
         )
     )
     tasks = app[TASKS]
