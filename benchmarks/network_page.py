@@ -2,7 +2,7 @@
 
     python benchmarks/network_page.py [--teams 400 --partners 50000 --edges 500000 --requests 200]
 
-(At least 400 partners and teams together: a smaller network is drawn, not listed.)
+(More than 150 partners and teams together: a smaller network is drawn, not listed.)
 
 A database with the country's teams and partners (the synthetic network of
 benchmarks/network_analysis.py, named after rows in the database), the weak-link analysis of it,

@@ -133,10 +133,12 @@ class Settings(BaseSettings):
     db_pool_min: int = 2
     db_pool_max: int = 10
     network_draw_limit: int = Field(
-        default=400,
+        default=150,
         ge=1,
         description="Partners and teams above which the network page lists the weak links "
-        "(from the nightly report) instead of drawing the network.",
+        "(from the nightly report) instead of drawing the network. Drawing is laid out on the "
+        "server: 0.03 s for 49 nodes, 0.14 s for 120, 1 s for 230, 7 s for 400; and more "
+        "than about 150 circles are no longer readable in one drawing.",
     )
 
 
