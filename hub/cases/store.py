@@ -272,14 +272,21 @@ async def earlier_cases(
 async def case_timeline(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         """
+        -- The case's own events, then its signals' others: two index look-ups (an `or` of
+        -- the two made PostgreSQL scan every event of the hub's history).
+        with e as (
+            select * from events where case_id = $1
+            union all
+            select * from events
+            where signal_id = any(array(select id from signals where case_id = $1))
+              and case_id is distinct from $1
+        )
         select e.occurred_at, e.kind, e.actor, e.data, e.case_id, e.signal_id, u.email,
             u.name, p.name as partner_name
-        from events e
+        from e
         left join users u on e.actor = 'user:' || u.id::text
         left join signals sp on sp.id = e.signal_id and e.actor like 'partner:%'
         left join partners p on p.id = sp.partner_id
-        where e.case_id = $1
-           or e.signal_id in (select id from signals where case_id = $1)
         order by e.occurred_at, e.id
         """,
         case_id,
@@ -596,11 +603,17 @@ async def first_contacts(
     team, when they were opened (their first signal's arrival) and that first attempt."""
     return await conn.fetch(
         """
-        select c.team_id, c.opened_at, min(e.occurred_at) as first_contact
+        -- Attempts since the day (an index range), each kept if no earlier attempt of its
+        -- case exists: not every attempt of the hub's history grouped by case.
+        select c.team_id, c.opened_at, e.occurred_at as first_contact
         from events e join cases c on c.id = e.case_id
-        where e.kind = $3 and c.team_id = any($1::bigint[])
-        group by c.id, c.team_id, c.opened_at
-        having min(e.occurred_at) >= $2
+        where e.kind = $3 and e.case_id is not null and e.occurred_at >= $2
+          and c.team_id = any($1::bigint[])
+          and not exists (
+              select 1 from events x
+              where x.case_id = e.case_id and x.kind = $3
+                and (x.occurred_at, x.id) < (e.occurred_at, e.id)
+          )
         """,
         list(team_ids),
         since,
