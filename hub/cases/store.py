@@ -544,14 +544,21 @@ async def team_load(
     nobody's case to see)."""
     return await conn.fetch(
         """
+        -- Overdue deadlines counted once for all teams: per team, each team's count walked
+        -- every overdue deadline of the region again.
+        with overdue as (
+            select s.team_id, count(*) as deadlines
+            from obligations o join signals s on s.id = o.signal_id
+            where o.met_at is null and o.due_on < $2
+            group by s.team_id
+        )
         select t.id, t.code, t.name, t.municipality, t.capacity,
                inbox.open_cases, inbox.unassigned,
                staff.workers, coalesce(staff.directed, 0) as directed,
                coalesce(staff.most, 0) as most_one_worker,
-               (select count(*) from obligations o join signals s on s.id = o.signal_id
-                where s.team_id = t.id and o.met_at is null and o.due_on < $2)
-                   as overdue_obligations
+               coalesce(overdue.deadlines, 0) as overdue_obligations
         from teams t
+        left join overdue on overdue.team_id = t.id
         cross join lateral (
             select count(*) as open_cases,
                    count(*) filter (where c.director_id is null) as unassigned
