@@ -104,6 +104,7 @@ from hub.privacy.crypto import new_keyring, use_keyring
 from hub.privacy.retention import apply_retention, forget_now
 from hub.privacy.retention import policy_of as retention_policy
 from hub.routing.service import import_routing_table
+from hub.surveys.results import verdict_facts
 from hub.web.access import SESSION_COOKIE
 from hub.web.appkeys import POOL
 from schemas.cases import OUTCOME_OF_RESULT, CaseFilter, CaseStatus, Outcome
@@ -944,7 +945,7 @@ async def load_region(server: str, scale: float, seed: int) -> tuple[Loaded, Reg
             await conn.execute("vacuum analyze")
         steps["vacuum analyze"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        await nightly(pool, date.today())  # what the scheduled job did last night
+        await nightly(pool, date.today(), verdict_facts)  # what the scheduled job did last night
         steps["nightly network report (hub.network.report.nightly)"] = time.perf_counter() - mark
     finally:
         await pool.close()

@@ -21,6 +21,7 @@ from hub.platform.scheduler import Daily, Every, Job
 from hub.privacy.retention import apply_retention
 from hub.privacy.retention import policy_of as retention_policy
 from hub.surveys.links import finish_mail
+from hub.surveys.results import verdict_facts
 from hub.surveys.service import MAIL_TOPICS, send_reminders
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def jobs(
             "network.snapshot",
             0x5348_0006,
             Daily(clock_time(2, 30)),
-            lambda: nightly(pool, today()),
+            lambda: nightly(pool, today(), verdict_facts),
         ),
         Job(
             "logins.forget",

@@ -38,7 +38,7 @@ def cmd_graph_report(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_graph_nightly(settings: Settings, args: argparse.Namespace) -> int:
     """What the scheduler does at night, now: after a large import, or on a hub whose scheduler
     runs elsewhere."""
-    found = use(settings, lambda pool: nightly(pool, today()))
+    found = use(settings, lambda pool: nightly(pool, today(), verdict_facts))
     print(f"Network report of {today()} kept: {found} weak link(s)")
     return 0
 

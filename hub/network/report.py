@@ -18,10 +18,16 @@ from graphs.network import FlowTable
 from graphs.weak_links import Analysis, WeakLink, WeakLinkKind
 from hub.network import store
 from hub.network.service import NetworkQuery, default_query, labels_of, network, snapshot
-from hub.surveys.results import verdict_facts
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
     import asyncpg
+
+    from graphs.network import Verdict
+
+    # Partners' verdicts of the window (the partner survey's, a domain above this one).
+    VerdictSource = Callable[[asyncpg.Pool, NetworkQuery, date], Awaitable[Sequence[Verdict]]]
 
 KEEP_DAYS = 14
 
@@ -74,12 +80,13 @@ def head_of(
     )
 
 
-async def nightly(pool: asyncpg.Pool, day: date) -> int:
-    """Analyse the default window ending on `day` (with partners' verdicts), keep each link's
-    figures (for "how it looked a month ago") and the report; returns the weak links found."""
+async def nightly(pool: asyncpg.Pool, day: date, verdicts: VerdictSource) -> int:
+    """Analyse the default window ending on `day` (with partners' verdicts from `verdicts`),
+    keep each link's figures (for "how it looked a month ago") and the report; returns the weak
+    links found."""
     query = default_query(day)
     started = time.monotonic()
-    analysis = await network(pool, query, await verdict_facts(pool, query, day))
+    analysis = await network(pool, query, await verdicts(pool, query, day))
     seconds = time.monotonic() - started
     await snapshot(pool, day, analysis)
     await keep_report(pool, analysis, query, seconds)

@@ -15,6 +15,7 @@ from hub.network import report
 from hub.network.service import default_query, network
 from hub.platform.clock import LOCAL_TIME
 from hub.platform.config import Settings
+from hub.surveys.results import verdict_facts
 from hub.web.appkeys import SETTINGS
 from hub.web.pages import network as page
 from tests.support.factories import make_user, signed_in
@@ -55,7 +56,7 @@ def items(html: str) -> list[tuple[int, str]]:
 async def test_the_night_keeps_the_weak_links_in_the_order_shown(haarlem: asyncpg.Pool) -> None:
     await network_of(haarlem)
     today = datetime.now(LOCAL_TIME).date()
-    found = await report.nightly(haarlem, today)
+    found = await report.nightly(haarlem, today, verdict_facts)
     live = await network(haarlem, default_query(today))
     assert found == len(live.weak_links) > 3
     head = await report.latest(haarlem)
@@ -70,9 +71,9 @@ async def test_the_night_keeps_the_weak_links_in_the_order_shown(haarlem: asyncp
     gp_link = next(item for item in kept if "partner:" in item.link.nodes[0])
     assert set(gp_link.labels.values()) & {"Huisarts Oost", "Corporatie", "Politie"}
     # The same night again replaces it; a report older than two weeks goes.
-    await report.nightly(haarlem, today)
-    await report.nightly(haarlem, today - timedelta(days=20))
-    await report.nightly(haarlem, today)
+    await report.nightly(haarlem, today, verdict_facts)
+    await report.nightly(haarlem, today - timedelta(days=20), verdict_facts)
+    await report.nightly(haarlem, today, verdict_facts)
     async with haarlem.acquire() as conn:
         days = await conn.fetch("select day from network_reports order by day")
         assert [row["day"] for row in days] == [today]
@@ -84,7 +85,7 @@ async def test_a_large_network_is_listed_from_last_nights_report(
 ) -> None:
     gp, _, _ = await network_of(haarlem)
     today = datetime.now(LOCAL_TIME).date()
-    found = await report.nightly(haarlem, today)
+    found = await report.nightly(haarlem, today, verdict_facts)
     # Signals after the night do not change the page: it is last night's report.
     for n in range(20, 40):
         await send(haarlem, gp, "2011AA", n, days_ago=0)
@@ -126,7 +127,7 @@ async def test_filters_and_a_stale_report_are_computed_now(
 ) -> None:
     await network_of(haarlem)
     today = datetime.now(LOCAL_TIME).date()
-    await report.nightly(haarlem, today - timedelta(days=3))
+    await report.nightly(haarlem, today - timedelta(days=3), verdict_facts)
     await as_manager(client, haarlem)
     stale = await (await client.get("/beheer/netwerk")).text()
     assert "Nu berekend" in stale  # still too large, but not from a report three days old
@@ -139,7 +140,7 @@ async def test_a_network_under_the_limit_is_drawn_even_with_a_report(
     client: Client, haarlem: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await network_of(haarlem)
-    await report.nightly(haarlem, datetime.now(LOCAL_TIME).date())
+    await report.nightly(haarlem, datetime.now(LOCAL_TIME).date(), verdict_facts)
     await as_manager(client, haarlem)
     monkeypatch.setattr(client.app[SETTINGS], "network_draw_limit", 12)  # 3 partners, 9 teams
     html = await (await client.get("/beheer/netwerk")).text()

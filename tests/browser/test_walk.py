@@ -27,6 +27,7 @@ from hub.feedback.agreements import Terms, add_agreement, change_agreement, end_
 from hub.network.report import nightly
 from hub.platform.clock import today
 from hub.platform.config import Settings
+from hub.surveys.results import verdict_facts
 from hub.surveys.service import links_of, start_survey
 from schemas.cases import AddNote, CaseFilter, CaseStatus, Outcome, Take
 from schemas.signals import PartnerKind, SignalKind, SignalStatus, Urgency
@@ -243,7 +244,7 @@ async def test_a_network_too_large_to_draw_is_listed_from_the_nightly_report(
     for n in range(30):  # enough weak links for several pages
         partner, _ = await make_partner(haarlem, PartnerKind.OTHER, name=f"Buurthuis {n}")
         await send(haarlem, partner, "2031AA", 60 + n, days_ago=2, kind="other")
-    await nightly(haarlem, today())
+    await nightly(haarlem, today(), verdict_facts)
     manager, _ = await make_user(haarlem, "manager", password=PASSWORD, name="Sanne Manager")
     server = TestServer(create_app(settings.model_copy(update={"network_draw_limit": 5}), dsn))
     await server.start_server()
