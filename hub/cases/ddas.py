@@ -168,7 +168,10 @@ def _build(
 ) -> DdasExport:
     cases = _case_facts(case_rows)
     per_municipality: dict[tuple[str, str], list[EarlySignal]] = defaultdict(list)
-    case_signals: dict[UUID, list[str]] = defaultdict(list)
+    # Per case, per municipality: its signals in that municipality's delivery.
+    case_signals: dict[UUID, dict[tuple[str, str], list[str]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     left_out = 0
     for row in rows:
         address = open_address(row["address"], row["household_id"])
@@ -188,7 +191,8 @@ def _build(
         case = cases.get(row["case_id"]) if row["case_id"] else None
         amount = personal.get("arrears_amount")
         signalled = early.get("signalled_on")
-        per_municipality[(row["municipality_code"], row["municipality"])].append(
+        where = (row["municipality_code"], row["municipality"])
+        per_municipality[where].append(
             EarlySignal(
                 id=str(row["id"]),
                 creditor=creditor,
@@ -208,16 +212,18 @@ def _build(
             )
         )
         if row["case_id"]:
-            case_signals[row["case_id"]].append(str(row["id"]))
+            case_signals[row["case_id"]][where].append(str(row["id"]))
+    # Each case in the delivery of every municipality that has its signals, in case order.
+    cases_of: dict[tuple[str, str], list[EarlyCase]] = defaultdict(list)
+    for case_id, facts in cases.items():
+        if facts is not None:
+            for where, ids_here in case_signals.get(case_id, {}).items():
+                cases_of[where].append(
+                    EarlyCase(ids_here, facts.taken_on, facts.result, facts.attempts)
+                )
     deliveries = []
     for (stored_code, name), signals in sorted(per_municipality.items()):
-        ids = {signal.id for signal in signals}
-        in_delivery = [
-            EarlyCase(ids_here, facts.taken_on, facts.result, facts.attempts)
-            for case_id, facts in cases.items()
-            if facts is not None
-            and (ids_here := [i for i in case_signals.get(case_id, []) if i in ids])
-        ]
+        in_delivery = cases_of[(stored_code, name)]
         contacts = (
             [
                 {

@@ -21,7 +21,6 @@ from schemas.metrics import TeamLoad, TeamLoadReport, WeekInflow
 if TYPE_CHECKING:
     import asyncpg
 
-    from hub.feedback.workdays import WorkingDays
 
 WEEKS: Final = 8  # of new cases, the current week included
 CONTACT_WEEKS: Final = 12  # over which the wait for a first contact is measured
@@ -55,11 +54,6 @@ def week_starts(today: date, weeks: int = WEEKS) -> list[date]:
 def iso_week(monday: date) -> str:
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def waiting_days(days: WorkingDays, opened_at: datetime, first_contact: datetime) -> int:
-    """Working days from the day a case opened to its first contact attempt: 0 the same day."""
-    return days.between(local_day(opened_at), local_day(first_contact))
 
 
 def shown_load(figures: TeamFigures) -> TeamLoad:
@@ -132,8 +126,12 @@ async def team_figures(
         days = await calendar(conn)
     opened = {(row["team_id"], row["week"]): row["new_cases"] for row in weekly}
     waits: dict[int, list[int]] = {team_id: [] for team_id in ids}
-    for row in contacts:
-        waits[row["team_id"]].append(waiting_days(days, row["opened_at"], row["first_contact"]))
+    counted = days.between_all(
+        [local_day(row["opened_at"]) for row in contacts],
+        [local_day(row["first_contact"]) for row in contacts],
+    )
+    for row, wait in zip(contacts, counted, strict=True):
+        waits[row["team_id"]].append(wait)
     return [
         TeamFigures(
             code=team["code"],

@@ -49,7 +49,9 @@ def cmd_report_ddas(settings: Settings, args: argparse.Namespace) -> int:
             ddas_settings(settings),
         ),
     )
-    text = json.dumps(export.document, ensure_ascii=False, indent=2) + "\n"
+    # Compact: CBS reads it by machine, and indenting a region's year (44 MB) took 1.4 s of
+    # the command's 9 (Python's json indents in Python, not in C). `jq .` shows it indented.
+    text = json.dumps(export.document, ensure_ascii=False) + "\n"
     if target is not None:
         with os.fdopen(target, "w", encoding="utf-8") as out:
             out.write(text)

@@ -245,6 +245,43 @@ async def compliance(conn: Connection, since: date, today: date) -> list[asyncpg
     )
 
 
+async def compliance_totals(conn: Connection, since: date, today: date) -> list[asyncpg.Record]:
+    """The deadlines of `compliance` summed three ways in one pass: per step and ISO week
+    (`kept` 3), per team (`kept` 1; team None: no team yet) and per partner (`kept` 2). A
+    region's page needs these sums, not every partner's every team's every week."""
+    return await conn.fetch(
+        """
+        with counted as (
+            select grouping(s.team_id, s.partner_id) as kept,
+                   s.partner_id, s.team_id, o.step,
+                   date_trunc('week', o.due_on)::date as monday,
+                   count(*) as due,
+                   count(*) filter (where o.met_at is not null
+                       and (o.met_at at time zone 'Europe/Amsterdam')::date <= o.due_on)
+                       as met_on_time,
+                   count(*) filter (where o.met_at is not null
+                       and (o.met_at at time zone 'Europe/Amsterdam')::date > o.due_on)
+                       as met_late,
+                   count(*) filter (where o.met_at is null and o.due_on < $2) as overdue
+            from obligations o
+            join signals s on s.id = o.signal_id
+            where o.due_on between $1 and $2
+            group by grouping sets (
+                (o.step, date_trunc('week', o.due_on)::date), (s.team_id), (s.partner_id)
+            )
+        )
+        select c.kept, p.name as partner, t.code as team, c.step,
+               to_char(c.monday, 'IYYY-"W"IW') as week,
+               c.due, c.met_on_time, c.met_late, c.overdue
+        from counted c
+        left join partners p on p.id = c.partner_id
+        left join teams t on t.id = c.team_id
+        """,
+        since,
+        today,
+    )
+
+
 # --- feedback to partners -------------------------------------------------------------------
 
 

@@ -12,11 +12,12 @@ so 5 May is added here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
+import numpy as np
 
 
 @lru_cache(maxsize=64)
@@ -55,6 +56,22 @@ class WorkingDays:
             day += timedelta(days=1)
             count += self.is_working_day(day)
         return count
+
+    def between_all(self, starts: Sequence[date], ends: Sequence[date]) -> list[int]:
+        """`between` of each pair at once, by numpy's business-day count: a region's first
+        contacts of eight weeks (13,000 pairs, some months apart) took 0.17 s a day at a time."""
+        if not starts:
+            return []
+        first = min(min(starts), min(ends)).year
+        last = max(max(starts), max(ends)).year
+        off = sorted(
+            {day for year in range(first, last + 1) for day in general_holidays(year)} | self.extra
+        )
+        # After `start` up to and including `end`: the half-open [start + 1, end + 1).
+        begin = np.array(starts, dtype="datetime64[D]") + 1
+        end = np.array(ends, dtype="datetime64[D]") + 1
+        counts = np.busday_count(begin, np.maximum(begin, end), holidays=off)
+        return [int(count) for count in counts]
 
     def previous(self, day: date) -> date:
         """The working day before `day`."""

@@ -277,6 +277,57 @@ async def test_compliance_api_for_managers_only(client: Any, haarlem: asyncpg.Po
     )
 
 
+async def test_the_pages_totals_are_the_detailed_rows_summed_three_ways(
+    haarlem: asyncpg.Pool,
+) -> None:
+    """The managers' page reads sums per step and week, per team and per partner from one
+    grouping query; each is what the detailed rows (the API's) add up to, a signal without a
+    team included."""
+    from collections import Counter
+
+    from hub.feedback.compliance import compliance_totals
+
+    await standard_agreements(haarlem)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP, name="Huisarts Een")
+    police, _ = await make_partner(haarlem, PartnerKind.POLICE, name="Wijkagent Twee")
+    now = datetime.now(UTC)
+    for n, (partner, postcode, weeks_ago) in enumerate(
+        [
+            (gp, "2031AA", 1),
+            (gp, "2011AA", 2),
+            (gp, "2011AA", 2),
+            (police, "2031AA", 3),
+            (police, "1012AB", 1),  # outside the region: no team, the coordinator's
+        ]
+    ):
+        await signal(
+            haarlem,
+            partner,
+            at=now - timedelta(weeks=weeks_ago, hours=n),
+            address={"postcode": postcode, "house_number": n + 1},
+            **({"kind": "care_report"} if partner is police else {}),
+        )
+    rows = await compliance(haarlem, now)
+    totals = await compliance_totals(haarlem, now)
+    counts = ("due", "met_on_time", "met_late", "overdue")
+
+    def summed(
+        keys: tuple[str, ...], found: list[dict[str, Any]]
+    ) -> dict[tuple[Any, ...], Counter[str]]:
+        sums: dict[tuple[Any, ...], Counter[str]] = {}
+        for row in found:
+            sums.setdefault(tuple(row[k] for k in keys), Counter()).update(
+                {c: int(row[c]) for c in counts}
+            )
+        return sums
+
+    assert len({row["team"] for row in rows}) == 3  # two teams and none
+    assert summed(("step", "week"), totals.per_week) == summed(("step", "week"), rows)
+    assert summed(("team",), totals.per_team) == summed(("team",), rows)
+    assert summed(("partner",), totals.per_partner) == summed(("partner",), rows)
+    assert sum(int(row["due"]) for row in totals.per_team) == sum(int(r["due"]) for r in rows)
+
+
 async def test_manager_page_charts_each_step_in_order_with_axes_and_target(
     client: Any, haarlem: asyncpg.Pool
 ) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -57,3 +57,22 @@ def test_extra_days_set_by_an_administrator() -> None:
 def test_previous_working_day() -> None:
     assert WorkingDays().previous(date(2026, 12, 28)) == date(2026, 12, 24)
     assert WorkingDays().previous(date(2026, 4, 7)) == date(2026, 4, 2)
+
+
+def test_many_pairs_at_once_count_as_one_pair_at_a_time() -> None:
+    """`between_all` (numpy's business-day count) against `between` (a day at a time) over
+    pairs across year ends, holidays, weekends, an extra day, the same day and a reversed
+    pair."""
+    import random
+
+    days = WorkingDays([date(2026, 11, 27), date(2025, 12, 24)])
+    draw = random.Random(7)  # noqa: S311 - test data
+    base = date(2024, 12, 1)
+    starts = [base + timedelta(days=draw.randrange(800)) for _ in range(2000)]
+    ends = [start + timedelta(days=draw.randrange(-5, 120)) for start in starts]
+    starts += [date(2026, 4, 3), date(2026, 11, 26)]  # Good Friday; the day before the extra
+    ends += [date(2026, 4, 3), date(2026, 11, 30)]
+    expected = [days.between(start, end) for start, end in zip(starts, ends, strict=True)]
+    assert days.between_all(starts, ends) == expected
+    assert expected[-2:] == [0, 1]  # the same day; Friday the 27th off, the weekend, Monday
+    assert days.between_all([], []) == []

@@ -16,7 +16,7 @@ from aiohttp import web
 from hub import labels
 from hub.directory.service import list_teams
 from hub.feedback.agreements import STEPS
-from hub.feedback.compliance import compliance
+from hub.feedback.compliance import compliance_totals
 from hub.platform.clock import local_day
 from hub.privacy.masking import as_number, drawn, shown, shown_rate, shown_total
 from hub.web.access import session_of
@@ -230,10 +230,10 @@ async def compliance_page(request: web.Request) -> web.Response:
     session = session_of(request)
     pool = request.app[POOL]
     now = datetime.now(UTC)
-    rows = await compliance(pool, now, WEEKS)
+    totals = await compliance_totals(pool, now, WEEKS)
     weeks = weeks_until(local_day(now))
     by_key = {week.key: week for week in weeks}
-    for row in rows:
+    for row in totals.per_week:
         week = by_key.get(row["week"])
         if week is not None:
             week.steps[row["step"]].add(row)
@@ -242,8 +242,8 @@ async def compliance_page(request: web.Request) -> web.Response:
     charts = [chart(weeks, step, target) for step in STEPS]
     team_names = {team.code: team.name for team in await list_teams(pool)}
     team_order, partner_order = _order(request, "teams"), _order(request, "partners")
-    per_team = table(rows, "team", team_names, team_order)
-    per_partner = table(rows, "partner", {}, partner_order)
+    per_team = table(totals.per_team, "team", team_names, team_order)
+    per_partner = table(totals.per_partner, "partner", {}, partner_order)
     header = ["Termijnen", "Op tijd", "Te laat", "Verlopen, nog open", "Op tijd %"]
 
     def figures(tally: Tally) -> list[object]:
