@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 WEEKS: Final = 8  # of new cases, the current week included
 CONTACT_WEEKS: Final = 12  # over which the wait for a first contact is measured
-CONTACT_ATTEMPT: Final = "contact_attempt"  # the event `ContactAttempt` appends to a case
 
 
 @dataclass(frozen=True)
@@ -122,16 +121,12 @@ async def team_figures(
         teams = await store.team_load(conn, municipality, today, TEAM_ROLES)
         ids = [team["id"] for team in teams]
         weekly = await store.new_cases_per_week(conn, ids, weeks_since)
-        contacts = await store.first_contacts(conn, ids, contacts_since, CONTACT_ATTEMPT)
+        contacts = await store.first_contacts(conn, ids, contacts_since)
         days = await calendar(conn)
     opened = {(row["team_id"], row["week"]): row["new_cases"] for row in weekly}
     waits: dict[int, list[int]] = {team_id: [] for team_id in ids}
-    counted = days.between_all(
-        [local_day(row["opened_at"]) for row in contacts],
-        [local_day(row["first_contact"]) for row in contacts],
-    )
-    for row, wait in zip(contacts, counted, strict=True):
-        waits[row["team_id"]].append(wait)
+    for row in contacts:
+        waits[row["team_id"]] = days.between_all(row["opened"], row["contacted"])
     return [
         TeamFigures(
             code=team["code"],

@@ -53,7 +53,7 @@ async def on_signals_stored(
             if step == "first_contact" and before is not None:
                 latest = max(days.previous(before), day)
                 due = latest if due is None else min(due, latest)
-            rows.append((signal_id, step, agreement.id, due))
+            rows.append((signal_id, step, agreement.id, due, partner_id, team_id))
     await store.add_obligations(conn, rows)
     ids = [signal[0] for signal in signals]
     await store.meet(conn, ids, ["received"], received_at)

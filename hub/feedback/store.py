@@ -114,21 +114,25 @@ async def add_non_working_day(conn: Connection, day: date, reason: str) -> None:
 
 
 async def add_obligations(
-    conn: Connection, rows: Sequence[tuple[UUID, str, int, date | None]]
+    conn: Connection, rows: Sequence[tuple[UUID, str, int, date | None, UUID, int | None]]
 ) -> None:
-    """(signal_id, step, agreement_id, due_on) each; a signal has one obligation per step."""
+    """(signal_id, step, agreement_id, due_on, the signal's partner_id and team_id) each; a
+    signal has one obligation per step."""
     if not rows:
         return
     await conn.execute(
         """
-        insert into obligations (signal_id, step, agreement_id, due_on)
-        select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::date[])
+        insert into obligations (signal_id, step, agreement_id, due_on, partner_id, team_id)
+        select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::date[], $5::uuid[],
+                             $6::bigint[])
         on conflict (signal_id, step) do nothing
         """,
         [row[0] for row in rows],
         [row[1] for row in rows],
         [row[2] for row in rows],
         [row[3] for row in rows],
+        [row[4] for row in rows],
+        [row[5] for row in rows],
     )
 
 
@@ -217,7 +221,7 @@ async def compliance(conn: Connection, since: date, today: date) -> list[asyncpg
         -- Counted by ids and the week's Monday first, named afterwards: grouping and sorting
         -- a region's deadlines by names and week texts cost most of the statement.
         with counted as (
-            select s.partner_id, s.team_id, o.step,
+            select o.partner_id, o.team_id, o.step,
                    date_trunc('week', o.due_on)::date as monday,
                    count(*) as due,
                    count(*) filter (where o.met_at is not null
@@ -228,7 +232,6 @@ async def compliance(conn: Connection, since: date, today: date) -> list[asyncpg
                        as met_late,
                    count(*) filter (where o.met_at is null and o.due_on < $2) as overdue
             from obligations o
-            join signals s on s.id = o.signal_id
             where o.due_on between $1 and $2
             group by 1, 2, 3, 4
         )
@@ -251,24 +254,24 @@ async def compliance_totals(conn: Connection, since: date, today: date) -> list[
     region's page needs these sums, not every partner's every team's every week."""
     return await conn.fetch(
         """
-        with counted as (
-            select grouping(s.team_id, s.partner_id) as kept,
-                   s.partner_id, s.team_id, o.step,
+        -- Each deadline classified once (a Dutch day of a moment is a time zone conversion),
+        -- then summed per grouping set; partner and team are the deadline's own (0035).
+        with deadlines as (
+            select o.partner_id, o.team_id, o.step,
                    date_trunc('week', o.due_on)::date as monday,
-                   count(*) as due,
-                   count(*) filter (where o.met_at is not null
-                       and (o.met_at at time zone 'Europe/Amsterdam')::date <= o.due_on)
-                       as met_on_time,
-                   count(*) filter (where o.met_at is not null
-                       and (o.met_at at time zone 'Europe/Amsterdam')::date > o.due_on)
-                       as met_late,
-                   count(*) filter (where o.met_at is null and o.due_on < $2) as overdue
+                   (o.met_at at time zone 'Europe/Amsterdam')::date <= o.due_on as in_time,
+                   o.met_at is null and o.due_on < $2 as overdue
             from obligations o
-            join signals s on s.id = o.signal_id
             where o.due_on between $1 and $2
-            group by grouping sets (
-                (o.step, date_trunc('week', o.due_on)::date), (s.team_id), (s.partner_id)
-            )
+        ), counted as (
+            select grouping(d.team_id, d.partner_id) as kept,
+                   d.partner_id, d.team_id, d.step, d.monday,
+                   count(*) as due,
+                   count(*) filter (where d.in_time) as met_on_time,
+                   count(*) filter (where not d.in_time) as met_late,
+                   count(*) filter (where d.overdue) as overdue
+            from deadlines d
+            group by grouping sets ((d.step, d.monday), (d.team_id), (d.partner_id))
         )
         select c.kept, p.name as partner, t.code as team, c.step,
                to_char(c.monday, 'IYYY-"W"IW') as week,

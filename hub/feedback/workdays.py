@@ -19,6 +19,14 @@ from functools import lru_cache
 import holidays
 import numpy as np
 
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def _day_numbers(days: Sequence[date]) -> np.ndarray:
+    """Days as numpy days (since 1970-01-01)."""
+    ordinals = np.fromiter((day.toordinal() for day in days), dtype=np.int64, count=len(days))
+    return (ordinals - _EPOCH).astype("datetime64[D]")
+
 
 @lru_cache(maxsize=64)
 def general_holidays(year: int) -> frozenset[date]:
@@ -67,10 +75,11 @@ class WorkingDays:
         off = sorted(
             {day for year in range(first, last + 1) for day in general_holidays(year)} | self.extra
         )
-        # After `start` up to and including `end`: the half-open [start + 1, end + 1).
-        begin = np.array(starts, dtype="datetime64[D]") + 1
-        end = np.array(ends, dtype="datetime64[D]") + 1
-        counts = np.busday_count(begin, np.maximum(begin, end), holidays=off)
+        # After `start` up to and including `end`: the half-open [start + 1, end + 1). Days
+        # go in as day numbers: numpy converts date objects one by one, ten times slower.
+        begin = _day_numbers(starts) + 1
+        end = _day_numbers(ends) + 1
+        counts = np.busday_count(begin, np.maximum(begin, end), holidays=_day_numbers(off))
         return [int(count) for count in counts]
 
     def previous(self, day: date) -> date:

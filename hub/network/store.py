@@ -56,13 +56,13 @@ async def flows(
               and s.received_at < $2
             group by 1, 2
         ), kept as (
-            select s.partner_id, s.team_id, count(*) as due,
+            select o.partner_id, o.team_id, count(*) as due,
                    count(*) filter (where o.met_at is not null
                        and (o.met_at at time zone 'Europe/Amsterdam')::date <= o.due_on)
                        as on_time
-            from obligations o join signals s on s.id = o.signal_id
+            from obligations o
             where o.due_on >= $4 and o.due_on <= $5 and o.step <> 'received'
-              and s.team_id is not null
+              and o.team_id is not null
             group by 1, 2
         )
         , pairs as (

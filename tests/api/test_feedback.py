@@ -328,6 +328,59 @@ async def test_the_pages_totals_are_the_detailed_rows_summed_three_ways(
     assert sum(int(row["due"]) for row in totals.per_team) == sum(int(r["due"]) for r in rows)
 
 
+async def test_a_deadline_counts_for_the_team_its_signal_is_with_now(
+    haarlem: asyncpg.Pool,
+) -> None:
+    """Deadlines carry their signal's partner and team (migration 0035): returned to the
+    coordinator they count for no team, sent on to another team for that team, sent back out
+    of the area for none again."""
+    from hub.cases.service import act, coordinator_queue, inbox, send_back_out_of_area, send_to_team
+    from schemas.cases import CaseActionIn
+
+    await standard_agreements(haarlem)
+    gp, _ = await make_partner(haarlem, PartnerKind.GP)
+    member, _ = await make_user(haarlem, "member", OOST)
+    coordinator, _ = await make_user(haarlem, "coordinator")
+    now = datetime.now(UTC)
+    receipt = await signal(haarlem, gp, at=now - timedelta(days=1))
+    outside = await signal(
+        haarlem, gp, at=now - timedelta(days=1), address={"postcode": "1012AB", "house_number": 1}
+    )
+
+    async def teams_of(signal_id: Any) -> set[str | None]:
+        async with haarlem.acquire() as conn:
+            rows = await conn.fetch(
+                "select t.code from obligations o left join teams t on t.id = o.team_id "
+                "where o.signal_id = $1",
+                signal_id,
+            )
+        assert rows  # the signal has deadlines
+        return {row["code"] for row in rows}
+
+    assert await teams_of(receipt.id) == {OOST}
+    assert await teams_of(outside.id) == {None}
+    (case,), _ = await inbox(haarlem, member, "open")
+    returned = CaseActionIn.model_validate({"action": "return", "reason": "Hoort bij Noord"})
+    await act(haarlem, member, case.id, returned.root)
+    assert await teams_of(receipt.id) == {None}
+    await send_to_team(
+        haarlem,
+        coordinator,
+        receipt.id,
+        "SWT-HLM-NOORDOOST",
+        stacking_window=timedelta(days=90),
+        public_url="https://hub.example",
+    )
+    assert await teams_of(receipt.id) == {"SWT-HLM-NOORDOOST"}
+    rows = await compliance(haarlem, now)
+    assert {row["team"] for row in rows} == {"SWT-HLM-NOORDOOST", None}
+    assert [q.id for q in await coordinator_queue(haarlem, coordinator)] == [outside.id]
+    await send_back_out_of_area(haarlem, coordinator, outside.id)
+    async with haarlem.acquire() as conn:
+        partners = await conn.fetch("select distinct partner_id from obligations")
+    assert [row["partner_id"] for row in partners] == [gp.id]
+
+
 async def test_manager_page_charts_each_step_in_order_with_axes_and_target(
     client: Any, haarlem: asyncpg.Pool
 ) -> None:

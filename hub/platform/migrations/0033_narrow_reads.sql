@@ -2,10 +2,6 @@
 -- EXPLAIN (ANALYZE, BUFFERS): a signal row carries its sealed personal data, so reading a
 -- signal's partner or team from the table read 150 MB for a region (benchmarks/README.md).
 
--- From a deadline to its signal's partner and team (compliance, team load's overdue deadlines,
--- the inbox's next deadline): an index-only scan instead of the whole signals table.
-create index signals_owner on signals (id) include (partner_id, team_id, case_id);
-
 -- A case's signals with their partner and kind (the inbox's partners filter, its kinds and
 -- partners columns): index-only. Replaces the plain index on case_id.
 create index signals_case_partner on signals (case_id) include (partner_id, kind);
