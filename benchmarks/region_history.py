@@ -90,13 +90,21 @@ from hub.demo.data import descriptions, names
 from hub.directory.accounts import create_user, login
 from hub.directory.models import Partner, Session
 from hub.directory.passwords import use_hasher
-from hub.directory.service import add_team, create_partner, list_teams, set_team_capacity
+from hub.directory.service import (
+    add_team,
+    create_partner,
+    list_teams,
+    new_partner_token,
+    require_partner,
+    set_team_capacity,
+)
 from hub.feedback.delivery import set_webhook
 from hub.feedback.obligations import creditor_feedback
 from hub.intake.service import store_signals
 from hub.network.report import nightly
 from hub.platform.config import Settings
 from hub.platform.db import create_pool, embedded_postgres, with_database
+from hub.platform.heap import frozen_while_serving
 from hub.platform.outbound import OutboundRules
 from hub.platform.schema import migrate
 from hub.platform.store.schema import ensure_database
@@ -399,6 +407,7 @@ class Loaded:
     partners: list[RegionPartner]
     load_seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
+    reused: bool = False  # --reuse: a database an earlier run kept
 
 
 def _routing_csv(region: Region) -> str:
@@ -1137,6 +1146,7 @@ async def time_pages(
         yield
 
     app.cleanup_ctx.insert(1, record_queries)
+    app.cleanup_ctx.append(frozen_while_serving)  # as `hub serve` does, once started
     results: list[Result] = []
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         pool = app[POOL]
@@ -1147,11 +1157,13 @@ async def time_pages(
             ("Huurachterstand", "open", CaseFilter(kind=SignalKind.RENT_ARREARS)),
             ("Nog niemand", "new", CaseFilter(director="nobody")),
         ]
-        for queue_name, tab, found in queues:
-            await cases.save_work_queue(pool, member, queue_name, tab, found)
         partner_email = "medewerker@grootste-partner.invalid"
-        found_partner = next(p for p in loaded.partners if p.name == subjects["partner"])
-        await create_user(pool, partner_email, PASSWORD, "partner", found_partner.partner)
+        partner = await require_partner(pool, subjects["partner"])
+        partner_token = await new_partner_token(pool, subjects["partner"])
+        if not loaded.reused:
+            for queue_name, tab, found in queues:
+                await cases.save_work_queue(pool, member, queue_name, tab, found)
+            await create_user(pool, partner_email, PASSWORD, "partner", partner)
         sessions = {
             "member": member_session,
             "coordinator": await sign_in(pool, "coordinator@regio.invalid"),
@@ -1185,7 +1197,7 @@ async def time_pages(
         try:
             for page in pages:
                 if page.who == "token":
-                    headers = {"Authorization": f"Bearer {found_partner.token}"}
+                    headers = {"Authorization": f"Bearer {partner_token}"}
                 else:
                     headers = {"Cookie": f"{SESSION_COOKIE}={sessions[page.who].token}"}
 
@@ -1338,22 +1350,42 @@ def main() -> None:
         action="store_true",
         help="with HUB_BENCH_DATABASE_URL: keep the database; its keys go to a file here",
     )
+    parser.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="with HUB_BENCH_DATABASE_URL: time the pages on database NAME that --keep kept "
+        "(its keys from NAME-keys.json here) instead of loading a region",
+    )
     parser.add_argument("--explain-pages", type=int, default=4)
     parser.add_argument("--explain-lines", type=int, default=40)
     args = parser.parse_args()
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="region-")))
         server = stack.enter_context(server_dsn(work))
-        loaded, region = asyncio.run(load_region(server, args.scale, args.seed))
+        if args.reuse:
+            if not os.environ.get("HUB_BENCH_DATABASE_URL"):
+                raise SystemExit("--reuse needs HUB_BENCH_DATABASE_URL (the server it is on)")
+            loaded = Loaded(
+                args.reuse,
+                with_database(server, args.reuse),
+                Path(f"{args.reuse}-keys.json").read_text(),
+                [],
+                0.0,
+                reused=True,
+            )
+            print(f"reusing {args.reuse} (kept by an earlier run)")
+        else:
+            loaded, region = asyncio.run(load_region(server, args.scale, args.seed))
+            print(
+                f"region: {len(MUNICIPALITIES)} municipalities, {len(region.teams)} teams, "
+                f"{len(region.partners)} partners, {len(region.households)} households, "
+                f"{len(region.signals)} signals over {HISTORY.days} days (scale {args.scale:g})"
+            )
+            del region  # the pages are timed in a process holding what `hub serve` holds
+            print(f"loaded in {loaded.load_seconds:.1f} s:")
+            for step, seconds in loaded.step_seconds.items():
+                print(f"  {step:<52} {seconds:8.1f} s")
         counts = asyncio.run(row_counts(loaded.dsn))
-        print(
-            f"region: {len(MUNICIPALITIES)} municipalities, {len(region.teams)} teams, "
-            f"{len(region.partners)} partners, {len(region.households)} households, "
-            f"{len(region.signals)} signals over {HISTORY.days} days (scale {args.scale:g})"
-        )
-        print(f"loaded in {loaded.load_seconds:.1f} s:")
-        for step, seconds in loaded.step_seconds.items():
-            print(f"  {step:<52} {seconds:8.1f} s")
         print("rows:")
         for table, count in counts.items():
             print(f"  {table:<22} {count:>10,}")
@@ -1390,12 +1422,12 @@ def main() -> None:
         if args.explain:
             asyncio.run(explain(loaded.dsn, results, args.explain_pages, args.explain_lines))
         if os.environ.get("HUB_BENCH_DATABASE_URL"):
-            if args.keep:
+            if args.keep and not args.reuse:
                 keys = Path(f"{loaded.name}-keys.json")
                 keys.touch(mode=0o600, exist_ok=False)
                 keys.write_text(loaded.keys)
                 print(f"kept: DATABASE_URL={loaded.dsn}, its keys in {keys} (HUB_KEY_FILE)")
-            else:
+            elif not args.reuse:
                 asyncio.run(drop_database(server, loaded.name))
 
 

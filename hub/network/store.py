@@ -57,9 +57,7 @@ async def flows(
             group by 1, 2
         ), kept as (
             select o.partner_id, o.team_id, count(*) as due,
-                   count(*) filter (where o.met_at is not null
-                       and (o.met_at at time zone 'Europe/Amsterdam')::date <= o.due_on)
-                       as on_time
+                   count(*) filter (where o.met_in_time) as on_time
             from obligations o
             where o.due_on >= $4 and o.due_on <= $5 and o.step <> 'received'
               and o.team_id is not null

@@ -20,8 +20,15 @@ create trigger signals_team_to_obligations after update of team_id on signals
     for each row when (old.team_id is distinct from new.team_id)
     execute function obligations_follow_team();
 
+-- Met on time or not, decided once when the deadline is met (its Dutch day against the due
+-- day) instead of a time zone conversion for every deadline counted: true on time, false
+-- late, null not met.
+alter table obligations add column met_in_time boolean
+    generated always as ((met_at at time zone 'Europe/Amsterdam')::date <= due_on) stored;
+
 -- Compliance's window and team load's overdue deadlines, from the index alone.
 drop index obligations_due;
-create index obligations_due on obligations (due_on) include (step, met_at, partner_id, team_id);
+create index obligations_due on obligations (due_on)
+    include (step, partner_id, team_id, met_in_time);
 drop index obligations_open;
 create index obligations_open on obligations (due_on) include (team_id) where met_at is null;
