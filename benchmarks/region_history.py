@@ -1238,6 +1238,12 @@ async def time_pages(
     return results, subjects
 
 
+def _reads(query: str) -> bool:
+    """A statement that reads (select or with), after any leading SQL comments."""
+    code = [line for line in query.splitlines() if not line.strip().startswith("--")]
+    return " ".join(code).lstrip().lower().startswith(("select", "with"))
+
+
 async def explain(dsn: str, results: list[Result], pages: int, lines: int) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the heaviest statements of the slowest pages (each in a
     transaction that is rolled back: some statements write the access log)."""
@@ -1252,7 +1258,7 @@ async def explain(dsn: str, results: list[Result], pages: int, lines: int) -> No
                     for (query, args, _), seconds in zip(
                         result.statements, result.each, strict=True
                     )
-                    if query.lstrip().lower().startswith(("select", "with"))
+                    if _reads(query)
                 ),
                 key=lambda s: s[0],
                 reverse=True,
