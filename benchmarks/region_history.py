@@ -206,7 +206,6 @@ class RegionPartner:
     teams: list[int]
     volume: float  # its expected share of all signals
     partner: Partner | None = None
-    token: str = ""
 
 
 @dataclass
@@ -404,7 +403,6 @@ class Loaded:
     name: str
     dsn: str
     keys: str
-    partners: list[RegionPartner]
     load_seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
     reused: bool = False  # --reuse: a database an earlier run kept
@@ -433,7 +431,7 @@ async def load_directory(pool: asyncpg.Pool, region: Region, scale: float) -> No
         raise SystemExit(f"the region's routing table was refused: {report.refused}")
     rules = OutboundRules(allow_http=True, allow_private=True)
     for p in region.partners:
-        p.partner, p.token = await create_partner(pool, p.name, p.kind)
+        p.partner, _token = await create_partner(pool, p.name, p.kind)
         if p.index % 3 == 0:  # a third take feedback by webhook (never sent: loopback, no job)
             await set_webhook(pool, p.name, "http://127.0.0.1:9/terugkoppeling", rules)
     await load_agreements(pool)
@@ -958,9 +956,7 @@ async def load_region(server: str, scale: float, seed: int) -> tuple[Loaded, Reg
         steps["nightly network report (hub.network.report.nightly)"] = time.perf_counter() - mark
     finally:
         await pool.close()
-    loaded = Loaded(
-        name, dsn, keyring.to_json(), region.partners, time.perf_counter() - started, steps
-    )
+    loaded = Loaded(name, dsn, keyring.to_json(), time.perf_counter() - started, steps)
     return loaded, region
 
 
@@ -1375,7 +1371,6 @@ def main() -> None:
                 args.reuse,
                 with_database(server, args.reuse),
                 Path(f"{args.reuse}-keys.json").read_text(),
-                [],
                 0.0,
                 reused=True,
             )

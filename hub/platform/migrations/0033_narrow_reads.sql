@@ -10,10 +10,5 @@ drop index signals_case;
 -- Households whose address retention has not removed (the inbox's tab counts, team load).
 create index households_with_address on households (id) where address is not null;
 
--- A case's events of a kind in time order: team load's "first contact attempt" tells an
--- earlier attempt of the same case from the index alone. Replaces the plain index on case_id.
-create index events_case_kind on events (case_id, kind, occurred_at, id);
-drop index events_case;
-
 -- New cases per week since a day (team load): an index range, not every case.
 create index cases_opened on cases (opened_at) include (team_id);

@@ -26,8 +26,8 @@ create trigger signals_team_to_obligations after update of team_id on signals
 alter table obligations add column met_in_time boolean
     generated always as ((met_at at time zone 'Europe/Amsterdam')::date <= due_on) stored;
 
--- Compliance's window and team load's overdue deadlines, from the index alone.
-drop index obligations_due;
+-- Compliance's window (an index-only range) and team load's overdue deadlines, from the index
+-- alone.
 create index obligations_due on obligations (due_on)
     include (step, partner_id, team_id, met_in_time);
 drop index obligations_open;
