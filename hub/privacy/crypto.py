@@ -33,6 +33,9 @@ VERSION = 2  # bound to its place and its row
 UNBOUND = 1  # bound to its place only: written before values were bound to their rows
 _HEADER = struct.Struct(">BI")  # format version, key id
 _NONCE_BYTES = 12
+# What `json.dumps(value, separators=(",", ":"), default=str)` writes, without making an encoder
+# for every value sealed.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 class KeyringError(Exception):
@@ -47,6 +50,8 @@ class Keyring:
     source: Path | None = field(default=None, compare=False)
     # Values sealed before row binding open until the database holds none (`hub.privacy.keys`).
     accept_unbound: bool = field(default=True, compare=False)
+    # A cipher per key id, made once: a batch seals two values a row.
+    _ciphers: dict[int, AESGCM] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
@@ -59,9 +64,7 @@ class Keyring:
         stays None."""
         if value is None:
             return None
-        return self.seal_bytes(
-            json.dumps(value, separators=(",", ":"), default=str).encode(), place, row
-        )
+        return self.seal_bytes(_COMPACT_JSON.encode(value).encode(), place, row)
 
     def unseal(self, blob: bytes | None, place: str, row: object) -> Any:
         return None if blob is None else json.loads(self.unseal_bytes(blob, place, row))
@@ -71,8 +74,14 @@ class Keyring:
         row's key): a value copied to another column or another row does not open."""
         header = self.key_header()
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plain, _bound(header, place, row))
+        sealed = self._cipher(self.current).encrypt(nonce, plain, _bound(header, place, row))
         return header + nonce + sealed
+
+    def _cipher(self, key_id: int) -> AESGCM:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            cipher = self._ciphers[key_id] = AESGCM(self.keys[key_id])
+        return cipher
 
     def unseal_bytes(self, blob: bytes, place: str, row: object) -> bytes:
         version, key_id = _HEADER.unpack_from(blob)
@@ -83,12 +92,13 @@ class Keyring:
             associated = header + place.encode()
         else:
             raise KeyringError(f"sealed with format {version}, which this hub does not open")
-        key = self.keys.get(key_id)
-        if key is None:
+        if key_id not in self.keys:
             raise KeyringError(f"sealed with key {key_id}, which is not in the keyring")
         nonce = blob[_HEADER.size : _HEADER.size + _NONCE_BYTES]
         try:
-            return AESGCM(key).decrypt(nonce, blob[_HEADER.size + _NONCE_BYTES :], associated)
+            return self._cipher(key_id).decrypt(
+                nonce, blob[_HEADER.size + _NONCE_BYTES :], associated
+            )
         except InvalidTag:
             raise KeyringError(
                 f"a value in {place} does not open with key {key_id} in this row"
@@ -96,15 +106,15 @@ class Keyring:
 
     def address_digest(self, household_key: tuple[str, int, str, str]) -> bytes:
         """The keyed hash households are matched by: equal addresses, equal digests."""
-        normalised = "|".join(str(part).upper() for part in household_key)
-        return hmac.new(self.index_key, normalised.encode(), hashlib.sha256).digest()
+        normalised = "|".join(map(str, household_key)).upper()
+        return hmac.digest(self.index_key, normalised.encode(), "sha256")
 
     def digest(self, data: str | bytes, purpose: str) -> bytes:
         """A keyed hash of `data` for `purpose` (a login counter's key, a file's identity): what
         it was made of cannot be recovered, not even by trying every guess, without the index
         key."""
         raw = data.encode() if isinstance(data, str) else data
-        return hmac.new(self.index_key, purpose.encode() + b"|" + raw, hashlib.sha256).digest()
+        return hmac.digest(self.index_key, purpose.encode() + b"|" + raw, "sha256")
 
     def fingerprints(self) -> dict[int, bytes]:
         """Per key id (0 for the index key) a digest that names the key without revealing it."""
