@@ -458,6 +458,13 @@ class BatchReader:
     def chunks(self, size: int, after_line: int = 1) -> Iterator[ParsedBatch]:
         """The rows after line `after_line`, `size` rows with content at a time, each row a
         signal or its errors, numbered as a spreadsheet shows them (the header is line 1)."""
+        return (chunk for chunk in self.steps(size, after_line) if chunk is not None)
+
+    def steps(
+        self, size: int, after_line: int = 1, rows_a_step: int = 25
+    ) -> Iterator[ParsedBatch | None]:
+        """As `chunks`, with a None after every `rows_a_step` rows: a caller on an event loop
+        parses a few rows at a time and lets other work run between the steps."""
         reader = self._reader()
         next(reader)
         chunk = ParsedBatch(last_line=after_line)
@@ -469,6 +476,8 @@ class BatchReader:
                 continue
             chunk.total += 1
             self._take(line, row, chunk)
+            if chunk.total % rows_a_step == 0 and chunk.total < size:
+                yield None
             if chunk.total == size:
                 yield chunk
                 chunk = ParsedBatch(last_line=line)

@@ -66,7 +66,7 @@ from schemas.signals import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping, Sequence, Set
     from uuid import UUID
 
     from hub.cases.store import OpenCase
@@ -460,14 +460,18 @@ async def after_intake(
     stored_in: set[UUID],
     stacking_window: timedelta,
     public_url: str,
+    as_opened: Set[UUID] = frozenset(),
 ) -> None:
     """Once signals are stored: drop cases created for signals a concurrent twin stored first,
-    refresh stacking and urgency of the cases signals joined, and tell teams and directors."""
+    refresh stacking and urgency of the cases signals joined (but those known to be as they
+    were opened), and tell teams and directors."""
     await store.drop_empty_cases(conn, [c.id for c in cases if c.created and c.id not in stored_in])
     # A case created now may stack too: another partner may have signalled the household for
     # a case closed since (only cases whose stacking or urgency changes are written).
     await store.refresh_cases(
-        conn, sorted({c.id for c in cases if c.id in stored_in}), stacking_window
+        conn,
+        sorted({c.id for c in cases if c.id in stored_in and c.id not in as_opened}),
+        stacking_window,
     )
     await tell_about_new_signals(
         conn,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -177,10 +178,34 @@ def _is_repeat(signal: SignalIn, earlier_amount: object) -> bool:
     return signal.arrears.amount_eur <= earlier_amount  # type: ignore[operator]
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What intake makes of a signal without the database: its row's id, its content digest,
+    its personal data sealed bound to that id, and its household's digest and sealed address.
+    A batch prepares the next chunk's signals while the database stores this chunk's."""
+
+    signal: SignalIn
+    id: UUID
+    payload_digest: bytes
+    personal: bytes | None
+    household: signal_store.HouseholdIn
+
+
+def prepare(signal: SignalIn) -> Prepared:
+    signal_id = uuid4()
+    return Prepared(
+        signal,
+        signal_id,
+        payload_digest(signal),
+        signal_store.sealed_personal(signal, signal_id),
+        signal_store.household_in(signal.address),
+    )
+
+
 async def store_signals(
     conn: Connection,
     partner: Partner,
-    signals: Sequence[SignalIn],
+    signals: Sequence[SignalIn | Prepared],
     *,
     received_at: datetime | None = None,
     batch_id: UUID | None = None,
@@ -195,8 +220,9 @@ async def store_signals(
     gives InvalidFields in its place, and nothing is stored for it.
     """
     now = received_at or await transaction_time(conn)
+    items = [item if isinstance(item, Prepared) else prepare(item) for item in signals]
     refused: dict[int, InvalidFields] = {}
-    for index, signal in enumerate(signals):
+    for index, signal in enumerate(item.signal for item in items):
         problem = kind_refusal(partner.kind, signal.kind)
         if problem:
             refused[index] = InvalidFields(problem, errors=[{"loc": ["kind"], "msg": problem}])
@@ -205,27 +231,27 @@ async def store_signals(
         if found:
             loc, message = found
             refused[index] = InvalidFields(message, errors=[{"loc": loc, "msg": message}])
-    taken = [signal for index, signal in enumerate(signals) if index not in refused]
-    digests = [payload_digest(signal) for signal in taken]
-    first_digest: dict[str, bytes] = {}
-    for signal, digest in zip(taken, digests, strict=True):
-        first_digest.setdefault(signal.external_ref, digest)
+    taken_items = [item for index, item in enumerate(items) if index not in refused]
+    taken = [item.signal for item in taken_items]
+    digests = [item.payload_digest for item in taken_items]
     known = {
         row["external_ref"]
         for row in await signal_store.signals_by_refs(
             conn, partner.id, [s.external_ref for s in taken]
         )
     }
-    fresh: dict[str, SignalIn] = {}
-    for signal in taken:
-        if signal.external_ref not in known:
-            fresh.setdefault(signal.external_ref, signal)  # a twin within the call: first wins
-    new = list(fresh.values())
+    fresh: dict[str, Prepared] = {}
+    for item in taken_items:
+        if item.signal.external_ref not in known:
+            # A twin within the call: the first wins.
+            fresh.setdefault(item.signal.external_ref, item)
+    new_items = list(fresh.values())
+    new = [item.signal for item in new_items]
 
     rules = await route_all(conn, [s.address for s in new], local_day(now))
     teams = {team.code: team for team in await list_teams(conn)}
     households, new_households = await signal_store.upsert_households(
-        conn, [s.address for s in new]
+        conn, [item.household for item in new_items]
     )
     household_of = [households[s.address.household_key()] for s in new]
     team_of = [teams[rule.team_code].id if rule else None for rule in rules]
@@ -247,14 +273,16 @@ async def store_signals(
             wanted[key] = wanted.get(key, False) or signal.urgency.value == "high"
     cases = await open_cases_for(conn, wanted, now)
     rows = []
-    for signal, rule, household, team_id in zip(new, rules, household_of, team_of, strict=True):
+    for item, rule, household, team_id in zip(new_items, rules, household_of, team_of, strict=True):
+        signal = item.signal
         previous = earlier.get((household, signal.kind.value))
         case = cases[household, team_id] if team_id is not None else None
         rows.append(
             signal_store.NewSignal(
-                id=uuid4(),
+                id=item.id,
                 signal=signal,
-                payload_digest=first_digest[signal.external_ref],
+                payload_digest=item.payload_digest,
+                personal=item.personal,
                 household_id=household,
                 team_id=team_id,
                 routed_by=rule.area() if rule else None,
@@ -288,6 +316,13 @@ async def store_signals(
         {r.case_id for r in rows if r.case_id and r.signal.external_ref in inserted},
         policy.stacking_window,
         public_url,
+        # A case opened now for a household first seen now holds only this call's signals:
+        # no other partner's to stack with, and the urgency it was opened with.
+        as_opened={
+            case.id
+            for (household, _), case in cases.items()
+            if case.created and household in new_households
+        },
     )
     await on_signals_stored(
         conn,
@@ -306,14 +341,15 @@ async def store_signals(
     )
 
     receipts: dict[str, tuple[SignalReceipt, bytes]] = {}
+    team_refs = {team.id: TeamRef(code=team.code, name=team.name) for team in teams.values()}
     for row in rows:
         signal_id = inserted.get(row.signal.external_ref)
         if signal_id is not None:
-            team = team_by_id[row.team_id] if row.team_id else None
-            receipt = SignalReceipt(
+            # Built from what was just stored, so not validated again (a batch makes thousands).
+            receipt = SignalReceipt.model_construct(
                 id=signal_id,
                 status=SignalStatus(row.status),
-                team=TeamRef(code=team.code, name=team.name) if team else None,
+                team=team_refs[row.team_id] if row.team_id else None,
                 received_at=now,
                 repeat_of=row.repeat_of,
             )
@@ -350,11 +386,13 @@ def record_intake(
     seconds: float | None = None,
 ) -> None:
     """Count committed signals (call after the commit) and, for one request, its duration."""
-    for result in results:
-        if isinstance(result, Submitted) and result.created:
-            receipt = result.receipt
-            routing = "repeat" if receipt.repeat_of else receipt.status.value
-            SIGNALS.labels(channel, partner_kind.value, routing).inc()
+    taken = Counter(
+        "repeat" if result.receipt.repeat_of else result.receipt.status.value
+        for result in results
+        if isinstance(result, Submitted) and result.created
+    )
+    for routing, count in taken.items():
+        SIGNALS.labels(channel, partner_kind.value, routing).inc(count)
     if seconds is not None:
         INTAKE_SECONDS.labels(channel, partner_kind.value).observe(seconds)
 

@@ -31,19 +31,36 @@ if TYPE_CHECKING:
 HouseholdKey = tuple[str, int, str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class HouseholdIn:
+    """A household as intake meets it: the keyed digest it is matched by, and the id and
+    sealed address it gets if it is new (sealed bound to that id)."""
+
+    key: HouseholdKey
+    digest: bytes
+    id: UUID
+    address: bytes | None
+
+
+def household_in(address: Address) -> HouseholdIn:
+    """What a household's row needs, made without the database."""
+    sealer = keyring()
+    key = address.household_key()
+    new_id = uuid4()
+    return HouseholdIn(key, sealer.address_digest(key), new_id, seal_address(address, new_id))
+
+
 async def upsert_households(
-    conn: Connection, addresses: Sequence[Address]
+    conn: Connection, households: Sequence[HouseholdIn]
 ) -> tuple[dict[HouseholdKey, UUID], set[UUID]]:
     """The household id of every address, created where new, and the ids created now; matched
     by the keyed address digest, with the address itself sealed."""
-    keys = sorted({address.household_key() for address in addresses})
-    if not keys:
+    by_digest: dict[bytes, HouseholdIn] = {}
+    for household in households:
+        by_digest.setdefault(household.digest, household)
+    if not by_digest:
         return {}, set()
-    sealer = keyring()
-    by_digest = {sealer.address_digest(key): key for key in keys}
-    address_of = {address.household_key(): address for address in addresses}
-    # Ids made here, so each address is sealed bound to its own household's row.
-    new_ids = [uuid4() for _ in by_digest]
+    chosen = [by_digest[digest] for digest in sorted(by_digest)]  # one lock order for all
     rows = await conn.fetch(
         """
         insert into households (id, address_digest, address)
@@ -51,14 +68,11 @@ async def upsert_households(
         on conflict (address_digest) do update set address_digest = excluded.address_digest
         returning id, address_digest, xmax = 0 as created
         """,
-        new_ids,
-        list(by_digest),
-        [
-            seal_address(address_of[key], household)
-            for key, household in zip(by_digest.values(), new_ids, strict=True)
-        ],
+        [household.id for household in chosen],
+        [household.digest for household in chosen],
+        [household.address for household in chosen],
     )
-    ids = {by_digest[bytes(row["address_digest"])]: row["id"] for row in rows}
+    ids = {by_digest[bytes(row["address_digest"])].key: row["id"] for row in rows}
     return ids, {row["id"] for row in rows if row["created"]}
 
 
@@ -154,6 +168,7 @@ class NewSignal:
     id: UUID  # made before it is stored, so its personal data is sealed bound to its row
     signal: SignalIn
     payload_digest: bytes
+    personal: bytes | None  # sealed, bound to `id`
     household_id: UUID
     team_id: int | None
     routed_by: str | None
@@ -198,7 +213,7 @@ async def insert_signals(
         column(lambda r: r.signal.kind.value),
         column(lambda r: r.signal.urgency.value),
         column(lambda r: r.household_id),
-        column(lambda r: seal_personal(_personal(r.signal), r.id)),
+        column(lambda r: r.personal),
         column(lambda r: r.signal.resident_informed.informed),
         column(lambda r: r.team_id),
         column(lambda r: r.routed_by),
@@ -210,6 +225,11 @@ async def insert_signals(
         column(lambda r: r.id),
     )
     return {row["external_ref"]: row["id"] for row in result}
+
+
+def sealed_personal(signal: SignalIn, signal_id: UUID) -> bytes | None:
+    """A signal's personal data, sealed bound to its row."""
+    return seal_personal(_personal(signal), signal_id)
 
 
 def _personal(signal: SignalIn) -> dict[str, Any]:
