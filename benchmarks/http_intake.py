@@ -77,9 +77,10 @@ NAIVE_LABEL = "naive (same rows, a transaction a request)"
 
 
 class PeakMemory:
-    """The highest resident set size of a process, sampled every half second."""
+    """The highest resident set size of a process, sampled every `every` seconds."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        self._every = every
         self._process = psutil.Process(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -89,7 +90,7 @@ class PeakMemory:
         while True:
             with contextlib.suppress(psutil.Error):
                 self.peak = max(self.peak, self._process.memory_info().rss)
-            if self._stop.wait(0.5):
+            if self._stop.wait(self._every):
                 return
 
     def __enter__(self) -> PeakMemory:

@@ -4,8 +4,9 @@ The upload (or the drop-folder job) stores the file (sealed) and answers at once
 parses the next chunk while the database stores this one, stores the good rows through intake
 a chunk per transaction, and records the problems per row (the first hundred, and how many per
 column). A crash leaves the batch pending at the last chunk that committed; the next run
-resumes there: nothing acknowledged is lost, nothing is taken in twice. One batch of a partner is processed at a time,
-and a file that cannot be read fails on its own, harming no other partner's.
+resumes there: nothing acknowledged is lost, nothing is taken in twice. One batch of a partner
+is processed at a time, and a file that cannot be read fails on its own, harming no other
+partner's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from pydantic import ValidationError
 
@@ -38,6 +40,7 @@ from hub.intake.store import batches as batch_store
 from hub.platform.errors import InvalidFields, NotFound
 from hub.platform.locks import try_advisory_lock
 from hub.privacy.crypto import keyring
+from hub.privacy.sealed import seal_batch
 from schemas.batches import BatchCounts, BatchRowProblem, BatchStatus, BatchView
 from schemas.early_debt import CREDITORS
 from schemas.signals import PartnerKind
@@ -116,23 +119,32 @@ class Received:
 async def receive_batch(
     pool: asyncpg.Pool,
     partner: Partner,
-    content: bytes,
+    content: bytes | bytearray,
     *,
     filename: str | None,
     source: str,
     profile_name: str | None,
 ) -> Received:
-    """Store the file durably; the same file again gives the first batch."""
+    """Store the file durably; the same file again gives the first batch.
+
+    A bytearray given (an upload) is emptied once the file is sealed: a large file is then
+    held once, sealed, while it is sent to the database (issue 19: a 20 MiB upload)."""
+    file_sha256 = keyring().digest(content, "batches.file")
+    batch_id = uuid4()  # made here, so the file is sealed bound to its row
+    sealed = seal_batch(content, batch_id)
+    if isinstance(content, bytearray):
+        content.clear()
     async with pool.acquire() as conn, conn.transaction():
         chosen, _ = await resolve_profile(conn, partner, profile_name)
         batch_id, created = await batch_store.add_batch(
             conn,
             partner.id,
+            batch_id,
             source=source,
             filename=filename,
-            file_sha256=keyring().digest(content, "batches.file"),
+            file_sha256=file_sha256,
             profile=chosen,
-            content=content,
+            sealed=sealed,
         )
         row = await batch_store.batch_of_partner(conn, partner.id, batch_id)
     if row is None:
@@ -198,8 +210,7 @@ async def process_batch(
 
 async def pending_ids_of(conn: Connection, batch_id: UUID) -> UUID | None:
     """The partner of a pending batch; None if it is done."""
-    row = await batch_store.pending_batch(conn, batch_id)
-    return row["partner_id"] if row else None
+    return await batch_store.pending_partner(conn, batch_id)
 
 
 async def _process(

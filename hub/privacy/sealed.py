@@ -158,8 +158,10 @@ def open_event_data(data: Mapping[str, Any], row: str) -> dict[str, Any]:
     return result
 
 
-def seal_batch(content: bytes, batch_id: UUID) -> bytes:
-    return keyring().seal_bytes(content, BATCH_CONTENT, batch_id)
+def seal_batch(content: bytes | bytearray, batch_id: UUID) -> bytearray:
+    """A received file, sealed into one buffer (a 20 MiB file is not copied again to add the
+    header)."""
+    return keyring().seal_into_buffer(content, BATCH_CONTENT, batch_id)
 
 
 def open_batch(sealed: bytes, batch_id: UUID) -> bytes:

@@ -18,6 +18,7 @@ from connectors.csv_batch import (
     parse_amount,
     parse_batch,
     parse_date,
+    text_encoding,
 )
 
 
@@ -219,3 +220,27 @@ def test_chunks_resume_after_a_line() -> None:
     assert [chunk.last_line for chunk in chunks] == [11, 21, 26]
     resumed = list(reader.chunks(10, after_line=21))
     assert [row.line for row in resumed[0].rows] == [22, 23, 24, 25, 26]
+
+
+def test_steps_pause_between_rows_and_give_the_chunks_of_chunks() -> None:
+    """A batch parses a few rows at a time between the database's answers: `steps` gives the
+    same chunks as `chunks`, with a pause (None) after every few rows."""
+    rows = [f"R{n};2034 AB;{n};;;100,00;" for n in range(1, 26)]
+    reader = BatchReader(("\n".join([ARREARS_HEADER, *rows]) + "\n").encode(), RENT_ARREARS, keyed)
+    steps = list(reader.steps(10, rows_a_step=3))
+    chunks = [step for step in steps if step is not None]
+    assert [[row.line for row in chunk.rows] for chunk in chunks] == [
+        [row.line for row in chunk.rows] for chunk in reader.chunks(10)
+    ]
+    assert [len(chunk.rows) for chunk in chunks] == [10, 10, 5]
+    assert steps.count(None) == 3 + 3 + 1  # after rows 3, 6, 9 of each chunk but its last
+
+
+def test_the_encoding_is_decided_on_the_whole_file_a_piece_at_a_time() -> None:
+    """UTF-8 whose characters straddle two pieces is still UTF-8; one byte that is not UTF-8,
+    however far into the file, makes it Windows-1252, as spreadsheets write it."""
+    text = "Referentie;Naam huurder\n" + "R-1;Zoë Müller\n" * 10
+    assert text_encoding(text.encode(), piece=3) == "utf-8-sig"
+    assert text_encoding(text.encode("cp1252"), piece=3) == "cp1252"
+    late = ("a" * 100 + "\n").encode() * 50 + "Zoë".encode("cp1252")
+    assert text_encoding(late, piece=64) == "cp1252"

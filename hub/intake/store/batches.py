@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 from hub.platform.connection import Connection
-from hub.privacy.sealed import open_batch, seal_batch
+from hub.privacy.sealed import open_batch
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -23,15 +22,16 @@ _VIEW = """
 async def add_batch(
     conn: Connection,
     partner_id: UUID,
+    batch_id: UUID,
     *,
     source: str,
     filename: str | None,
     file_sha256: bytes,
     profile: str,
-    content: bytes,
+    sealed: bytes | bytearray,
 ) -> tuple[UUID, bool]:
-    """Store a received file; (id, False) when the partner sent this very file before."""
-    batch_id = uuid4()  # made here, so the file is sealed bound to its row
+    """Store a received file, sealed bound to `batch_id`; (id, False) when the partner sent
+    this very file before."""
     row = await conn.fetchrow(
         """
         insert into batches (id, partner_id, source, filename, file_sha256, profile, content,
@@ -45,7 +45,7 @@ async def add_batch(
         filename,
         file_sha256,
         profile,
-        seal_batch(content, batch_id),
+        sealed,
         batch_id,
     )
     if row is not None:
@@ -54,6 +54,14 @@ async def add_batch(
         "select id from batches where partner_id = $1 and file_sha256 = $2", partner_id, file_sha256
     )
     return existing, False
+
+
+async def pending_partner(conn: Connection, batch_id: UUID) -> UUID | None:
+    """The partner of a pending batch (its file left where it is); None if it is done."""
+    partner_id: UUID | None = await conn.fetchval(
+        "select partner_id from batches where id = $1 and status = 'pending'", batch_id
+    )
+    return partner_id
 
 
 async def pending_batch(conn: Connection, batch_id: UUID) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from hub.platform.errors import BadRequest, UnsupportedMediaType
 from hub.web.access import partner_of
 from hub.web.api.common import json_response
 from hub.web.appkeys import POOL, SETTINGS, TASKS, WORK
-from hub.web.requests import path_id, read_body
+from hub.web.requests import path_id, read_upload
 
 routes = web.RouteTableDef()
 CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
@@ -28,8 +28,8 @@ async def post_batch(request: web.Request) -> web.Response:
             f"send text/csv, not {request.content_type or 'no content type'}"
         )
     settings = request.app[SETTINGS]
-    content = await read_body(request, settings.max_batch_bytes)
-    if not content.strip():
+    content = await read_upload(request, settings.max_batch_bytes)
+    if not content or content.isspace():
         raise BadRequest("the file is empty")
     received = await receive_batch(
         request.app[POOL],
