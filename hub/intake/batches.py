@@ -263,15 +263,23 @@ async def _parse_next(
     digests, sealing), a step of rows at a time between other work."""
     for step in steps:
         if step is None:
-            await asyncio.sleep(0)
+            await _give_way()
             continue
         prepared: list[Prepared] = []
         for row in step.rows:
             prepared.append(prepare(row.signal))
             if len(prepared) % ROWS_A_STEP == 0:
-                await asyncio.sleep(0)
+                await _give_way()
         return step, prepared
     return None
+
+
+async def _give_way() -> None:
+    """Let what is waiting run before the next step: a database answer that came in during this
+    step is handled at the first turn of the loop, and the storing it wakes runs at the second,
+    before this resumes (with one turn, each answer waited for a further step)."""
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
 
 
 async def _store_chunk(

@@ -18,6 +18,7 @@ BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
     "command",
     [
         ["batch_intake.py", "--rows", "300"],
+        ["batch_memory.py", "--megabytes", "0.05"],
         ["network_analysis.py", "--teams", "20", "--partners", "300", "--edges", "2000"],
         ["region_history.py", "--scale", "0.005", "--requests", "5", "--warm-up", "1"],
         [
@@ -30,7 +31,14 @@ BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
             *("--rate", "20", "--open-seconds", "1"),
         ],
     ],
-    ids=["batch_intake", "network_analysis", "region_history", "network_page", "http_intake"],
+    ids=[
+        "batch_intake",
+        "batch_memory",
+        "network_analysis",
+        "region_history",
+        "network_page",
+        "http_intake",
+    ],
 )
 def test_benchmark_runs(command: list[str]) -> None:
     if command[0] == "http_intake.py" and shutil.which("wrk") is None:
