@@ -37,26 +37,28 @@ async def on_signals_stored(
     if not signals:
         return
     agreements = await load_agreements(conn)
-    days = await calendar(conn)
     day = local_day(received_at)
-    rows = []
-    for signal_id, partner_id, partner_kind, team_id in signals:
+    promised = [
+        (signal_id, partner_id, team_id, step, agreement)
+        for signal_id, partner_id, partner_kind, team_id in signals
         for step, agreement in agreements_for(
             agreements, partner_id, partner_kind, team_id, day
-        ).items():
-            due = (
-                days.add(day, agreement.working_days)
-                if agreement.working_days is not None
-                else None
-            )
+        ).items()
+    ]
+    if promised:  # the calendar only then; `received` is met as it is written
+        days = await calendar(conn)
+        rows = []
+        for signal_id, partner_id, team_id, step, agreement in promised:
+            working_days = agreement.working_days
+            due = days.add(day, working_days) if working_days is not None else None
             before = (contact_before or {}).get(signal_id)
             if step == "first_contact" and before is not None:
                 latest = max(days.previous(before), day)
                 due = latest if due is None else min(due, latest)
-            rows.append((signal_id, step, agreement.id, due, partner_id, team_id))
-    await store.add_obligations(conn, rows)
+            met_at = received_at if step == "received" else None
+            rows.append((signal_id, step, agreement.id, due, partner_id, team_id, met_at))
+        await store.add_obligations(conn, rows)
     ids = [signal[0] for signal in signals]
-    await store.meet(conn, ids, ["received"], received_at)
     await tell_partners(conn, ids, "received", None, received_at)
 
 

@@ -114,17 +114,19 @@ async def add_non_working_day(conn: Connection, day: date, reason: str) -> None:
 
 
 async def add_obligations(
-    conn: Connection, rows: Sequence[tuple[UUID, str, int, date | None, UUID, int | None]]
+    conn: Connection,
+    rows: Sequence[tuple[UUID, str, int, date | None, UUID, int | None, datetime | None]],
 ) -> None:
-    """(signal_id, step, agreement_id, due_on, the signal's partner_id and team_id) each; a
-    signal has one obligation per step."""
+    """(signal_id, step, agreement_id, due_on, the signal's partner_id and team_id, met_at:
+    when it is met as it is written) each; a signal has one obligation per step."""
     if not rows:
         return
     await conn.execute(
         """
-        insert into obligations (signal_id, step, agreement_id, due_on, partner_id, team_id)
+        insert into obligations (signal_id, step, agreement_id, due_on, partner_id, team_id,
+                                 met_at)
         select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::date[], $5::uuid[],
-                             $6::bigint[])
+                             $6::bigint[], $7::timestamptz[])
         on conflict (signal_id, step) do nothing
         """,
         [row[0] for row in rows],
@@ -133,6 +135,7 @@ async def add_obligations(
         [row[3] for row in rows],
         [row[4] for row in rows],
         [row[5] for row in rows],
+        [row[6] for row in rows],
     )
 
 
