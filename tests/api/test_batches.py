@@ -249,6 +249,44 @@ async def test_batch_over_the_limit_is_413(haarlem: asyncpg.Pool, dsn: str, sett
         await problem(await upload(client, token, big), 413)
 
 
+async def test_a_file_sent_in_pieces_without_its_length_is_taken_whole_and_limited(
+    haarlem: asyncpg.Pool, dsn: str, settings: Any
+) -> None:
+    """Chunked transfer: no length is announced, so none is reserved; the file is taken whole
+    (read back from the database) and refused once it passes the limit."""
+    from collections.abc import AsyncIterator
+
+    from aiohttp.test_utils import TestServer
+
+    from hub.app import create_app
+    from hub.privacy.sealed import open_batch
+
+    small = settings.model_copy(update={"max_batch_bytes": 3000})
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    headers = {**bearer(token), "Content-Type": "text/csv"}
+
+    def in_pieces(data: bytes) -> AsyncIterator[bytes]:
+        async def pieces() -> AsyncIterator[bytes]:
+            for start in range(0, len(data), 100):
+                yield data[start : start + 100]
+
+        return pieces()
+
+    fits = arrears_file(*[f"HV-{n};2034AB;{n + 1};;;100;" for n in range(40)])
+    too_big = arrears_file(*[f"HV-{n};2034AB;{n + 1};;;100;" for n in range(200)])
+    assert len(fits) < 3000 < len(too_big)
+    async with TestClient(TestServer(create_app(small, dsn))) as client:
+        answer = await client.post("/api/v1/batches", data=in_pieces(fits), headers=headers)
+        assert answer.status == 202, await answer.text()
+        batch_id = (await answer.json())["id"]
+        await problem(
+            await client.post("/api/v1/batches", data=in_pieces(too_big), headers=headers), 413
+        )
+    async with haarlem.acquire() as conn:
+        row = await conn.fetchrow("select id, content from batches where id = $1", batch_id)
+    assert open_batch(row["content"], row["id"]) == fits
+
+
 async def test_a_long_list_of_bad_rows_is_reported_briefly_and_counted_whole(
     client: Client, haarlem: asyncpg.Pool
 ) -> None:
