@@ -54,16 +54,22 @@ async def read_upload(request: web.Request, limit: int) -> bytearray:
         raise PayloadTooLarge(f"the body may be at most {limit} bytes")
     body = bytearray()
     size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        end = size + len(chunk)
-        if end > limit:
-            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
-        if length is not None and len(body) < length <= 2 * end:
-            reserved = bytearray(length)
-            reserved[:size] = memoryview(body)[:size]
-            body = reserved
-        body[size:end] = chunk  # within what is reserved, else it grows
-        size = end
+    try:
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            end = size + len(chunk)
+            if end > limit:
+                raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+            if length is not None and len(body) < length <= 2 * end:
+                reserved = bytearray(length)
+                reserved[:size] = memoryview(body)[:size]
+                body = reserved
+            body[size:end] = chunk  # within what is reserved, else it grows
+            size = end
+    except BaseException:
+        # Refused or broken off: let the buffer go now, not when the error's traceback (which
+        # holds this frame) is collected.
+        body.clear()
+        raise
     del body[size:]
     return body
 
