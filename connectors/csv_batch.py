@@ -209,6 +209,9 @@ class ParsedBatch:
 RowReference = Callable[[bytes], str]
 
 
+HEADER_NAME_CHARS = 200
+
+
 class BatchFileError(ValueError):
     """The file as a whole cannot be read (no header, unknown columns, not text)."""
 
@@ -352,7 +355,10 @@ def _build(
             return None
 
     number_text = cell("house_number")
-    number: Any = int(number_text) if ascii_number(number_text) else number_text or None
+    # Only a plausible number becomes one: `int` refuses over 4,300 digits (a poison row), and
+    # the schema refuses what is left, for this row alone.
+    plausible = ascii_number(number_text) and len(number_text) <= 9
+    number: Any = int(number_text) if plausible else number_text or None
     address = {
         "postcode": cell("postcode") or None,
         "house_number": number,
@@ -458,7 +464,11 @@ class BatchReader:
         self._reference = reference
         reader = self._reader()
         try:
-            self._header = next(reader)
+            # Header names as problems report them: no NUL (the database refuses it in text) and
+            # no longer than a column name can sensibly be.
+            self._header = [
+                name.replace("\x00", "\ufffd")[:HEADER_NAME_CHARS] for name in next(reader)
+            ]
             self.total = sum(1 for row in reader if any(cell.strip() for cell in row))
         except csv.Error as error:
             raise BatchFileError(f"line {reader.line_num}: not readable as CSV ({error})") from None
@@ -483,7 +493,12 @@ class BatchReader:
         reader = self._reader()
         next(reader)
         chunk = ParsedBatch(last_line=after_line)
+        since_pause = 0
         for line, row in enumerate(reader, start=2):
+            since_pause += 1
+            if since_pause >= rows_a_step * 10:  # blank lines too, if nothing else comes
+                since_pause = 0
+                yield None
             if line <= after_line:
                 continue
             chunk.last_line = line
@@ -492,6 +507,7 @@ class BatchReader:
             chunk.total += 1
             self._take(line, row, chunk)
             if chunk.total % rows_a_step == 0 and chunk.total < size:
+                since_pause = 0
                 yield None
             if chunk.total == size:
                 yield chunk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from hub.web.appkeys import (
     SURVEY_LIMITS,
     TASKS,
     TEMPLATES,
+    UPLOADS,
     WORK,
 )
 from hub.web.middlewares import middlewares, security_headers
@@ -98,6 +100,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[SETTINGS] = settings
     app[DSN] = dsn
     app[TASKS] = set()
+    app[UPLOADS] = Counter()
     app[LIMITS] = TokenBuckets(settings.partner_rate_per_minute, settings.partner_rate_burst)
     # The partner survey's page needs no login: a client address gets a person's pace, with room
     # for several people of one organisation behind one address.

@@ -89,6 +89,12 @@ class TooManyRequests(HubError):
     title = "Too many requests"
 
 
+class RequestTimeout(HubError):
+    status = 408
+    slug = "request-timeout"
+    title = "Request timeout"
+
+
 class NotAcceptable(HubError):
     status = 406
     slug = "not-acceptable"

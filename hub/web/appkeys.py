@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from uuid import UUID
 
 import asyncpg
 import jinja2
@@ -19,6 +21,8 @@ SETTINGS = web.AppKey("settings", Settings)
 DSN = web.AppKey("dsn", str)
 POOL = web.AppKey("pool", asyncpg.Pool)
 TASKS = web.AppKey("tasks", set[asyncio.Task[object]])
+# Per partner, how many of its CSV files are being received now (hub.web.api.batches).
+UPLOADS = web.AppKey("uploads", Counter[UUID])
 # Long CPU-heavy work (CSV batches) runs on this loop of its own, beside the serving one.
 WORK = web.AppKey("work", WorkLoop)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)

@@ -28,7 +28,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 
-from hub.platform.errors import HubError, TooManyRequests, Unavailable
+from hub.platform.errors import BadRequest, HubError, TooManyRequests, Unavailable
 from hub.platform.logs import REQUEST_ID, REQUEST_KEY, route_of
 from hub.platform.metrics import REQUEST_SECONDS
 from hub.web.access import (
@@ -116,6 +116,11 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 def _render_error(
     request: web.Request, error: HubError, headers: dict[str, str] | None = None
 ) -> web.Response:
@@ -187,6 +192,10 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         asyncpg.CannotConnectNowError,
         asyncpg.TooManyConnectionsError,
     ) as error:
+        if isinstance(error, ConnectionResetError) and _client_gone(request):
+            # The client hung up (an upload cut off): no outage, and nobody left to answer.
+            log.info("client went away during %s %s", request.method, route_of(request))
+            return _render_error(request, BadRequest("the connection closed before the end"))
         log.warning("database unavailable: %s", type(error).__name__)
         return _render_error(
             request,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, TypeVar
 from uuid import UUID
@@ -9,7 +10,13 @@ from uuid import UUID
 from aiohttp import web
 from pydantic import BaseModel, RootModel, ValidationError
 
-from hub.platform.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from hub.platform.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 from hub.web.appkeys import SETTINGS
 from hub.web.problems import invalid_fields
 
@@ -44,18 +51,38 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_upload(request: web.Request, limit: int) -> bytearray:
+UPLOAD_STALL_SECONDS = 30.0  # an upload that sends nothing for this long is cut off (408)
+
+
+async def read_upload(
+    request: web.Request, limit: int, stall_seconds: float = UPLOAD_STALL_SECONDS
+) -> bytearray:
     """A file's body (up to `limit` bytes, else 413) in one buffer: a 20 MiB file is held once,
     not as its pieces and their join (benchmarks/batch_memory.py). The announced length is
     reserved once half of it has arrived (growing the buffer bit by bit left 10 MB more at the
-    peak): a client that announces 20 MiB and sends little gets no 20 MiB."""
+    peak): a client that announces 20 MiB and sends little gets no 20 MiB. A compressed body is
+    refused (415): a few KiB of gzip would unpack to megabytes before they are counted. An upload
+    that sends nothing for `stall_seconds` is cut off (408), so a silent one holds no place."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise UnsupportedMediaType("send the file uncompressed (no Content-Encoding)")
     length = request.content_length
     if length is not None and length > limit:
         raise PayloadTooLarge(f"the body may be at most {limit} bytes")
     body = bytearray()
     size = 0
+    pieces = request.content.iter_chunked(64 * 1024)
     try:
-        async for chunk in request.content.iter_chunked(64 * 1024):
+        while True:
+            try:
+                async with asyncio.timeout(stall_seconds):
+                    chunk = await anext(pieces)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"nothing arrived for {stall_seconds:g} seconds; send the file again"
+                ) from None
             end = size + len(chunk)
             if end > limit:
                 raise PayloadTooLarge(f"the body may be at most {limit} bytes")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import threading
 from typing import Any
 
@@ -285,6 +286,78 @@ async def test_a_file_sent_in_pieces_without_its_length_is_taken_whole_and_limit
     async with haarlem.acquire() as conn:
         row = await conn.fetchrow("select id, content from batches where id = $1", batch_id)
     assert open_batch(row["content"], row["id"]) == fits
+
+
+async def test_an_upload_compressed_or_with_a_control_character_in_its_name_is_refused(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    """A few KiB of gzip would unpack to megabytes before they are counted; a NUL in the name
+    is refused, not a 500."""
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    headers = {**bearer(token), "Content-Type": "text/csv"}
+    packed = await client.post(
+        "/api/v1/batches",
+        data=gzip.compress(MIXED),
+        headers={**headers, "Content-Encoding": "gzip"},
+    )
+    await problem(packed, 415)
+    await problem(await upload(client, token, MIXED, filename="a\x00b.csv"), 400)
+    async with haarlem.acquire() as conn:
+        assert await conn.fetchval("select count(*) from batches") == 0
+
+
+async def test_one_partner_receives_two_files_at_once_and_a_silent_upload_is_cut_off(
+    haarlem: asyncpg.Pool, dsn: str, settings: Any
+) -> None:
+    """A partner's uploads, however slow, never take every place: a third at once gets 429;
+    and a body that stops arriving gets 408 instead of holding its place."""
+    import asyncio
+    from collections.abc import AsyncIterator
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from hub.app import create_app
+    from hub.platform.errors import RequestTimeout
+    from hub.web.requests import read_upload
+
+    _, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    headers = {**bearer(token), "Content-Type": "text/csv"}
+    release = asyncio.Event()
+
+    async def held() -> AsyncIterator[bytes]:
+        yield MIXED[:20]
+        await release.wait()
+        yield MIXED[20:]
+
+    async with TestClient(TestServer(create_app(settings, dsn))) as client:
+        slow = [
+            asyncio.create_task(client.post("/api/v1/batches", data=held(), headers=headers))
+            for _ in range(2)
+        ]
+        await asyncio.sleep(0.3)  # both are being received
+        await problem(await upload(client, token, MIXED), 429)
+        release.set()
+        answers = await asyncio.gather(*slow)
+        assert sorted(answer.status for answer in answers) == [202, 202]
+        assert (await upload(client, token, MIXED)).status == 202  # places free again
+
+    async def receive(request: web.Request) -> web.Response:
+        try:
+            return web.Response(text=str(len(await read_upload(request, 1000, 0.2))))
+        except RequestTimeout as error:
+            return web.Response(status=error.status, text=error.detail)
+
+    async def silent() -> AsyncIterator[bytes]:
+        yield b"Postcode;Huisnummer\n"
+        await asyncio.sleep(2)
+        yield b"2034AB;1\n"
+
+    app = web.Application()
+    app.router.add_post("/", receive)
+    async with TestClient(TestServer(app)) as bare:
+        answer = await bare.post("/", data=silent(), headers={"Content-Type": "text/csv"})
+        assert answer.status == 408
 
 
 async def test_a_long_list_of_bad_rows_is_reported_briefly_and_counted_whole(

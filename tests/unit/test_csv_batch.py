@@ -244,3 +244,24 @@ def test_the_encoding_is_decided_on_the_whole_file_a_piece_at_a_time() -> None:
     assert text_encoding(text.encode("cp1252"), piece=3) == "cp1252"
     late = ("a" * 100 + "\n").encode() * 50 + "Zoë".encode("cp1252")
     assert text_encoding(late, piece=64) == "cp1252"
+
+
+def test_poison_cells_and_header_names_are_one_row_problem_not_a_failed_file() -> None:
+    """A house number of 5,000 digits (`int` refuses over 4,300) is that row's problem; a
+    header name with a NUL or of 100 KiB is reported short and without the NUL (the database
+    refuses NUL in the report)."""
+    header = ARREARS_HEADER.replace("Naam huurder", "Naam\x00huurder" + "." * 100_000)
+    rows = ["R-1;2034 AB;" + "9" * 5000 + ";;J. Jansen;100,00;", "R-2;2034 AB;7;;;100,00;"]
+    parsed = parse(("\n".join([header, *rows]) + "\n").encode(), RENT_ARREARS)
+    assert [row.line for row in parsed.rows] == [3]
+    assert [error.line for error in parsed.errors] == [2]
+    reader = BatchReader(("\n".join([header, *rows]) + "\n").encode(), RENT_ARREARS, keyed)
+    assert all("\x00" not in name and len(name) <= 200 for name in reader._header)
+
+
+def test_blank_lines_give_way_too() -> None:
+    """A file of blank lines still pauses now and then (the loop serves others meanwhile)."""
+    data = (ARREARS_HEADER + "\n" + ";\n" * 1000 + "R-1;2034 AB;1;;;100,00;\n").encode()
+    steps = list(BatchReader(data, RENT_ARREARS, keyed).steps(10, rows_a_step=5))
+    assert steps.count(None) >= 1000 // 50 - 1
+    assert [len(step.rows) for step in steps if step is not None] == [1]

@@ -10,14 +10,15 @@ from aiohttp import web
 from hub.intake.batches import batch_view, process_batch, receive_batch
 from hub.intake.service import policy_of
 from hub.platform.config import public_url
-from hub.platform.errors import BadRequest, UnsupportedMediaType
+from hub.platform.errors import BadRequest, TooManyRequests, UnsupportedMediaType
 from hub.web.access import partner_of
 from hub.web.api.common import json_response
-from hub.web.appkeys import POOL, SETTINGS, TASKS, WORK
+from hub.web.appkeys import POOL, SETTINGS, TASKS, UPLOADS, WORK
 from hub.web.requests import path_id, read_upload
 
 routes = web.RouteTableDef()
 CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
+UPLOADS_A_PARTNER = 2  # files of one partner being received at once
 
 
 @routes.post("/api/v1/batches")
@@ -27,15 +28,30 @@ async def post_batch(request: web.Request) -> web.Response:
         raise UnsupportedMediaType(
             f"send text/csv, not {request.content_type or 'no content type'}"
         )
+    filename = request.query.get("filename")
+    if filename is not None and not filename.isprintable():
+        raise BadRequest("the file name holds a control character")
     settings = request.app[SETTINGS]
-    content = await read_upload(request, settings.max_batch_bytes)
+    uploading = request.app[UPLOADS]
+    if uploading[partner.id] >= UPLOADS_A_PARTNER:
+        # One partner's uploads, however slow, never take every place the hub has.
+        raise TooManyRequests(
+            f"{UPLOADS_A_PARTNER} files of yours are being received; send the next one after"
+        )
+    uploading[partner.id] += 1
+    try:
+        content = await read_upload(request, settings.max_batch_bytes)
+    finally:
+        uploading[partner.id] -= 1
+        if not uploading[partner.id]:
+            del uploading[partner.id]
     if not content or content.isspace():
         raise BadRequest("the file is empty")
     received = await receive_batch(
         request.app[POOL],
         partner,
         content,
-        filename=request.query.get("filename"),
+        filename=filename,
         source="upload",
         profile_name=request.query.get("profile"),
     )
