@@ -478,7 +478,9 @@ class BatchReader:
         text = io.TextIOWrapper(
             io.BytesIO(self._data), encoding=self._encoding, errors="replace", newline=""
         )
-        return csv.reader(text, delimiter=self._delimiter)
+        # Strict: a quote left open to the end of the file, or text after a closing quote, is
+        # not read as one long cell holding the rows after it (other households' data).
+        return csv.reader(text, delimiter=self._delimiter, strict=True)
 
     def chunks(self, size: int, after_line: int = 1) -> Iterator[ParsedBatch]:
         """The rows after line `after_line`, `size` rows with content at a time, each row a

@@ -265,3 +265,17 @@ def test_blank_lines_give_way_too() -> None:
     steps = list(BatchReader(data, RENT_ARREARS, keyed).steps(10, rows_a_step=5))
     assert steps.count(None) >= 1000 // 50 - 1
     assert [len(step.rows) for step in steps if step is not None] == [1]
+
+
+def test_a_quote_left_open_fails_the_file_instead_of_swallowing_the_rows_after_it() -> None:
+    """Read leniently, the open quote made one cell of every row after it: one signal holding
+    other households' names, addresses and amounts. The file fails whole, with its line."""
+    rows = ['R-1;2034 AB;1;;"Jansen;100,00;'] + [
+        f"R-{n};2034 AB;{n};;Geheim {n};9;" for n in range(2, 12)
+    ]
+    data = ("\n".join([ARREARS_HEADER, *rows]) + "\n").encode()
+    with pytest.raises(BatchFileError, match="not readable as CSV"):
+        BatchReader(data, RENT_ARREARS, keyed)
+    closed_early = ARREARS_HEADER + '\nR-1;2034 AB;1;;"Jansen"x;100,00;\n'
+    with pytest.raises(BatchFileError, match="line 2"):
+        BatchReader(closed_early.encode(), RENT_ARREARS, keyed)

@@ -30,6 +30,7 @@ ERROR_TEXT = {
     400: "Malformed JSON or an empty body",
     401: "Missing, unknown or revoked token",
     403: "The token's role may not do this",
+    408: "The body stopped arriving: nothing for 30 seconds",
     404: "Not found, or not yours",
     409: "A reference used before for a different signal, or a step that does not fit the "
     "current status",
@@ -57,6 +58,8 @@ class Operation:
     optional_body: bool = False
     # Other successful answers with the same body: status -> what it means.
     also: dict[int, str] = field(default_factory=dict)
+    # Where an error means something more particular here than ERROR_TEXT says.
+    error_text: dict[int, str] = field(default_factory=dict)
 
 
 CSV_BODY = {
@@ -139,7 +142,14 @@ OPERATIONS = [
         "Hand over a CSV batch (partner token); processed row by row after the 202",
         BatchView,
         202,
-        errors=(400, 401, 403, 413, 415, 422, 429, 503),
+        errors=(400, 401, 403, 408, 413, 415, 422, 429, 503),
+        error_text={
+            400: "An empty file, or a control character in the file name",
+            413: "File larger than 20 MiB (`HUB_MAX_BATCH_BYTES`)",
+            415: "Not `text/csv`, or sent compressed (`Content-Encoding`)",
+            429: "Two of the partner's files are still arriving, or over the rate limit; "
+            "retry after `Retry-After` seconds",
+        },
         parameters=[
             query(
                 "profile",
@@ -326,7 +336,7 @@ def openapi_document() -> dict[str, Any]:
             responses[str(op.status)] = {"description": op.summary, "content": op.raw_response}
         for status in op.errors:
             responses[str(status)] = {
-                "description": ERROR_TEXT[status],
+                "description": op.error_text.get(status, ERROR_TEXT[status]),
                 "content": {"application/problem+json": {"schema": problem_ref}},
             }
         operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
