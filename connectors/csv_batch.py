@@ -414,6 +414,9 @@ def _build(
     return fields, columns, errors
 
 
+_NOT_IN_REF = re.compile(r"[^A-Za-z0-9._:/-]+")
+
+
 def _row_ref(partner_ref: str, fields: dict[str, Any], reference: RowReference) -> str:
     """The row's reference: the partner's own (cleaned) plus a keyed digest of the content.
 
@@ -421,7 +424,7 @@ def _row_ref(partner_ref: str, fields: dict[str, Any], reference: RowReference) 
     one (which repeat detection then judges), not a clash of references.
     """
     digest = reference(repr(sorted(fields.items())).encode() + b"|" + partner_ref.encode())
-    cleaned = re.sub(r"[^A-Za-z0-9._:/-]+", "-", partner_ref).strip("-")[:60]
+    cleaned = _NOT_IN_REF.sub("-", partner_ref).strip("-")[:60]
     return f"{cleaned or 'row'}#{digest[:24]}"
 
 

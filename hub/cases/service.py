@@ -481,13 +481,16 @@ async def after_intake(
     )
 
 
-async def record_signal_events(
+async def record_intake_events(
     conn: Connection,
-    events: Sequence[tuple[UUID, str, str, dict[str, Any]]],
-    occurred_at: datetime | None = None,
+    actor: str,
+    stored: Sequence[tuple[UUID, str, str, str | None, str | None, UUID | None]],
+    occurred_at: datetime,
 ) -> None:
-    """Append (signal_id, kind, actor, data) events to the signals' histories."""
-    await store.append_signal_events(conn, events, occurred_at)
+    """Two events in the history of each stored signal: `received` from `actor` (with the
+    signal's kind), then the hub's `routed` (rule and team), `unrouted` or `repeat` (and of
+    which signal). `stored` holds (signal_id, kind, outcome, rule, team code, repeat_of)."""
+    await store.append_intake_events(conn, actor, stored, occurred_at)
 
 
 async def on_signal_withdrawn(

@@ -433,6 +433,40 @@ async def append_signal_events(
     )
 
 
+async def append_intake_events(
+    conn: Connection,
+    actor: str,
+    stored: Sequence[tuple[UUID, str, str, str | None, str | None, UUID | None]],
+    occurred_at: datetime,
+) -> None:
+    """`received` and the routing outcome for each (signal_id, kind, outcome, rule, team code,
+    repeat_of), in that order; the events' data is built here rather than sent as JSON (a
+    batch's chunk is 2,000 events)."""
+    if not stored:
+        return
+
+    def column(index: int) -> list[Any]:
+        return [row[index] for row in stored]
+
+    await conn.execute(
+        """
+        insert into events (signal_id, kind, actor, data, occurred_at)
+        select s.id, e.kind, e.actor, e.data, $8
+        from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[])
+                 with ordinality as s (id, signal_kind, outcome, rule, team, repeat_of, n)
+             cross join lateral (
+                 values (1, 'received', $7, jsonb_build_object('kind', s.signal_kind)),
+                        (2, s.outcome, 'hub', jsonb_strip_nulls(jsonb_build_object(
+                            'rule', s.rule, 'team', s.team, 'repeat_of', s.repeat_of)))
+             ) as e (step, kind, actor, data)
+        order by s.n, e.step
+        """,
+        *(column(index) for index in range(6)),
+        actor,
+        occurred_at,
+    )
+
+
 async def append_case_event(
     conn: Connection, case_id: UUID, kind: str, actor: str, data: dict[str, Any]
 ) -> datetime:

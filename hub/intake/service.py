@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from hub.cases.service import after_intake, open_cases_for, record_signal_events
+from hub.cases.service import after_intake, open_cases_for, record_intake_events
 from hub.cases.workflow import ON_ARRIVAL
 from hub.directory.service import list_teams
 from hub.feedback.obligations import on_signals_stored
@@ -27,6 +27,7 @@ from hub.platform.clock import local_day
 from hub.platform.db import transaction_time
 from hub.platform.errors import Conflict, InvalidFields
 from hub.platform.metrics import INTAKE_SECONDS, SIGNALS
+from hub.platform.randomness import random_uuid
 from hub.privacy.sealed import keyed_payload_digest
 from hub.routing.service import route_all
 from schemas.early_debt import CREDITORS
@@ -192,7 +193,7 @@ class Prepared:
 
 
 def prepare(signal: SignalIn) -> Prepared:
-    signal_id = uuid4()
+    signal_id = random_uuid()
     return Prepared(
         signal,
         signal_id,
@@ -294,22 +295,24 @@ async def store_signals(
             )
         )
     inserted = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)
-    team_by_id = {team.id: team for team in teams.values()}
-    actor = f"partner:{partner.id}"
-    events = []
-    for row in rows:
-        signal_id = inserted.get(row.signal.external_ref)
-        if signal_id is None:
-            continue
-        outcome = "repeat" if row.repeat_of else "routed" if row.team_id else "unrouted"
-        detail: dict[str, Any] = (
-            {"rule": row.routed_by, "team": team_by_id[row.team_id].code} if row.team_id else {}
-        )
-        if row.repeat_of:
-            detail["repeat_of"] = str(row.repeat_of)
-        events.append((signal_id, "received", actor, {"kind": row.signal.kind.value}))
-        events.append((signal_id, outcome, "hub", detail))
-    await record_signal_events(conn, events, now)
+    code_of = {team.id: team.code for team in teams.values()}
+    await record_intake_events(
+        conn,
+        f"partner:{partner.id}",
+        [
+            (
+                inserted[row.signal.external_ref],
+                row.signal.kind.value,
+                "repeat" if row.repeat_of else "routed" if row.team_id else "unrouted",
+                row.routed_by,
+                code_of[row.team_id] if row.team_id else None,
+                row.repeat_of,
+            )
+            for row in rows
+            if row.signal.external_ref in inserted
+        ],
+        now,
+    )
     await after_intake(
         conn,
         list(cases.values()),
@@ -345,13 +348,16 @@ async def store_signals(
     for row in rows:
         signal_id = inserted.get(row.signal.external_ref)
         if signal_id is not None:
-            # Built from what was just stored, so not validated again (a batch makes thousands).
-            receipt = SignalReceipt.model_construct(
-                id=signal_id,
-                status=SignalStatus(row.status),
-                team=team_refs[row.team_id] if row.team_id else None,
-                received_at=now,
-                repeat_of=row.repeat_of,
+            # From a dict: pydantic-core validates one in half the time `model_construct`
+            # takes in Python (a batch makes thousands).
+            receipt = SignalReceipt.model_validate(
+                {
+                    "id": signal_id,
+                    "status": row.status,
+                    "team": team_refs[row.team_id] if row.team_id else None,
+                    "received_at": now,
+                    "repeat_of": row.repeat_of,
+                }
             )
             receipts[row.signal.external_ref] = (receipt, row.payload_digest)
     missing = [s.external_ref for s in taken if s.external_ref not in receipts]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 from typing import Any
 
@@ -94,6 +95,60 @@ async def test_next_months_list_records_repeats_unless_arrears_grew(
     assert repeat is not None
     assert repeat["points_back"]
     assert str(unsealed(repeat)["arrears_amount"]) == "1000.00"
+
+
+async def test_each_stored_row_tells_in_its_history_how_it_was_received_and_routed(
+    client: Client, haarlem: asyncpg.Pool
+) -> None:
+    """The case page's timeline reads these events: the partner's `received` with the kind,
+    then the hub's routing with rule and team, unrouted, or a repeat naming the earlier one."""
+    partner, token = await make_partner(haarlem, PartnerKind.HOUSING)
+    october = arrears_file("HV-1;2034AB;12;;;1.000,00;")
+    november = arrears_file(
+        "HV-1;2034AB;12;;;900,00;", "HV-2;2031AA;9;;;500,00;", "HV-3;9999ZZ;3;;;80;"
+    )
+    for file in (october, november):
+        await finished(client, token, (await (await upload(client, token, file)).json())["id"])
+    async with haarlem.acquire() as conn:
+        rows = await conn.fetch(
+            """
+            select s.id, s.repeat_of, s.routed_by, t.code, array_agg(
+                       jsonb_build_array(e.kind, e.actor, e.data) order by e.id) as history
+            from signals s join events e on e.signal_id = s.id
+                 left join teams t on t.id = s.team_id
+            group by s.id, t.code
+            order by s.received_at, s.id
+            """
+        )
+    received = ["received", f"partner:{partner.id}", {"kind": "rent_arrears"}]
+    routed = [
+        [received, ["routed", "hub", {"rule": row["routed_by"], "team": row["code"]}]]
+        for row in rows
+        if row["repeat_of"] is None and row["code"]
+    ]
+    assert len(routed) == 2
+    (repeat,) = [row for row in rows if row["repeat_of"]]
+    expected = [
+        *routed,
+        [
+            received,
+            [
+                "repeat",
+                "hub",
+                {
+                    "rule": repeat["routed_by"],
+                    "team": repeat["code"],
+                    "repeat_of": str(repeat["repeat_of"]),
+                },
+            ],
+        ],
+        [received, ["unrouted", "hub", {}]],
+    ]
+
+    def canonical(histories: list[Any]) -> list[str]:
+        return sorted(json.dumps(history, sort_keys=True) for history in histories)
+
+    assert canonical([row["history"] for row in rows]) == canonical(expected)
 
 
 async def test_repeat_window_is_configurable(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 from hub.platform.connection import Connection
+from hub.platform.randomness import random_uuid
 from hub.privacy.crypto import keyring
 from hub.privacy.sealed import (
     open_personal,
@@ -46,7 +46,7 @@ def household_in(address: Address) -> HouseholdIn:
     """What a household's row needs, made without the database."""
     sealer = keyring()
     key = address.household_key()
-    new_id = uuid4()
+    new_id = random_uuid()
     return HouseholdIn(key, sealer.address_digest(key), new_id, seal_address(address, new_id))
 
 
@@ -198,20 +198,25 @@ async def insert_signals(
     def column(pick: Any) -> list[Any]:
         return [pick(row) for row in rows]
 
-    result = await conn.fetch(
+    # The ids are made before: the answer is how many were stored (one value, not a record a
+    # row), and only when some were skipped, which.
+    stored = await conn.fetchval(
         """
-        insert into signals (id, partner_id, external_ref, payload_digest, kind, urgency,
-                             household_id, personal, resident_informed, status, team_id,
-                             routed_by, repeat_of, batch_id, received_at, case_id)
-        select r.id, $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.personal, r.informed,
-               r.status, r.team, r.rule, r.repeat_of, $12, $13, r.case_id
-        from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[], $7::bytea[],
-                    $8::bool[], $9::bigint[], $10::text[], $11::uuid[], $14::text[], $15::uuid[],
-                    $16::uuid[])
-             as r (ref, digest, kind, urgency, household, personal, informed, team, rule,
-                   repeat_of, status, case_id, id)
-        on conflict (partner_id, external_ref) do nothing
-        returning external_ref, id
+        with stored as (
+            insert into signals (id, partner_id, external_ref, payload_digest, kind, urgency,
+                                 household_id, personal, resident_informed, status, team_id,
+                                 routed_by, repeat_of, batch_id, received_at, case_id)
+            select r.id, $1, r.ref, r.digest, r.kind, r.urgency, r.household, r.personal,
+                   r.informed, r.status, r.team, r.rule, r.repeat_of, $12, $13, r.case_id
+            from unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::uuid[],
+                        $7::bytea[], $8::bool[], $9::bigint[], $10::text[], $11::uuid[],
+                        $14::text[], $15::uuid[], $16::uuid[])
+                 as r (ref, digest, kind, urgency, household, personal, informed, team, rule,
+                       repeat_of, status, case_id, id)
+            on conflict (partner_id, external_ref) do nothing
+            returning 1
+        )
+        select count(*) from stored
         """,
         partner_id,
         column(lambda r: r.signal.external_ref),
@@ -230,7 +235,13 @@ async def insert_signals(
         column(lambda r: r.case_id),
         column(lambda r: r.id),
     )
-    return {row["external_ref"]: row["id"] for row in result}
+    if stored == len(rows):
+        return {row.signal.external_ref: row.id for row in rows}
+    found = await conn.fetch(
+        "select id from signals where id = any($1::uuid[])", [row.id for row in rows]
+    )
+    ids = {record["id"] for record in found}
+    return {row.signal.external_ref: row.id for row in rows if row.id in ids}
 
 
 def sealed_personal(signal: SignalIn, signal_id: UUID) -> bytes | None:
