@@ -2,7 +2,8 @@
 
 The upload (or the drop-folder job) stores the file (sealed) and answers at once; processing
 parses the next chunk while the database stores this one, stores the good rows through intake
-a chunk per transaction, and records the problems per row (the first hundred, and how many per
+a chunk per transaction (two transactions at a time where the pool has a connection to spare,
+committing in order), and records the problems per row (the first hundred, and how many per
 column). A crash leaves the batch pending at the last chunk that committed; the next run
 resumes there: nothing acknowledged is lost, nothing is taken in twice. One batch of a partner
 is processed at a time, and a file that cannot be read fails on its own, harming no other
@@ -12,10 +13,12 @@ partner's.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -46,7 +49,7 @@ from schemas.early_debt import CREDITORS
 from schemas.signals import PartnerKind
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
     from uuid import UUID
 
     import asyncpg
@@ -59,6 +62,9 @@ log = logging.getLogger(__name__)
 
 CUSTOM = "custom"
 CHUNK_ROWS = 1000  # rows per transaction
+# A chunk stored beside the one before it waits this long for that one's commit, then rolls
+# back and is stored again after it (_InFlight).
+GIVE_WAY_SECONDS = 2.0
 ROWS_A_STEP = 10  # rows parsed or prepared between two turns of the event loop (~0.5 ms)
 REPORT_PROBLEMS = 100  # problems a batch's report lists (all are counted, per column)
 DEFAULT_FOR_KIND: dict[PartnerKind, str] = {
@@ -188,8 +194,10 @@ async def process_batch(
     is stopping: the batch stays pending after the last chunk that committed, and the next run
     resumes it).
 
-    Each chunk's signals, counts, problems and the line it got to commit together: after a
-    crash the next run resumes after that line, and nothing is taken in twice. A file the CSV
+    Each chunk's signals, counts, problems and the line it got to commit together, in the
+    order of the file (the next chunk may be stored beside the last on a second connection,
+    but commits after it: _InFlight): after a crash the next run resumes after that line, and
+    nothing is taken in twice. A file the CSV
     reader cannot read fails as a whole, before any row is taken.
     """
     async with pool.acquire() as holder:
@@ -203,9 +211,29 @@ async def process_batch(
         ):
             if not (partner_free and batch_free):
                 return False
-            # Everything on the connection that holds the locks: a batch needs one connection,
-            # so batches beside one another can never wait for each other's second one.
-            return await _process(holder, batch_id, policy, public_url, chunk, stop)
+            async with _spare_connection(pool) as spare:
+                return await _process(holder, spare, batch_id, policy, public_url, chunk, stop)
+
+
+@asynccontextmanager
+async def _spare_connection(pool: asyncpg.Pool) -> AsyncIterator[Connection | None]:
+    """A second connection for the batch, if the pool has one free beside one for another
+    batch; else None, and the batch stores one chunk at a time. Never waited for: a batch
+    needs only the connection that holds its locks, so batches beside one another never wait
+    for each other's second one."""
+    in_use = pool.get_size() - pool.get_idle_size()
+    if pool.get_max_size() - in_use < 2:
+        yield None
+        return
+    try:
+        spare = await pool.acquire(timeout=0.5)
+    except TimeoutError:
+        yield None
+        return
+    try:
+        yield spare
+    finally:
+        await pool.release(spare)
 
 
 async def pending_ids_of(conn: Connection, batch_id: UUID) -> UUID | None:
@@ -215,6 +243,7 @@ async def pending_ids_of(conn: Connection, batch_id: UUID) -> UUID | None:
 
 async def _process(
     conn: Connection,
+    spare: Connection | None,
     batch_id: UUID,
     policy: IntakePolicy,
     public_url: str,
@@ -241,19 +270,115 @@ async def _process(
     # the storing waits for the database. (Parsing on a thread made the batch slower: the two
     # threads took turns holding the interpreter, delaying every answer's handling.)
     ahead = asyncio.ensure_future(_parse_next(steps))
+    flight = _InFlight(conn, spare)
     try:
         while (next_chunk := await ahead) is not None:
             if stop is not None and stop.is_set():
+                await flight.land()
                 log.info("batch %s paused: the hub is stopping (the next run resumes it)", batch_id)
                 return False
             ahead = asyncio.ensure_future(_parse_next(steps))
-            await _store_chunk(conn, batch_id, partner, *next_chunk, policy, public_url)
+            parsed, prepared = next_chunk
+            await flight.store(
+                frozenset(item.household.digest for item in prepared),
+                functools.partial(
+                    _store_chunk,
+                    batch_id=batch_id,
+                    partner=partner,
+                    parsed=parsed,
+                    prepared=prepared,
+                    policy=policy,
+                    public_url=public_url,
+                ),
+            )
+        await flight.land()
     finally:
         ahead.cancel()  # a chunk being parsed when the hub stops or storing fails is not wanted
         await asyncio.gather(ahead, return_exceptions=True)
+        await flight.abandon()
     await batch_store.finish(conn, batch_id)
     log.info("batch %s processed: %d rows", batch_id, reader.total)
     return True
+
+
+class _GaveWay(Exception):
+    """A chunk rolled back without committing: the chunk before it did not commit in time."""
+
+
+@dataclass
+class _Storing:
+    start: Callable[[Connection, asyncio.Future[None] | None], Awaitable[None]]
+    conn: Connection
+    households: frozenset[bytes]
+    task: asyncio.Future[None]
+
+
+class _InFlight:
+    """Chunks being stored, at most two: the next chunk's transaction starts on the spare
+    connection while the last one's statements are in the database (issue 19: each waited for
+    the other's Python before, the database idle meanwhile), and commits after it (a chunk
+    records the line the batch got to).
+
+    Only a chunk about other households than the one in flight starts beside it: a household
+    in both would have the second chunk wait for the first one's row locks (or the first for
+    the second's), and miss the first one's signal as the earlier one it repeats. A chunk that
+    waits for the one before it longer than GIVE_WAY_SECONDS rolls back and is stored again
+    after it: the database cannot see a wait in Python, so a third transaction waiting for
+    this chunk's locks while holding what the chunk before needs would otherwise hang all
+    three."""
+
+    def __init__(self, conn: Connection, spare: Connection | None) -> None:
+        self._conns = [conn] if spare is None else [conn, spare]
+        self._chunks: deque[_Storing] = deque()
+
+    async def store(
+        self,
+        households: frozenset[bytes],
+        start: Callable[[Connection, asyncio.Future[None] | None], Awaitable[None]],
+    ) -> None:
+        """Start storing a chunk about `households`: `start(conn, after)` stores it on `conn`,
+        committing after `after` (None: nothing is in flight)."""
+        while self._chunks and (
+            len(self._chunks) == len(self._conns)
+            or not self._chunks[-1].households.isdisjoint(households)
+        ):
+            await self._settle_oldest()
+        busy = {id(chunk.conn) for chunk in self._chunks}
+        conn = next(conn for conn in self._conns if id(conn) not in busy)
+        after = self._chunks[-1].task if self._chunks else None
+        task = asyncio.ensure_future(start(conn, after))
+        self._chunks.append(_Storing(start, conn, households, task))
+
+    async def _settle_oldest(self) -> None:
+        chunk = self._chunks[0]
+        try:
+            await chunk.task
+        except _GaveWay:
+            # Everything before it has committed: stored again, on its own.
+            await chunk.start(chunk.conn, None)
+        self._chunks.popleft()
+
+    async def land(self) -> None:
+        """Wait for every chunk in flight to commit, in order (raises the first failure)."""
+        while self._chunks:
+            await self._settle_oldest()
+
+    async def abandon(self) -> None:
+        """After a failure: roll back what is still in flight (it committed nothing yet: each
+        chunk waits for the one before it)."""
+        for chunk in self._chunks:
+            chunk.task.cancel()
+        await asyncio.gather(*(chunk.task for chunk in self._chunks), return_exceptions=True)
+        self._chunks.clear()
+
+
+async def _committed(before: asyncio.Future[None]) -> None:
+    """Wait for the chunk before to commit; give way if it takes longer than GIVE_WAY_SECONDS
+    (its failure is this chunk's failure too)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(before), GIVE_WAY_SECONDS)
+    except TimeoutError:
+        raise _GaveWay from None
 
 
 async def _parse_next(
@@ -284,6 +409,8 @@ async def _give_way() -> None:
 
 async def _store_chunk(
     conn: Connection,
+    after: asyncio.Future[None] | None,
+    *,
     batch_id: UUID,
     partner: Partner,
     parsed: ParsedBatch,
@@ -292,7 +419,7 @@ async def _store_chunk(
     public_url: str,
 ) -> None:
     """Store a chunk's signals and record its counts, problems and last line, in one
-    transaction."""
+    transaction, committed after the chunk `after` (whose failure rolls this one back)."""
     problems: list[dict[str, Any]] = [
         {"line": e.line, "column": e.column, "reason": e.reason} for e in parsed.errors
     ]
@@ -313,6 +440,8 @@ async def _store_chunk(
                     {"line": row.line, "column": row.column_of(loc), "reason": result.detail}
                 )
         problems.sort(key=lambda problem: problem["line"])
+        if after is not None:
+            await _committed(after)  # the chunk before commits first
         by_column = Counter(str(problem["column"] or "") for problem in problems)
         await batch_store.record_chunk(
             conn,

@@ -29,7 +29,8 @@ class WorkLoop:
     from the C library. Four of the largest batches at once took 719 MiB on four threads of
     their own, 628 MiB on one loop with two helpers, 518 MiB with one
     (tests/e2e/test_batch_crash_and_memory.py).
-    A batch holds one connection from start to end: `connections` batches run at once, the next
+    A batch holds one connection from start to end, and a second one while the pool has two
+    free (it then stores two chunks at a time): `connections` batches run at once, the next
     waits for one to finish. `stopping` is set when the hub stops: work that checks it pauses at
     its next step."""
 
