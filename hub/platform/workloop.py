@@ -19,10 +19,11 @@ T = TypeVar("T")
 
 class WorkLoop:
     """An event loop on a thread of its own, with a small pool of its own, for work such as a
-    CSV batch: a chunk of 1,000 rows is 40 - 100 ms of Python between two round trips (validation,
+    CSV batch: a chunk of 500 rows is 20 - 50 ms of Python between two round trips (validation,
     sealing, digests, encoding), and on the serving loop every page and API call would wait that
     long (benchmarks/README.md). Work given to it runs there, interleaved as on any loop; the two
-    loops share the interpreter, so the serving one waits at most a switch interval (5 ms).
+    loops share the interpreter, so the serving one waits a switch interval (5 ms), or for as
+    long as a full pass of the cyclic collector takes (`hub.intake.batches.CHUNK_ROWS`).
 
     One thread for all such work, not one per batch, and one more for what it hands off
     (reading a file through): each thread that allocates much gets a memory arena of its own
