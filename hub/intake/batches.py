@@ -204,7 +204,7 @@ async def process_batch(
     nothing is taken in twice. A file the CSV
     reader cannot read fails as a whole, before any row is taken.
     """
-    async with pool.acquire() as holder:
+    async with _lent(pool), pool.acquire() as holder:
         found = await pending_ids_of(holder, batch_id)
         if found is None:
             return False
@@ -216,28 +216,49 @@ async def process_batch(
             if not (partner_free and batch_free):
                 return False
             async with _spare_connection(pool) as spare:
-                return await _process(holder, spare, batch_id, policy, public_url, chunk, stop)
+                try:
+                    return await _process(holder, spare, batch_id, policy, public_url, chunk, stop)
+                except _Superseded:
+                    log.warning("batch %s: another run took it over; this one stopped", batch_id)
+                    return False
+
+
+# Connections each pool (by id) lends to batches now, their lock holders and spares, counted
+# here: asyncpg's own counts leave out a connection still being opened, so two batches starting
+# together both took a spare from a pool of four. An entry goes when its count is back at 0.
+_LENT: dict[int, int] = {}
+
+
+@asynccontextmanager
+async def _lent(pool: asyncpg.Pool) -> AsyncIterator[None]:
+    _LENT[id(pool)] = _LENT.get(id(pool), 0) + 1
+    try:
+        yield
+    finally:
+        _LENT[id(pool)] -= 1
+        if not _LENT[id(pool)]:
+            del _LENT[id(pool)]
 
 
 @asynccontextmanager
 async def _spare_connection(pool: asyncpg.Pool) -> AsyncIterator[Connection | None]:
-    """A second connection for the batch, if the pool has one free beside one for another
+    """A second connection for the batch, if the pool has one to spare beside one for another
     batch; else None, and the batch stores one chunk at a time. Never waited for: a batch
     needs only the connection that holds its locks, so batches beside one another never wait
     for each other's second one."""
-    in_use = pool.get_size() - pool.get_idle_size()
-    if pool.get_max_size() - in_use < 2:
+    if pool.get_max_size() - _LENT.get(id(pool), 0) < 2:
         yield None
         return
-    try:
-        spare = await pool.acquire(timeout=0.5)
-    except TimeoutError:
-        yield None
-        return
-    try:
-        yield spare
-    finally:
-        await pool.release(spare)
+    async with _lent(pool):
+        try:
+            spare = await pool.acquire(timeout=0.5)
+        except TimeoutError:
+            yield None
+            return
+        try:
+            yield spare
+        finally:
+            await pool.release(spare)
 
 
 async def pending_ids_of(conn: Connection, batch_id: UUID) -> UUID | None:
@@ -275,6 +296,7 @@ async def _process(
     # threads took turns holding the interpreter, delaying every answer's handling.)
     ahead = asyncio.ensure_future(_parse_next(steps))
     flight = _InFlight(conn, spare)
+    line = claimed["rows_done"]  # where the chunk about to be stored starts
     try:
         while (next_chunk := await ahead) is not None:
             if stop is not None and stop.is_set():
@@ -291,10 +313,12 @@ async def _process(
                     partner=partner,
                     parsed=parsed,
                     prepared=prepared,
+                    after_line=line,
                     policy=policy,
                     public_url=public_url,
                 ),
             )
+            line = parsed.last_line
         await flight.land()
     finally:
         ahead.cancel()  # a chunk being parsed when the hub stops or storing fails is not wanted
@@ -309,12 +333,18 @@ class _GaveWay(Exception):
     """A chunk rolled back without committing: the chunk before it did not commit in time."""
 
 
+class _Superseded(Exception):
+    """The batch's progress is not where this run left it: another run took the batch over
+    (this run's lock-holding session ended while a chunk was stored on the spare)."""
+
+
 @dataclass
 class _Storing:
     start: Callable[[Connection, asyncio.Future[None] | None], Awaitable[None]]
     conn: Connection
     households: frozenset[bytes]
-    task: asyncio.Future[None]
+    task: asyncio.Future[None]  # the first attempt
+    committed: asyncio.Future[None]  # done when an attempt committed
 
 
 class _InFlight:
@@ -329,7 +359,8 @@ class _InFlight:
     waits for the one before it longer than GIVE_WAY_SECONDS rolls back and is stored again
     after it: the database cannot see a wait in Python, so a third transaction waiting for
     this chunk's locks while holding what the chunk before needs would otherwise hang all
-    three."""
+    three. A chunk waits for the one before to commit, whichever of its attempts does: one
+    chunk giving way does not make the next ones give way too."""
 
     def __init__(self, conn: Connection, spare: Connection | None) -> None:
         self._conns = [conn] if spare is None else [conn, spare]
@@ -341,7 +372,7 @@ class _InFlight:
         start: Callable[[Connection, asyncio.Future[None] | None], Awaitable[None]],
     ) -> None:
         """Start storing a chunk about `households`: `start(conn, after)` stores it on `conn`,
-        committing after `after` (None: nothing is in flight)."""
+        committing after `after` is done (None: nothing is in flight)."""
         while self._chunks and (
             len(self._chunks) == len(self._conns)
             or not self._chunks[-1].households.isdisjoint(households)
@@ -349,9 +380,11 @@ class _InFlight:
             await self._settle_oldest()
         busy = {id(chunk.conn) for chunk in self._chunks}
         conn = next(conn for conn in self._conns if id(conn) not in busy)
-        after = self._chunks[-1].task if self._chunks else None
+        after = self._chunks[-1].committed if self._chunks else None
+        committed = asyncio.get_running_loop().create_future()
         task = asyncio.ensure_future(start(conn, after))
-        self._chunks.append(_Storing(start, conn, households, task))
+        task.add_done_callback(functools.partial(_first_attempt_done, committed))
+        self._chunks.append(_Storing(start, conn, households, task, committed))
 
     async def _settle_oldest(self) -> None:
         chunk = self._chunks[0]
@@ -359,7 +392,12 @@ class _InFlight:
             await chunk.task
         except _GaveWay:
             # Everything before it has committed: stored again, on its own.
-            await chunk.start(chunk.conn, None)
+            try:
+                await chunk.start(chunk.conn, None)
+            except BaseException:
+                chunk.committed.cancel()  # the chunk after it fails too
+                raise
+            chunk.committed.set_result(None)
         self._chunks.popleft()
 
     async def land(self) -> None:
@@ -368,20 +406,37 @@ class _InFlight:
             await self._settle_oldest()
 
     async def abandon(self) -> None:
-        """After a failure: roll back what is still in flight (it committed nothing yet: each
-        chunk waits for the one before it)."""
+        """After a failure: roll back what is still in flight. A chunk cancelled while it
+        commits may or may not have committed; either way its rows and the line it got to
+        are in the database together, or neither is."""
         for chunk in self._chunks:
             chunk.task.cancel()
+            chunk.committed.cancel()
         await asyncio.gather(*(chunk.task for chunk in self._chunks), return_exceptions=True)
         self._chunks.clear()
 
 
+def _first_attempt_done(committed: asyncio.Future[None], task: asyncio.Future[None]) -> None:
+    """A chunk's first attempt ended: committed, or failed (the chunk after it is then
+    cancelled), or gave way (`committed` waits for the attempt after it)."""
+    if committed.done():
+        return
+    if task.cancelled():
+        committed.cancel()
+        return
+    error = task.exception()
+    if error is None:
+        committed.set_result(None)
+    elif not isinstance(error, _GaveWay):
+        committed.cancel()
+
+
 async def _committed(before: asyncio.Future[None]) -> None:
     """Wait for the chunk before to commit; give way if it takes longer than GIVE_WAY_SECONDS
-    (its failure is this chunk's failure too)."""
+    (if it fails, this chunk is cancelled)."""
     try:
         await asyncio.wait_for(asyncio.shield(before), GIVE_WAY_SECONDS)
-    except TimeoutError:
+    except TimeoutError:  # `before` holds no error of its own: this is the wait's
         raise _GaveWay from None
 
 
@@ -419,11 +474,14 @@ async def _store_chunk(
     partner: Partner,
     parsed: ParsedBatch,
     prepared: list[Prepared],
+    after_line: int,
     policy: IntakePolicy,
     public_url: str,
 ) -> None:
     """Store a chunk's signals and record its counts, problems and last line, in one
-    transaction, committed after the chunk `after` (whose failure rolls this one back)."""
+    transaction, committed after the chunk `after` (whose failure rolls this one back). The
+    batch's progress must be at `after_line`, where the chunk starts: else another run has
+    taken the batch over (_Superseded), and this chunk rolls back."""
     problems: list[dict[str, Any]] = [
         {"line": e.line, "column": e.column, "reason": e.reason} for e in parsed.errors
     ]
@@ -447,9 +505,10 @@ async def _store_chunk(
         if after is not None:
             await _committed(after)  # the chunk before commits first
         by_column = Counter(str(problem["column"] or "") for problem in problems)
-        await batch_store.record_chunk(
+        recorded = await batch_store.record_chunk(
             conn,
             batch_id,
+            after_line=after_line,
             last_line=parsed.last_line,
             counts=_count(results, parsed.total, len({e.line for e in parsed.errors})),
             problems=problems[:REPORT_PROBLEMS],
@@ -457,6 +516,8 @@ async def _store_chunk(
             by_column=dict(by_column),
             keep=REPORT_PROBLEMS,
         )
+        if not recorded:
+            raise _Superseded
     record_intake("batch", partner.kind, results)
 
 

@@ -10,8 +10,9 @@ from uuid import UUID
 
 import asyncpg
 
-from hub.intake.batches import process_batch, receive_batch
+from hub.intake.batches import _lent, _spare_connection, process_batch, receive_batch
 from hub.intake.service import submit_signal
+from hub.platform.db import create_pool
 from schemas.signals import PartnerKind, SignalIn
 from tests.support.batches import arrears_file
 from tests.support.factories import make_partner, make_signal
@@ -135,3 +136,77 @@ async def test_a_lock_cycle_through_another_transaction_resolves_instead_of_hang
     assert [row["household_id"] for row in stored] == [first, second]
     assert status is not None
     assert (status["status"], status["rows_accepted"]) == ("done", 2)
+
+
+async def test_two_batches_starting_together_take_one_spare_between_them(dsn: str) -> None:
+    """A pool of four, opened lazily (as the work loop's): two batches' lock holders and one
+    spare leave one connection for a third batch. asyncpg's counts leave out connections still
+    being opened, by which both batches took a spare."""
+    pool = await create_pool(dsn, min_size=1, max_size=4)
+    try:
+        both_hold_their_locks = asyncio.Barrier(2)
+        took: list[bool] = []
+
+        async def batch() -> None:
+            async with _lent(pool), pool.acquire():
+                await both_hold_their_locks.wait()
+                async with _spare_connection(pool) as spare:
+                    took.append(spare is not None)
+                    await asyncio.sleep(0.2)
+
+        await asyncio.gather(batch(), batch())
+        assert sorted(took) == [False, True]
+    finally:
+        await pool.close()
+
+
+async def test_a_chunk_finding_the_batch_moved_on_by_another_run_rolls_back(
+    haarlem: asyncpg.Pool,
+) -> None:
+    """A chunk stored on the spare outlives the session holding the batch's locks if that
+    session ends; another run may then take the batch over. The chunk's progress line is a
+    compare-and-set: finding the batch elsewhere, it commits nothing and this run stops."""
+    partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
+    received = await receive_batch(
+        haarlem,
+        partner,
+        arrears_file("HV-1;2034AB;12;;;1.000,00;", "HV-2;2034AB;14;;;500,00;"),
+        filename=None,
+        source="upload",
+        profile_name=None,
+    )
+    async with haarlem.acquire() as other:
+        async with other.transaction():
+            await other.execute("select 1 from batches where id = $1 for update", received.view.id)
+            batch = asyncio.ensure_future(process_batch(haarlem, received.view.id, chunk=1))
+            for _ in range(400):  # until the first chunk waits for the batch's row
+                await other.execute("select pg_stat_clear_snapshot()")  # one per transaction
+                waiting = await other.fetchval(
+                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.025)
+            else:
+                raise AssertionError("the first chunk never waited for the batch's row")
+            # Another run has stored line 2 meanwhile.
+            await other.execute(
+                "update batches set rows_done = 2, rows_total = 1 where id = $1",
+                received.view.id,
+            )
+        assert await asyncio.wait_for(batch, 30) is False
+        row = await other.fetchrow(
+            "select status, rows_done, rows_total, rows_accepted from batches where id = $1",
+            received.view.id,
+        )
+        signals = await other.fetchval(
+            "select count(*) from signals where partner_id = $1", partner.id
+        )
+    assert row is not None
+    assert dict(row) == {
+        "status": "pending",
+        "rows_done": 2,
+        "rows_total": 1,
+        "rows_accepted": None,
+    }
+    assert signals == 0

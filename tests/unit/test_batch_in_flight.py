@@ -121,3 +121,22 @@ async def test_a_failure_rolls_back_the_chunk_beside_it() -> None:
         await flight.land()
     await flight.abandon()
     assert "commit two" not in log
+
+
+async def test_one_chunk_giving_way_does_not_make_the_ones_after_it_give_way() -> None:
+    """Each chunk waits for the one before to commit, whichever attempt does: before, a chunk
+    waited for the first attempt, so every chunk after one that gave way gave way too (and was
+    stored twice) to the end of the batch."""
+    log: list[str] = []
+    flight = _InFlight(FIRST, SPARE)
+    chunks = [Chunk(f"c{n}", log, give_way_once=n == 2) for n in range(1, 8)]
+    for n, chunk in enumerate(chunks):
+        chunk.release.set()
+        await flight.store(frozenset({bytes([n])}), chunk)
+    await flight.land()
+    assert [entry for entry in log if entry.startswith("gave way")] == ["gave way c2"]
+    starts = [entry for entry in log if entry.startswith("start")]
+    assert sorted(starts) == sorted([*(f"start c{n}" for n in range(1, 8)), "start c2"])
+    assert [entry for entry in log if entry.startswith("commit")] == [
+        f"commit c{n}" for n in range(1, 8)
+    ]

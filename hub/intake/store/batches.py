@@ -88,16 +88,19 @@ async def record_chunk(
     conn: Connection,
     batch_id: UUID,
     *,
+    after_line: int,
     last_line: int,
     counts: dict[str, int],
     problems: list[dict[str, Any]],
     problems_found: int,
     by_column: dict[str, int],
     keep: int,
-) -> None:
+) -> bool:
     """Add a chunk's counts and problems (of which the report keeps the first `keep` in all)
-    and how far the batch got, in the chunk's transaction."""
-    await conn.execute(
+    and how far the batch got, in the chunk's transaction; False (nothing written) unless the
+    batch got as far as `after_line`, where the chunk starts: progress only ever moves on from
+    where the chunk's run left it."""
+    status = await conn.execute(
         """
         update batches set
             rows_done = $2,
@@ -119,7 +122,7 @@ async def record_chunk(
                         union all select key, value from jsonb_each_text($10::jsonb)
                     ) both_ group by key
                 ) summed)
-        where id = $1
+        where id = $1 and rows_done = $12
         """,
         batch_id,
         last_line,
@@ -132,7 +135,9 @@ async def record_chunk(
         problems_found,
         by_column,
         keep,
+        after_line,
     )
+    return bool(status == "UPDATE 1")
 
 
 async def finish(conn: Connection, batch_id: UUID, *, failure: str | None = None) -> None:
