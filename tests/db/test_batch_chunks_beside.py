@@ -34,13 +34,19 @@ async def _known_households(pool: asyncpg.Pool, *numbers: int) -> list[UUID]:
     return households
 
 
-async def _process(pool: asyncpg.Pool, partner_kind: PartnerKind, *rows: str, chunk: int) -> UUID:
-    partner, _ = await make_partner(pool, partner_kind)
+async def _received(pool: asyncpg.Pool, *rows: str) -> tuple[UUID, UUID]:
+    """A housing corporation's file, received: (partner id, batch id)."""
+    partner, _ = await make_partner(pool, PartnerKind.HOUSING)
     received = await receive_batch(
         pool, partner, arrears_file(*rows), filename=None, source="upload", profile_name=None
     )
-    assert await asyncio.wait_for(process_batch(pool, received.view.id, chunk=chunk), 60)
-    return partner.id
+    return partner.id, received.view.id
+
+
+async def _process(pool: asyncpg.Pool, *rows: str, chunk: int) -> UUID:
+    partner_id, batch_id = await _received(pool, *rows)
+    assert await asyncio.wait_for(process_batch(pool, batch_id, chunk=chunk), 60)
+    return partner_id
 
 
 async def test_a_household_in_consecutive_chunks_repeats_and_joins_one_case(
@@ -53,7 +59,6 @@ async def test_a_household_in_consecutive_chunks_repeats_and_joins_one_case(
     await _known_households(haarlem, 12)
     partner_id = await _process(
         haarlem,
-        PartnerKind.HOUSING,
         "HV-1;2034AB;12;;;1.000,00;",
         "HV-2;2031AA;9;;;500,00;",
         "HV-3;2034AB;12;;;900,00;",  # the same household, arrears not grown: a repeat of HV-1
@@ -91,18 +96,12 @@ async def test_a_lock_cycle_through_another_transaction_resolves_instead_of_hang
     commit. The database sees no cycle (one wait is in Python): the second chunk gives way,
     the other transaction and the first chunk go on, and the second is stored after."""
     first, second = await _known_households(haarlem, 12, 14)
-    partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
-    received = await receive_batch(
-        haarlem,
-        partner,
-        arrears_file("HV-1;2034AB;12;;;1.000,00;", "HV-2;2034AB;14;;;500,00;"),
-        filename=None,
-        source="upload",
-        profile_name=None,
+    partner_id, batch_id = await _received(
+        haarlem, "HV-1;2034AB;12;;;1.000,00;", "HV-2;2034AB;14;;;500,00;"
     )
     async with haarlem.acquire() as other, other.transaction():
         await other.execute("select 1 from households where id = $1 for update", first)
-        batch = asyncio.ensure_future(process_batch(haarlem, received.view.id, chunk=1))
+        batch = asyncio.ensure_future(process_batch(haarlem, batch_id, chunk=1))
         # Wait until the second chunk, beside the first (which waits for `other`), holds its
         # household: trying it without waiting fails then.
         for _ in range(400):
@@ -128,10 +127,10 @@ async def test_a_lock_cycle_through_another_transaction_resolves_instead_of_hang
     async with haarlem.acquire() as conn:
         stored = await conn.fetch(
             "select household_id from signals where partner_id = $1 order by external_ref",
-            partner.id,
+            partner_id,
         )
         status = await conn.fetchrow(
-            "select status, rows_accepted from batches where id = $1", received.view.id
+            "select status, rows_accepted from batches where id = $1", batch_id
         )
     assert [row["household_id"] for row in stored] == [first, second]
     assert status is not None
@@ -166,19 +165,13 @@ async def test_a_chunk_finding_the_batch_moved_on_by_another_run_rolls_back(
     """A chunk stored on the spare outlives the session holding the batch's locks if that
     session ends; another run may then take the batch over. The chunk's progress line is a
     compare-and-set: finding the batch elsewhere, it commits nothing and this run stops."""
-    partner, _ = await make_partner(haarlem, PartnerKind.HOUSING)
-    received = await receive_batch(
-        haarlem,
-        partner,
-        arrears_file("HV-1;2034AB;12;;;1.000,00;", "HV-2;2034AB;14;;;500,00;"),
-        filename=None,
-        source="upload",
-        profile_name=None,
+    partner_id, batch_id = await _received(
+        haarlem, "HV-1;2034AB;12;;;1.000,00;", "HV-2;2034AB;14;;;500,00;"
     )
     async with haarlem.acquire() as other:
         async with other.transaction():
-            await other.execute("select 1 from batches where id = $1 for update", received.view.id)
-            batch = asyncio.ensure_future(process_batch(haarlem, received.view.id, chunk=1))
+            await other.execute("select 1 from batches where id = $1 for update", batch_id)
+            batch = asyncio.ensure_future(process_batch(haarlem, batch_id, chunk=1))
             for _ in range(400):  # until the first chunk waits for the batch's row
                 await other.execute("select pg_stat_clear_snapshot()")  # one per transaction
                 waiting = await other.fetchval(
@@ -192,15 +185,15 @@ async def test_a_chunk_finding_the_batch_moved_on_by_another_run_rolls_back(
             # Another run has stored line 2 meanwhile.
             await other.execute(
                 "update batches set rows_done = 2, rows_total = 1 where id = $1",
-                received.view.id,
+                batch_id,
             )
         assert await asyncio.wait_for(batch, 30) is False
         row = await other.fetchrow(
             "select status, rows_done, rows_total, rows_accepted from batches where id = $1",
-            received.view.id,
+            batch_id,
         )
         signals = await other.fetchval(
-            "select count(*) from signals where partner_id = $1", partner.id
+            "select count(*) from signals where partner_id = $1", partner_id
         )
     assert row is not None
     assert dict(row) == {
