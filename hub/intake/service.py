@@ -294,29 +294,28 @@ async def store_signals(
                 status=(ON_ARRIVAL if case else SignalStatus.UNROUTED).value,
             )
         )
-    inserted = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)
+    stored = await signal_store.insert_signals(conn, partner.id, rows, now, batch_id)
     code_of = {team.id: team.code for team in teams.values()}
     await record_intake_events(
         conn,
         f"partner:{partner.id}",
         [
             (
-                inserted[row.signal.external_ref],
+                row.id,
                 row.signal.kind.value,
                 "repeat" if row.repeat_of else "routed" if row.team_id else "unrouted",
                 row.routed_by,
                 code_of[row.team_id] if row.team_id else None,
                 row.repeat_of,
             )
-            for row in rows
-            if row.signal.external_ref in inserted
+            for row in stored
         ],
         now,
     )
     await after_intake(
         conn,
         list(cases.values()),
-        {r.case_id for r in rows if r.case_id and r.signal.external_ref in inserted},
+        {row.case_id for row in stored if row.case_id},
         policy.stacking_window,
         public_url,
         # A case opened now for a household first seen now holds only this call's signals:
@@ -329,37 +328,32 @@ async def store_signals(
     )
     await on_signals_stored(
         conn,
-        [
-            (inserted[r.signal.external_ref], partner.id, partner.kind.value, r.team_id)
-            for r in rows
-            if r.signal.external_ref in inserted
-        ],
+        [(row.id, partner.id, partner.kind.value, row.team_id) for row in stored],
         now,
         # A creditor's announced cut-off or eviction: first contact comes before that day.
         contact_before={
-            inserted[r.signal.external_ref]: r.signal.arrears.ends_on
-            for r in rows
-            if r.signal.external_ref in inserted and r.signal.arrears and r.signal.arrears.ends_on
+            row.id: row.signal.arrears.ends_on
+            for row in stored
+            if row.signal.arrears and row.signal.arrears.ends_on
         },
     )
 
     receipts: dict[str, tuple[SignalReceipt, bytes]] = {}
     team_refs = {team.id: TeamRef(code=team.code, name=team.name) for team in teams.values()}
-    for row in rows:
-        signal_id = inserted.get(row.signal.external_ref)
-        if signal_id is not None:
-            # From a dict: pydantic-core validates one in half the time `model_construct`
-            # takes in Python (a batch makes thousands).
-            receipt = SignalReceipt.model_validate(
-                {
-                    "id": signal_id,
-                    "status": row.status,
-                    "team": team_refs[row.team_id] if row.team_id else None,
-                    "received_at": now,
-                    "repeat_of": row.repeat_of,
-                }
-            )
-            receipts[row.signal.external_ref] = (receipt, row.payload_digest)
+    for row in stored:
+        # From a dict: pydantic-core validates one in half the time `model_construct` takes
+        # in Python (a batch makes thousands).
+        receipt = SignalReceipt.model_validate(
+            {
+                "id": row.id,
+                "status": row.status,
+                "team": team_refs[row.team_id] if row.team_id else None,
+                "received_at": now,
+                "repeat_of": row.repeat_of,
+            }
+        )
+        receipts[row.signal.external_ref] = (receipt, row.payload_digest)
+    stored_now = {row.signal.external_ref for row in stored}
     missing = [s.external_ref for s in taken if s.external_ref not in receipts]
     if missing:  # sent before, or a concurrent twin's
         for record in await signal_store.signals_by_refs(conn, partner.id, missing):
@@ -379,7 +373,7 @@ async def store_signals(
         if stored_digest != digest:
             results.append(reference_conflict(signal.external_ref))
             continue
-        created = signal.external_ref in inserted and signal.external_ref not in announced
+        created = signal.external_ref in stored_now and signal.external_ref not in announced
         announced.add(signal.external_ref)
         results.append(Submitted(receipt, created=created))
     return results

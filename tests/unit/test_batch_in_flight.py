@@ -54,12 +54,15 @@ async def test_a_chunk_about_other_households_starts_beside_the_one_in_flight() 
     assert log == ["start one", "start two", "commit one", "commit two"]
 
 
-async def test_a_chunk_about_a_household_in_flight_waits_for_it() -> None:
+async def stored_one_after_the_other(
+    flight: _InFlight, first: set[bytes], second: set[bytes]
+) -> Chunk:
+    """Store two chunks; the second must not start until the first has committed. Returns
+    the second."""
     log: list[str] = []
-    flight = _InFlight(FIRST, SPARE)
     one, two = Chunk("one", log), Chunk("two", log)
-    await flight.store(frozenset({b"a", b"b"}), one)
-    storing_two = asyncio.ensure_future(flight.store(frozenset({b"b", b"c"}), two))
+    await flight.store(frozenset(first), one)
+    storing_two = asyncio.ensure_future(flight.store(frozenset(second), two))
     await asyncio.sleep(0.01)
     assert log == ["start one"]
     assert not storing_two.done()
@@ -68,22 +71,16 @@ async def test_a_chunk_about_a_household_in_flight_waits_for_it() -> None:
     two.release.set()
     await flight.land()
     assert log == ["start one", "commit one", "start two", "commit two"]
-    assert two.conns == [FIRST]  # the connection `one` had is free again
+    return two
 
 
-async def test_never_more_than_two_and_one_at_a_time_without_a_spare() -> None:
-    log: list[str] = []
-    alone = _InFlight(FIRST, None)
-    one, two = Chunk("one", log), Chunk("two", log)
-    await alone.store(frozenset({b"a"}), one)
-    storing_two = asyncio.ensure_future(alone.store(frozenset({b"b"}), two))
-    await asyncio.sleep(0.01)
-    assert not storing_two.done()
-    one.release.set()
-    await storing_two
-    two.release.set()
-    await alone.land()
-    assert log == ["start one", "commit one", "start two", "commit two"]
+async def test_a_chunk_about_a_household_in_flight_waits_for_it() -> None:
+    two = await stored_one_after_the_other(_InFlight(FIRST, SPARE), {b"a", b"b"}, {b"b", b"c"})
+    assert two.conns == [FIRST]  # the connection the first had is free again
+
+
+async def test_without_a_spare_connection_chunks_are_stored_one_at_a_time() -> None:
+    await stored_one_after_the_other(_InFlight(FIRST, None), {b"a"}, {b"b"})
 
 
 async def test_a_chunk_that_gave_way_is_stored_again_before_the_next_commits() -> None:

@@ -189,11 +189,11 @@ async def insert_signals(
     rows: Sequence[NewSignal],
     received_at: datetime,
     batch_id: UUID | None,
-) -> dict[str, UUID]:
-    """Store signals in one statement; returns external_ref -> id of those stored now (a
-    reference that exists already, e.g. a concurrent twin's, is skipped)."""
+) -> list[NewSignal]:
+    """Store signals in one statement; returns the rows stored now (a reference that exists
+    already, e.g. a concurrent twin's, is skipped; a second statement then says which)."""
     if not rows:
-        return {}
+        return []
 
     def column(pick: Any) -> list[Any]:
         return [pick(row) for row in rows]
@@ -236,12 +236,12 @@ async def insert_signals(
         column(lambda r: r.id),
     )
     if stored == len(rows):
-        return {row.signal.external_ref: row.id for row in rows}
+        return list(rows)
     found = await conn.fetch(
         "select id from signals where id = any($1::uuid[])", [row.id for row in rows]
     )
     ids = {record["id"] for record in found}
-    return {row.signal.external_ref: row.id for row in rows if row.id in ids}
+    return [row for row in rows if row.id in ids]
 
 
 def sealed_personal(signal: SignalIn, signal_id: UUID) -> bytes | None:
